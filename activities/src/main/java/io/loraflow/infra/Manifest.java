@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.loraflow.workflows.StorageKeys;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +18,7 @@ import java.util.Map;
  * @param meta free-form facts about the content (e.g. {@code step} for a checkpoint)
  */
 public record Manifest(int version, String createdAt, List<Entry> files, Map<String, String> meta) {
-  public static final String FILE_NAME = "_manifest.json";
+  public static final String FILE_NAME = StorageKeys.MANIFEST;
   static final int CURRENT_VERSION = 1;
   private static final ObjectMapper JSON =
       new ObjectMapper()

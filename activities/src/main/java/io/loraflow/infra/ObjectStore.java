@@ -1,5 +1,7 @@
 package io.loraflow.infra;
 
+import io.loraflow.activities.cpu.ArtifactStore;
+import io.loraflow.activities.dataset.BlobReader;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
@@ -17,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -33,7 +36,7 @@ import java.util.Optional;
  * their SHA-256 as user metadata ({@code x-amz-meta-sha256}), so readers can verify content by a
  * stat instead of a download. Multi-file results are published with {@link PrefixPublisher}.
  */
-public final class ObjectStore implements AutoCloseable {
+public final class ObjectStore implements ArtifactStore, BlobReader, AutoCloseable {
   static final String SHA256_META = "sha256";
   private static final long PART_SIZE = 16L << 20; // 16 MiB multipart chunks for unknown sizes
 
@@ -97,12 +100,12 @@ public final class ObjectStore implements AutoCloseable {
 
   /** Writes (or replaces) {@code key}; the content's SHA-256 is stored with it. */
   public ObjectInfo put(String key, byte[] bytes) {
-    return putBytes(key, bytes, false).orElseThrow();
+    return putBytes(key, bytes, false, contentType(key)).orElseThrow();
   }
 
   /** Writes (or replaces) {@code key} from a local file; the SHA-256 is stored with it. */
   public ObjectInfo put(String key, Path file) {
-    return putFile(key, file, false).orElseThrow();
+    return putFile(key, file, false, contentType(key)).orElseThrow();
   }
 
   /**
@@ -132,7 +135,7 @@ public final class ObjectStore implements AutoCloseable {
     if (exists(key)) {
       return Optional.empty();
     }
-    return putBytes(key, bytes, true);
+    return putBytes(key, bytes, true, contentType(key));
   }
 
   /** {@link #putIfAbsent(String, byte[])} for a local file. */
@@ -140,10 +143,11 @@ public final class ObjectStore implements AutoCloseable {
     if (exists(key)) {
       return Optional.empty();
     }
-    return putFile(key, file, true);
+    return putFile(key, file, true, contentType(key));
   }
 
-  public byte[] get(String key) {
+  /** The whole object; use {@link #open} or {@link #download} for large ones. */
+  public byte[] getBytes(String key) {
     return call(
         "get",
         key,
@@ -157,6 +161,56 @@ public final class ObjectStore implements AutoCloseable {
   /** A stream of the object's content; the caller closes it. */
   public InputStream open(String key) {
     return call("open", key, () -> client.getObject(args(key)));
+  }
+
+  // ------------------------------------------------- the pipeline's seams (ArtifactStore,
+  // BlobReader)
+
+  /**
+   * {@link ArtifactStore#get}: a stream of the object.
+   *
+   * @throws NoSuchFileException naming {@code s3://bucket/key} when there is no such object
+   */
+  @Override
+  public InputStream get(String key) throws IOException {
+    return read(bucket, key);
+  }
+
+  @Override
+  public void put(String key, Path file, String contentType) {
+    putFile(key, file, false, contentType);
+  }
+
+  @Override
+  public void put(String key, byte[] bytes, String contentType) {
+    putBytes(key, bytes, false, contentType);
+  }
+
+  /**
+   * {@link BlobReader#read}: an object of any bucket this client's keys can read (dataset URIs
+   * {@code s3://bucket/key}).
+   *
+   * @throws NoSuchFileException naming {@code s3://bucket/key} when the bucket or key is missing
+   */
+  @Override
+  public InputStream read(String bucketName, String key) throws IOException {
+    try {
+      return client.getObject(GetObjectArgs.builder().bucket(bucketName).object(key).build());
+    } catch (ErrorResponseException e) {
+      if (isCode(e, "NoSuchKey", "NoSuchBucket", "NoSuchObject", "NotFound")) {
+        NoSuchFileException missing =
+            new NoSuchFileException(
+                "s3://" + bucketName + "/" + key, null, e.errorResponse().code());
+        missing.initCause(e);
+        throw missing;
+      }
+      throw new IOException(
+          "read s3://" + bucketName + "/" + key + " failed: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("read s3://" + bucketName + "/" + key + " failed: " + e, e);
+    }
   }
 
   /** Downloads {@code key} to {@code target} (written to a temp file, then moved into place). */
@@ -279,21 +333,23 @@ public final class ObjectStore implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
-  private Optional<ObjectInfo> putBytes(String key, byte[] bytes, boolean onlyIfAbsent) {
+  private Optional<ObjectInfo> putBytes(
+      String key, byte[] bytes, boolean onlyIfAbsent, String contentType) {
     String sha = Sha256.hex(bytes);
     return conditionalPut(
         key,
         onlyIfAbsent,
         () ->
             client.putObject(
-                builder(key, sha, onlyIfAbsent).stream(
+                builder(key, sha, onlyIfAbsent, contentType).stream(
                         new ByteArrayInputStream(bytes), bytes.length, -1)
                     .build()),
         bytes.length,
         sha);
   }
 
-  private Optional<ObjectInfo> putFile(String key, Path file, boolean onlyIfAbsent) {
+  private Optional<ObjectInfo> putFile(
+      String key, Path file, boolean onlyIfAbsent, String contentType) {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("cannot upload " + file + " to " + uri(key) + ": no file");
     }
@@ -309,7 +365,8 @@ public final class ObjectStore implements AutoCloseable {
         onlyIfAbsent,
         () -> {
           try (InputStream in = Files.newInputStream(file)) {
-            return client.putObject(builder(key, sha, onlyIfAbsent).stream(in, size, -1).build());
+            return client.putObject(
+                builder(key, sha, onlyIfAbsent, contentType).stream(in, size, -1).build());
           }
         },
         size,
@@ -335,12 +392,13 @@ public final class ObjectStore implements AutoCloseable {
         });
   }
 
-  private PutObjectArgs.Builder builder(String key, String sha, boolean onlyIfAbsent) {
+  private PutObjectArgs.Builder builder(
+      String key, String sha, boolean onlyIfAbsent, String contentType) {
     PutObjectArgs.Builder b =
         PutObjectArgs.builder()
             .bucket(bucket)
             .object(key)
-            .contentType(contentType(key))
+            .contentType(contentType == null ? contentType(key) : contentType)
             .userMetadata(Map.of(SHA256_META, sha));
     if (onlyIfAbsent) {
       b.headers(Map.of("If-None-Match", "*"));

@@ -75,7 +75,7 @@ public final class PrefixPublisher {
     if (!store.exists(manifestKey)) {
       return Optional.empty();
     }
-    Manifest manifest = Manifest.fromJson(store.get(manifestKey), store.uri(manifestKey));
+    Manifest manifest = Manifest.fromJson(store.getBytes(manifestKey), store.uri(manifestKey));
     for (Manifest.Entry entry : manifest.files()) {
       Optional<ObjectInfo> info = store.stat(key(prefix, entry.path()));
       if (info.isEmpty()

@@ -29,7 +29,9 @@ public record StackSettings(
     String s3AccessKey,
     String s3SecretKey,
     String bucket,
-    URI mlflowUri) {
+    URI mlflowUri,
+    URI temporalUi,
+    URI minioConsole) {
 
   public static final String TEMPORAL_TARGET = "LORAFLOW_TEMPORAL_TARGET";
   public static final String TEMPORAL_NAMESPACE = "LORAFLOW_TEMPORAL_NAMESPACE";
@@ -39,6 +41,8 @@ public record StackSettings(
   public static final String BUCKET = "LORAFLOW_BUCKET";
   public static final String MLFLOW_URI = "LORAFLOW_MLFLOW_URI";
   public static final String STATE_DIR = "LORAFLOW_STATE_DIR";
+  public static final String TEMPORAL_UI = "LORAFLOW_TEMPORAL_UI";
+  public static final String MINIO_CONSOLE = "LORAFLOW_MINIO_CONSOLE";
 
   static final String HOW_TO_FIX =
       "run ./loraflow stack up (it writes .state/stack.env), or set the LORAFLOW_* variables";
@@ -56,6 +60,33 @@ public record StackSettings(
           BUCKET + "='" + bucket + "' is not a valid S3 bucket name (3-63 of a-z 0-9 . -)");
     }
     requireHttpUri(MLFLOW_URI, mlflowUri);
+    if (temporalUi != null) {
+      requireHttpUri(TEMPORAL_UI, temporalUi);
+    }
+    if (minioConsole != null) {
+      requireHttpUri(MINIO_CONSOLE, minioConsole);
+    }
+  }
+
+  /** The four required servers' settings, without UI links. */
+  public StackSettings(
+      String temporalTarget,
+      String temporalNamespace,
+      URI s3Endpoint,
+      String s3AccessKey,
+      String s3SecretKey,
+      String bucket,
+      URI mlflowUri) {
+    this(
+        temporalTarget,
+        temporalNamespace,
+        s3Endpoint,
+        s3AccessKey,
+        s3SecretKey,
+        bucket,
+        mlflowUri,
+        null,
+        null);
   }
 
   /** Settings of this process: environment first, then the state dir's stack.env. */
@@ -100,7 +131,11 @@ public record StackSettings(
         merged.get(S3_ACCESS_KEY),
         merged.get(S3_SECRET_KEY),
         merged.getOrDefault(BUCKET, "loraflow"),
-        parseUri(MLFLOW_URI, merged.get(MLFLOW_URI)));
+        parseUri(MLFLOW_URI, merged.get(MLFLOW_URI)),
+        merged.containsKey(TEMPORAL_UI) ? parseUri(TEMPORAL_UI, merged.get(TEMPORAL_UI)) : null,
+        merged.containsKey(MINIO_CONSOLE)
+            ? parseUri(MINIO_CONSOLE, merged.get(MINIO_CONSOLE))
+            : null);
   }
 
   /**

@@ -59,7 +59,7 @@ class ObjectStoreIT {
     assertEquals(
         "e9c99d5f1567ff781d8457cb3bc6f94f274c653c475c01ca2bfaf044a0f608f5",
         info.sha256().orElseThrow());
-    assertArrayEquals(content, store.get(key));
+    assertArrayEquals(content, store.getBytes(key));
     assertEquals(
         List.of(key), store.list(ROOT + "round-trip/").stream().map(ObjectInfo::key).toList());
 
@@ -82,7 +82,7 @@ class ObjectStoreIT {
     // unknown size: multipart upload
     store.put(
         ROOT + "files/stream.bin", new ByteArrayInputStream(big), -1, "application/octet-stream");
-    assertArrayEquals(big, store.get(ROOT + "files/stream.bin"));
+    assertArrayEquals(big, store.getBytes(ROOT + "files/stream.bin"));
   }
 
   @Test
@@ -90,15 +90,28 @@ class ObjectStoreIT {
     String key = ROOT + "cas/object";
     assertTrue(store.putIfAbsent(key, "first".getBytes(StandardCharsets.UTF_8)).isPresent());
     assertTrue(store.putIfAbsent(key, "second".getBytes(StandardCharsets.UTF_8)).isEmpty());
-    assertEquals("first", new String(store.get(key), StandardCharsets.UTF_8));
+    assertEquals("first", new String(store.getBytes(key), StandardCharsets.UTF_8));
   }
 
   @Test
   void missingObjectErrorNamesTheKey() {
     ObjectStoreException e =
-        assertThrows(ObjectStoreException.class, () -> store.get(ROOT + "no/such/key"));
+        assertThrows(ObjectStoreException.class, () -> store.getBytes(ROOT + "no/such/key"));
     assertTrue(e.getMessage().contains("s3://" + store.bucket() + "/" + ROOT + "no/such/key"));
     assertTrue(e.getMessage().contains("NoSuchKey"), e.getMessage());
+    java.nio.file.NoSuchFileException missing =
+        assertThrows(
+            java.nio.file.NoSuchFileException.class,
+            () -> store.read("no-such-bucket-" + UUID.randomUUID(), "x.jsonl"));
+    assertTrue(missing.getMessage().startsWith("s3://no-such-bucket-"), missing.getMessage());
+  }
+
+  @Test
+  void blobReaderReadsDatasetObjects() throws IOException {
+    store.put(ROOT + "datasets/faq.jsonl", "{\"q\":1}\n".getBytes(StandardCharsets.UTF_8));
+    try (var in = store.read(store.bucket(), ROOT + "datasets/faq.jsonl")) {
+      assertEquals("{\"q\":1}\n", new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
   }
 
   @Test

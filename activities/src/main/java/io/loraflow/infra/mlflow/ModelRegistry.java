@@ -3,6 +3,7 @@ package io.loraflow.infra.mlflow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.loraflow.activities.cpu.AdapterRegistry;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +16,7 @@ import java.util.Optional;
  * <p>Idempotent: the version carries the tag {@value Tracking#WORKFLOW_TAG} (set in the same call
  * that creates it), so a retried registration finds it instead of creating a second version.
  */
-public final class ModelRegistry {
+public final class ModelRegistry implements AdapterRegistry {
   public static final String CANDIDATE = "candidate";
   public static final String CHAMPION = "champion";
 
@@ -31,12 +32,13 @@ public final class ModelRegistry {
   /** Registers (or finds) the version of {@code r}, sets the aliases, returns where it ended up. */
   public RegisteredVersion register(Registration r) {
     ensureRegisteredModel(r.modelName());
-    Optional<ModelVersionRef> existing = findByWorkflow(r.modelName(), r.runId(), r.workflowId());
+    Optional<ModelVersionRef> existing =
+        findByTag(r.modelName(), r.runId(), Tracking.WORKFLOW_TAG, r.workflowId());
     ModelVersionRef version = existing.orElseGet(() -> createVersion(r));
     setAlias(r.modelName(), CANDIDATE, version.version());
 
     String metricTag = METRIC_TAG_PREFIX + r.metricKey();
-    Optional<ModelVersionRef> champion = versionByAlias(r.modelName(), CHAMPION);
+    Optional<ModelVersionRef> champion = aliasTarget(r.modelName(), CHAMPION);
     boolean isChampion;
     Optional<String> previous = Optional.empty();
     if (champion.isEmpty()) {
@@ -81,7 +83,8 @@ public final class ModelRegistry {
             .path("model_version"));
   }
 
-  public Optional<ModelVersionRef> versionByAlias(String name, String alias) {
+  /** The version {@code alias} points at, with its tags and aliases. */
+  public Optional<ModelVersionRef> aliasTarget(String name, String alias) {
     try {
       return Optional.of(
           ModelVersionRef.fromJson(
@@ -95,10 +98,35 @@ public final class ModelRegistry {
     }
   }
 
+  @Override
   public void setAlias(String name, String alias, String version) {
     rest.post(
         "registered-models/alias",
         MlflowRest.object().put("name", name).put("alias", alias).put("version", version));
+  }
+
+  // ---------------------------------------------------------- the pipeline's seam
+  // (AdapterRegistry)
+
+  @Override
+  public Optional<ModelVersion> findVersionByTag(String modelName, String key, String value) {
+    return findByTag(modelName, null, key, value).map(ModelRegistry::plain);
+  }
+
+  @Override
+  public ModelVersion createVersion(
+      String modelName, String source, String mlflowRunId, Map<String, String> tags) {
+    ensureRegisteredModel(modelName);
+    return plain(create(modelName, source, mlflowRunId, tags));
+  }
+
+  @Override
+  public Optional<ModelVersion> versionByAlias(String modelName, String alias) {
+    return aliasTarget(modelName, alias).map(ModelRegistry::plain);
+  }
+
+  private static ModelVersion plain(ModelVersionRef v) {
+    return new ModelVersion(v.name(), v.version(), v.source(), v.runId(), v.tags());
   }
 
   /** The version's page in the MLflow UI. */
@@ -106,7 +134,8 @@ public final class ModelRegistry {
     return rest.base() + "#/models/" + v.name() + "/versions/" + v.version();
   }
 
-  private Optional<ModelVersionRef> findByWorkflow(String name, String runId, String workflowId) {
+  private Optional<ModelVersionRef> findByTag(
+      String name, String runId, String tagKey, String tagValue) {
     String filter =
         "name='"
             + name
@@ -121,7 +150,7 @@ public final class ModelRegistry {
       JsonNode page = rest.get("model-versions/search", query);
       for (JsonNode v : page.path("model_versions")) {
         ModelVersionRef ref = ModelVersionRef.fromJson(v);
-        if (workflowId.equals(ref.tags().get(Tracking.WORKFLOW_TAG))) {
+        if (tagValue.equals(ref.tags().get(tagKey))) {
           // search results omit aliases; read the version itself
           return Optional.of(version(name, ref.version()));
         }
@@ -132,15 +161,21 @@ public final class ModelRegistry {
   }
 
   private ModelVersionRef createVersion(Registration r) {
-    ObjectNode body = MlflowRest.object().put("name", r.modelName()).put("source", r.source());
-    if (r.runId() != null && !r.runId().isBlank()) {
-      body.put("run_id", r.runId());
-    }
-    ArrayNode tags = body.putArray("tags");
     Map<String, String> all = new HashMap<>(r.tags());
     all.put(Tracking.WORKFLOW_TAG, r.workflowId());
     all.put(METRIC_TAG_PREFIX + r.metricKey(), Double.toString(r.metricValue()));
-    all.forEach((k, v) -> tags.addObject().put("key", k).put("value", v));
+    return create(r.modelName(), r.source(), r.runId(), all);
+  }
+
+  /** One call creates the version with all its tags, so no crash leaves an untagged version. */
+  private ModelVersionRef create(
+      String name, String source, String runId, Map<String, String> tags) {
+    ObjectNode body = MlflowRest.object().put("name", name).put("source", source);
+    if (runId != null && !runId.isBlank()) {
+      body.put("run_id", runId);
+    }
+    ArrayNode tagArray = body.putArray("tags");
+    tags.forEach((k, v) -> tagArray.addObject().put("key", k).put("value", v));
     return ModelVersionRef.fromJson(rest.post("model-versions/create", body).path("model_version"));
   }
 }

@@ -1,8 +1,10 @@
 package io.loraflow.infra.mlflow;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.loraflow.activities.cpu.RunTracker;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.StackSettings;
+import io.loraflow.workflows.TrackingRun;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,7 +31,7 @@ import org.mlflow.tracking.MlflowClient;
  * root, or through the tracking server's artifact proxy for {@code mlflow-artifacts:/} roots;
  * either way they appear in the MLflow UI.
  */
-public final class Tracking implements AutoCloseable {
+public final class Tracking implements RunTracker, AutoCloseable {
   public static final String WORKFLOW_TAG = "loraflow.workflow_id";
   // MLflow's log-batch limits: 1000 metrics, 100 params, 100 tags per request.
   private static final int MAX_METRICS_PER_BATCH = 1000;
@@ -127,6 +129,68 @@ public final class Tracking implements AutoCloseable {
             .addTags(RunTag.newBuilder().setKey("mlflow.runName").setValue(runName));
     tags.forEach((k, v) -> create.addTags(RunTag.newBuilder().setKey(k).setValue(v)));
     return tracked(client.createRun(create.build()), true);
+  }
+
+  // ------------------------------------------------------------- the pipeline's seam (RunTracker)
+
+  @Override
+  public Optional<TrackingRun> findRunByTag(String experimentName, String key, String value) {
+    if (value == null || value.contains("'") || key.contains("`")) {
+      throw new IllegalArgumentException(
+          "tag " + key + "='" + value + "' cannot be used in an MLflow filter");
+    }
+    Optional<String> experimentId = findExperiment(experimentName);
+    if (experimentId.isEmpty()) {
+      return Optional.empty();
+    }
+    return client
+        .searchRuns(List.of(experimentId.get()), "tags.`" + key + "` = '" + value + "'")
+        .stream()
+        .min(java.util.Comparator.comparingLong(RunInfo::getStartTime))
+        .map(r -> new TrackingRun(r.getRunId(), r.getExperimentId(), r.getArtifactUri()));
+  }
+
+  @Override
+  public TrackingRun createRun(String experimentName, String runName, Map<String, String> tags) {
+    CreateRun.Builder create =
+        CreateRun.newBuilder()
+            .setExperimentId(experimentId(experimentName))
+            .setRunName(runName)
+            .setStartTime(System.currentTimeMillis())
+            .addTags(RunTag.newBuilder().setKey("mlflow.runName").setValue(runName));
+    tags.forEach((k, v) -> create.addTags(RunTag.newBuilder().setKey(k).setValue(v)));
+    RunInfo r = client.createRun(create.build());
+    return new TrackingRun(r.getRunId(), r.getExperimentId(), r.getArtifactUri());
+  }
+
+  @Override
+  public void logMetrics(String runId, Map<String, Double> metrics, long step) {
+    long now = System.currentTimeMillis();
+    List<MetricPoint> points = new ArrayList<>();
+    metrics.forEach((k, v) -> points.add(new MetricPoint(k, v, step, now)));
+    logMetrics(runId, points);
+  }
+
+  /** Sets the run's status: RUNNING (no end time) or a terminal FINISHED / FAILED / KILLED. */
+  @Override
+  public void setStatus(String runId, String status) {
+    RunStatus parsed;
+    try {
+      parsed = RunStatus.valueOf(status);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "MLflow run status '" + status + "' is not one of RUNNING, FINISHED, FAILED, KILLED", e);
+    }
+    if (parsed == RunStatus.RUNNING) {
+      rest.post("runs/update", MlflowRest.object().put("run_id", runId).put("status", "RUNNING"));
+    } else {
+      client.setTerminated(runId, parsed);
+    }
+  }
+
+  /** A {@link TrackedRun} for a run created through {@link RunTracker} (artifact logging). */
+  public TrackedRun tracked(String runId) {
+    return tracked(client.getRun(runId).getInfo(), false);
   }
 
   /** The run's page in the MLflow UI. */

@@ -77,15 +77,32 @@ class ModelRegistryIT {
     assertEquals("2", worse.version().version());
     assertFalse(worse.champion());
     assertEquals(List.of("candidate"), worse.version().aliases());
-    assertEquals("1", registry.versionByAlias(model, "champion").orElseThrow().version());
+    assertEquals("1", registry.aliasTarget(model, "champion").orElseThrow().version());
 
     // better eval loss: champion, and the old champion is reported
     RegisteredVersion better = registry.register(registration(model, wf3, 1.5));
     assertEquals("3", better.version().version());
     assertTrue(better.champion());
     assertEquals(Optional.of("1"), better.previousChampion());
-    assertEquals("3", registry.versionByAlias(model, "champion").orElseThrow().version());
-    assertEquals("3", registry.versionByAlias(model, "candidate").orElseThrow().version());
-    assertEquals(Optional.empty(), registry.versionByAlias(model, "no-such-alias"));
+    assertEquals("3", registry.aliasTarget(model, "champion").orElseThrow().version());
+    assertEquals("3", registry.aliasTarget(model, "candidate").orElseThrow().version());
+    assertEquals(Optional.empty(), registry.aliasTarget(model, "no-such-alias"));
+  }
+
+  @Test
+  void adapterRegistrySeamFindsVersionsByTag() throws Exception {
+    String model = "it-seam-" + UUID.randomUUID().toString().substring(0, 8);
+    String wf = "it-seam-" + UUID.randomUUID();
+    assertEquals(Optional.empty(), registry.findVersionByTag(model, Tracking.WORKFLOW_TAG, wf));
+    var created =
+        registry.createVersion(
+            model,
+            "s3://loraflow/runs/" + wf + "/adapter/",
+            null,
+            Map.of(Tracking.WORKFLOW_TAG, wf));
+    assertEquals("1", created.version());
+    assertEquals(Optional.of(created), registry.findVersionByTag(model, Tracking.WORKFLOW_TAG, wf));
+    registry.setAlias(model, "candidate", "1");
+    assertEquals("1", registry.versionByAlias(model, "candidate").orElseThrow().version());
   }
 }
