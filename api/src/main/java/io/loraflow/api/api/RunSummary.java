@@ -10,7 +10,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *     telling it apart needs the failure, which listings do not carry)
  * @param phase the LoraflowPhase search attribute
  * @param baseModel the LoraflowBaseModel search attribute
- * @param dataset the LoraflowDataset search attribute (content sha256), once the dataset is prepared
+ * @param dataset the LoraflowDataset search attribute (content sha256), once the dataset is
+ *     prepared
  * @param startTime ISO-8601 UTC
  * @param closeTime ISO-8601 UTC, null while running
  */

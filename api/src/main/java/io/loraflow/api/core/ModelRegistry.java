@@ -64,8 +64,7 @@ public final class ModelRegistry {
 
   private JsonNode get(String path, ModelVersionRef ref) {
     URI uri = URI.create(mlflow.toString().replaceAll("/+$", "") + path);
-    HttpRequest request =
-        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
+    HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build();
     HttpResponse<String> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofString());

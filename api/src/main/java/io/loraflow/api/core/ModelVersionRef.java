@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 public record ModelVersionRef(String name, String version, String alias) {
 
   private static final Pattern FORM =
-      Pattern.compile("(?:models:/)?([A-Za-z0-9][A-Za-z0-9._-]{0,127})(?:/(\\d+)|@([A-Za-z0-9_-]+))");
+      Pattern.compile(
+          "(?:models:/)?([A-Za-z0-9][A-Za-z0-9._-]{0,127})(?:/(\\d+)|@([A-Za-z0-9_-]+))");
 
   /** Parses {@code text}, or null when it is not in one of the forms above. */
   public static ModelVersionRef parseOrNull(String text) {

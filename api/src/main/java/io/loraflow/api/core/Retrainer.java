@@ -83,7 +83,9 @@ public final class Retrainer {
     }
   }
 
-  /** JSON merge patch (RFC 7386): objects merge recursively, null removes, anything else replaces. */
+  /**
+   * JSON merge patch (RFC 7386): objects merge recursively, null removes, anything else replaces.
+   */
   static void merge(ObjectNode target, ObjectNode patch) {
     Iterator<Map.Entry<String, JsonNode>> fields = patch.fields();
     while (fields.hasNext()) {
@@ -101,8 +103,7 @@ public final class Retrainer {
 
   private RetrainResponse.ScheduleView schedule(
       RetrainRequest.ScheduleRequest request, String sourceRun, RunSpec spec) {
-    String id =
-        request.id() != null ? request.id() : "retrain-" + WorkflowIds.slug(sourceRun, 55);
+    String id = request.id() != null ? request.id() : "retrain-" + WorkflowIds.slug(sourceRun, 55);
     String workflowIdPrefix = "finetune-" + id;
     // Scheduled runs must not share a run name: Temporal appends the start time to this id.
     RunSpec scheduled = apply(spec, null, null, null);
@@ -116,7 +117,8 @@ public final class Retrainer {
                         WorkflowOptions.newBuilder()
                             .setWorkflowId(workflowIdPrefix)
                             .setTaskQueue(TaskQueues.CPU)
-                            .setMemo(Map.of(SpecFingerprint.MEMO_KEY, SpecFingerprint.of(scheduled)))
+                            .setMemo(
+                                Map.of(SpecFingerprint.MEMO_KEY, SpecFingerprint.of(scheduled)))
                             .build())
                     .build())
             .setSpec(
@@ -156,8 +158,9 @@ public final class Retrainer {
       case 'm' -> Duration.ofMinutes(n);
       case 'h' -> Duration.ofHours(n);
       case 'd' -> Duration.ofDays(n);
-      default -> throw new IllegalArgumentException(
-          "interval '" + text + "' must end in s, m, h or d, e.g. 24h");
+      default ->
+          throw new IllegalArgumentException(
+              "interval '" + text + "' must end in s, m, h or d, e.g. 24h");
     };
   }
 

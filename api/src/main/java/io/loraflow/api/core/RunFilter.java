@@ -17,8 +17,7 @@ public record RunFilter(String baseModel, String dataset, String status, int lim
   public RunFilter {
     for (String v : new String[] {baseModel, dataset}) {
       if (v != null && !v.matches(VALUE_PATTERN)) {
-        throw new IllegalArgumentException(
-            "filter value '" + v + "' must match " + VALUE_PATTERN);
+        throw new IllegalArgumentException("filter value '" + v + "' must match " + VALUE_PATTERN);
       }
     }
     if (limit < 1 || limit > 1000) {

@@ -79,10 +79,10 @@ public final class RunService {
   /**
    * Starts a FineTune run on the CPU task queue.
    *
-   * <p>With an idempotency key the workflow id is {@code finetune-key-<key>}: a repeat with the same
-   * spec returns the existing run ({@code created=false}), a repeat with another spec is a conflict.
-   * Without a key the id comes from {@link WorkflowIds#forRun}; a {@code runName} that is taken by
-   * a running or completed run is a conflict (a failed one may be started again).
+   * <p>With an idempotency key the workflow id is {@code finetune-key-<key>}: a repeat with the
+   * same spec returns the existing run ({@code created=false}), a repeat with another spec is a
+   * conflict. Without a key the id comes from {@link WorkflowIds#forRun}; a {@code runName} that is
+   * taken by a running or completed run is a conflict (a failed one may be started again).
    *
    * @throws InvalidRunSpecException listing every problem of the spec
    * @throws RunConflictException as above
@@ -94,7 +94,9 @@ public final class RunService {
     }
     boolean keyed = idempotencyKey != null;
     String workflowId =
-        keyed ? IdempotencyKeys.workflowId(idempotencyKey) : WorkflowIds.forRun(spec, clock.instant());
+        keyed
+            ? IdempotencyKeys.workflowId(idempotencyKey)
+            : WorkflowIds.forRun(spec, clock.instant());
     String fingerprint = SpecFingerprint.of(spec);
     String nonce = UUID.randomUUID().toString();
     WorkflowOptions options =
@@ -111,10 +113,17 @@ public final class RunService {
                     : WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
             .setMemo(Map.of(SpecFingerprint.MEMO_KEY, fingerprint, MEMO_REQUEST, nonce))
             .build();
-    FineTuneWorkflow stub = client.newWorkflowStub(FineTuneWorkflow.class, options);
     try {
-      WorkflowClient.start(stub::run, spec);
+      WorkflowClient.start(client.newWorkflowStub(FineTuneWorkflow.class, options)::run, spec);
     } catch (WorkflowExecutionAlreadyStarted e) {
+      if (!keyed && spec.runName() == null) {
+        // two unnamed starts of the same spec in the same second: keep both, suffix the second
+        workflowId = workflowId + "-" + nonce.substring(0, 4);
+        WorkflowOptions suffixed =
+            WorkflowOptions.newBuilder(options).setWorkflowId(workflowId).build();
+        WorkflowClient.start(client.newWorkflowStub(FineTuneWorkflow.class, suffixed)::run, spec);
+        return new RunAccepted(workflowId, true, plannedLinks(workflowId));
+      }
       if (!keyed) {
         throw new RunConflictException(
             "run '"
@@ -128,7 +137,7 @@ public final class RunService {
     if (keyed) {
       // USE_EXISTING returns the running workflow without an error: ours only if our nonce is there
       WorkflowExecutionMetadata started = describeOrThrow(workflowId);
-      if (!nonce.equals(started.getMemo(MEMO_REQUEST, String.class))) {
+      if (!nonce.equals((String) started.getMemo(MEMO_REQUEST, String.class))) {
         return existing(workflowId, fingerprint, idempotencyKey);
       }
     }
@@ -137,7 +146,7 @@ public final class RunService {
 
   private RunAccepted existing(String workflowId, String fingerprint, String key) {
     WorkflowExecutionMetadata found = describeOrThrow(workflowId);
-    String theirs = found.getMemo(SpecFingerprint.MEMO_KEY, String.class);
+    String theirs = (String) found.getMemo(SpecFingerprint.MEMO_KEY, String.class);
     if (!fingerprint.equals(theirs)) {
       throw new RunConflictException(
           IdempotencyKeys.HEADER
@@ -232,7 +241,11 @@ public final class RunService {
     WorkflowExecutionMetadata d = describeOrThrow(runId);
     if (d.getStatus() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
       throw new RunConflictException(
-          "run '" + runId + "' is " + RunStatus.of(d.getStatus()) + "; only a running run can be cancelled");
+          "run '"
+              + runId
+              + "' is "
+              + RunStatus.of(d.getStatus())
+              + "; only a running run can be cancelled");
     }
     client.newWorkflowStub(FineTuneWorkflow.class, runId).cancel(reason);
   }

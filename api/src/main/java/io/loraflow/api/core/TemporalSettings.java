@@ -10,8 +10,8 @@ import jakarta.validation.constraints.Pattern;
  *
  * @param target gRPC {@code host:port} of the frontend, e.g. {@code 127.0.0.1:7233}
  * @param namespace Temporal namespace the runs live in
- * @param queryTimeout how long one progress query may take before the API answers without
- *     progress (a query needs a CPU worker to be polling; without one it would hang)
+ * @param queryTimeout how long one progress query may take before the API answers without progress
+ *     (a query needs a CPU worker to be polling; without one it would hang)
  */
 public record TemporalSettings(
     @NotBlank
