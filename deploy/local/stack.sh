@@ -196,10 +196,11 @@ start_temporal() {
 
 start_mlflow() {
   mkdir -p "$STATE_DIR/mlflow"
-  # The server proxies artifacts (--serve-artifacts) and stores them in MinIO through boto3.
+  # The server proxies artifacts (--serve-artifacts) and stores them in MinIO through boto3. Two sync
+  # workers: a slow artifact upload does not block metric logging; more would only cost memory here.
   MLFLOW_S3_ENDPOINT_URL="http://$HOST:$MINIO_PORT" AWS_ACCESS_KEY_ID="$MINIO_ROOT_USER" \
     AWS_SECRET_ACCESS_KEY="$MINIO_ROOT_PASSWORD" AWS_DEFAULT_REGION=us-east-1 \
-    spawn mlflow "$MLFLOW" server --host "$HOST" --port "$MLFLOW_PORT" --workers 1 \
+    spawn mlflow "$MLFLOW" server --host "$HOST" --port "$MLFLOW_PORT" --workers 2 \
     --backend-store-uri "sqlite:///$STATE_DIR/mlflow/mlflow.db" \
     --serve-artifacts --artifacts-destination "s3://$BUCKET/mlflow"
 }
