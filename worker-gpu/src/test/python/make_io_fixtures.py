@@ -261,6 +261,68 @@ def tiny_sharded_hf_dir():
     save_file(ref, IO / "tiny_llama_sharded.fp32_reference.safetensors")
 
 
+def hf_config_fixtures():
+    """config.json variants and what transformers' modules make of them (tiny sizes, 1 layer)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+    base = {"vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4}
+    configs = {
+        "llama": dict(base, model_type="llama", intermediate_size=96, num_key_value_heads=2,
+                      attention_bias=True, mlp_bias=True, rms_norm_eps=1e-5, rope_theta=500000.0,
+                      max_position_embeddings=4096, eos_token_id=[7, 9], bos_token_id=1,
+                      rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 1024}),
+        "llama_linear": dict(base, model_type="llama", intermediate_size=96,
+                             rope_scaling={"type": "linear", "factor": 2.0}, tie_word_embeddings=True),
+        "llama_dynamic": dict(base, model_type="llama", intermediate_size=96,
+                              rope_scaling={"type": "dynamic", "factor": 4.0}),
+        "mistral": dict(base, model_type="mistral", intermediate_size=96, num_key_value_heads=1,
+                        sliding_window=32, eos_token_id=2),
+        "qwen2": dict(base, model_type="qwen2", intermediate_size=96, num_key_value_heads=2,
+                      rope_theta=1000000.0, tie_word_embeddings=True, eos_token_id=5),
+        "falcon_7b_layout": dict(base, model_type="falcon", multi_query=True, parallel_attn=True,
+                                 new_decoder_architecture=False, bias=False, alibi=False,
+                                 layer_norm_epsilon=1e-5, eos_token_id=11, bos_token_id=11),
+        "falcon_40b_layout": dict(base, model_type="falcon", new_decoder_architecture=True,
+                                  num_kv_heads=2, parallel_attn=True, bias=False, alibi=False),
+        "falcon_mha_sequential": dict(base, model_type="falcon", multi_query=False, parallel_attn=False,
+                                      bias=True, alibi=False, ffn_hidden_size=80),
+    }
+    cases = {}
+    for name, cfg in configs.items():
+        c = AutoConfig.for_model(**cfg)
+        m = AutoModelForCausalLM.from_config(c)
+        if cfg["model_type"] == "falcon":
+            layer = m.transformer.h[0]
+            att = layer.self_attention
+            ln = layer.ln_attn if hasattr(layer, "ln_attn") else layer.input_layernorm
+            exp = {"family": "FALCON", "numKvHeads": att.num_kv_heads, "headDim": att.head_dim,
+                   "intermediateSize": layer.mlp.dense_h_to_4h.out_features,
+                   "qkvBias": att.query_key_value.bias is not None, "outputBias": att.dense.bias is not None,
+                   "mlpBias": layer.mlp.dense_h_to_4h.bias is not None, "normEps": ln.eps,
+                   "parallelAttn": bool(c.parallel_attn or c.new_decoder_architecture),
+                   "newDecoderArchitecture": bool(c.new_decoder_architecture),
+                   "numLnInParallelAttn": 2 if hasattr(layer, "ln_attn") else 1,
+                   "tieWordEmbeddings": m.lm_head.weight.data_ptr() == m.transformer.word_embeddings.weight.data_ptr()}
+        else:
+            layer = m.model.layers[0]
+            att = layer.self_attn
+            exp = {"family": "LLAMA", "numKvHeads": c.num_key_value_heads, "headDim": att.head_dim,
+                   "intermediateSize": layer.mlp.up_proj.out_features,
+                   "qkvBias": att.q_proj.bias is not None, "outputBias": att.o_proj.bias is not None,
+                   "mlpBias": layer.mlp.up_proj.bias is not None, "normEps": layer.input_layernorm.variance_epsilon,
+                   "slidingWindow": getattr(c, "sliding_window", None) or 0,
+                   "tieWordEmbeddings": m.lm_head.weight.data_ptr() == m.model.embed_tokens.weight.data_ptr()}
+        rp = c.rope_parameters if hasattr(c, "rope_parameters") else {}
+        exp["ropeTheta"] = rp.get("rope_theta", getattr(c, "rope_theta", None))
+        exp["ropeType"] = rp.get("rope_type", "default")
+        exp["ropeFactor"] = rp.get("factor")
+        exp["maxPositions"] = c.max_position_embeddings
+        eos = c.eos_token_id
+        exp["eosTokenIds"] = [] if eos is None else (eos if isinstance(eos, list) else [eos])
+        cases[name] = {"config": cfg, "expected": exp}
+    (IO / "hf_configs.json").write_text(json.dumps(cases, indent=1))
+
+
 def chat_template_fixtures():
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -307,6 +369,7 @@ if __name__ == "__main__":
     chat_template_fixtures()
     tiny_llama_gguf()
     tiny_sharded_hf_dir()
+    hf_config_fixtures()
     smollm2_fixtures()
     for p in sorted(ROOT.rglob("*")):
         if p.is_file():
