@@ -161,6 +161,15 @@ def smollm2_fixtures():
                     "transformers_gguf_ids": stock_ids})
     (TOK / "smollm2_token_ids.json").write_text(json.dumps(ref, indent=1, ensure_ascii=False))
 
+    # the GGUF's own chat template rendered by transformers (Jinja)
+    convs = [[{"role": "user", "content": "What is 2+2?"}],
+             [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "Hello"},
+              {"role": "assistant", "content": "Bonjour"}, {"role": "user", "content": "Thanks"}]]
+    chats = [{"messages": c, "add_generation_prompt": g,
+              "expected": tok.apply_chat_template(c, tokenize=False, add_generation_prompt=g)}
+             for c in convs for g in (False, True)]
+    (TOK / "smollm2_chat.json").write_text(json.dumps(chats, indent=1, ensure_ascii=False))
+
 
 def permute(w, n_head, n_head_kv):
     """llama.cpp convert_hf_to_gguf.py LlamaModel.permute (rotary halves interleaved per head)."""
