@@ -35,4 +35,17 @@ public final class WorkflowIds {
         s.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]+", "-").replaceAll("^-+|-+$", "");
     return out.length() <= maxLength ? out : out.substring(0, maxLength).replaceAll("-+$", "");
   }
+
+  /**
+   * The storage run id of a workflow id: the id itself when it is a valid storage name (ids made by
+   * {@link #forRun} always are), else its slug plus 8 hex digits of its sha256 (ids typed into the
+   * Temporal UI may hold spaces or slashes).
+   */
+  public static String runIdOf(String workflowId) {
+    if (workflowId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,199}") && !workflowId.contains("..")) {
+      return workflowId;
+    }
+    String slug = slug(workflowId, 120).replace("..", ".");
+    return (slug.isEmpty() ? "run" : slug) + "-" + BaseModels.sha256Hex(workflowId).substring(0, 8);
+  }
 }
