@@ -13,8 +13,8 @@ import org.apache.commons.text.lookup.StringLookup;
 /**
  * Resolves {@code ${NAME}} in the configuration file from the environment first, then from the
  * {@code stack.env} that {@code loraflow stack up} writes into the state directory (see {@link
- * #stateDir}). So {@code loraflow server} finds the local stack
- * without sourcing anything, and an explicit environment variable always wins.
+ * #stateDir}). So {@code loraflow server} finds the local stack without sourcing anything, and an
+ * explicit environment variable always wins.
  */
 public final class StackEnvLookup implements StringLookup {
 

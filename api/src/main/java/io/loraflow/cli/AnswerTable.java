@@ -48,8 +48,14 @@ public final class AnswerTable {
     int col = Math.max(12, (width - 2 - 3 * 3) / 3);
     StringBuilder b = new StringBuilder();
     String rule = "-".repeat(Math.min(width, 3 * col + 9));
-    b.append(pad("reference", col)).append(" | ").append(pad("base model", col)).append(" | ")
-        .append("with adapter").append('\n').append(rule).append('\n');
+    b.append(pad("reference", col))
+        .append(" | ")
+        .append(pad("base model", col))
+        .append(" | ")
+        .append("with adapter")
+        .append('\n')
+        .append(rule)
+        .append('\n');
     int shown = 0;
     for (Row r : rows) {
       if (shown++ == maxRows) {
@@ -61,8 +67,12 @@ public final class AnswerTable {
       List<String> adapter = wrap(r.adapter(), col, maxLines);
       int lines = Math.max(ref.size(), Math.max(base.size(), adapter.size()));
       for (int i = 0; i < lines; i++) {
-        b.append(pad(at(ref, i), col)).append(" | ").append(pad(at(base, i), col)).append(" | ")
-            .append(at(adapter, i)).append('\n');
+        b.append(pad(at(ref, i), col))
+            .append(" | ")
+            .append(pad(at(base, i), col))
+            .append(" | ")
+            .append(at(adapter, i))
+            .append('\n');
       }
       b.append(rule).append('\n');
     }
@@ -82,8 +92,7 @@ public final class AnswerTable {
         if (lines.size() == maxLines) {
           String last = lines.get(maxLines - 1);
           lines.set(
-              maxLines - 1,
-              (last.length() >= width ? last.substring(0, width - 1) : last) + "…");
+              maxLines - 1, (last.length() >= width ? last.substring(0, width - 1) : last) + "…");
           return lines;
         }
       }
@@ -126,7 +135,8 @@ public final class AnswerTable {
       java.util.Iterator<String> names = o.fieldNames();
       while (names.hasNext()) {
         String name = names.next();
-        if (name.toLowerCase(Locale.ROOT).equals(k.toLowerCase(Locale.ROOT)) && o.get(name).isTextual()) {
+        if (name.toLowerCase(Locale.ROOT).equals(k.toLowerCase(Locale.ROOT))
+            && o.get(name).isTextual()) {
           return o.get(name).asText();
         }
       }

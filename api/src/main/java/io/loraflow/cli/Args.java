@@ -26,7 +26,8 @@ public final class Args {
    * @param valued options that take a value, e.g. {@code --reason}
    * @param booleans options without a value, e.g. {@code --follow}
    */
-  public static Args parse(String command, List<String> args, Set<String> valued, Set<String> booleans) {
+  public static Args parse(
+      String command, List<String> args, Set<String> valued, Set<String> booleans) {
     Args a = new Args();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -56,7 +57,11 @@ public final class Args {
         Set<String> known = new java.util.TreeSet<>(valued);
         known.addAll(booleans);
         throw new UsageException(
-            command + ": unknown option '" + name + "'" + (known.isEmpty() ? "" : "; known: " + known));
+            command
+                + ": unknown option '"
+                + name
+                + "'"
+                + (known.isEmpty() ? "" : "; known: " + known));
       }
     }
     return a;
@@ -70,7 +75,11 @@ public final class Args {
   public String onePositional(String command, String what) {
     if (positionals.size() != 1) {
       throw new UsageException(
-          command + ": expected one " + what + ", got " + (positionals.isEmpty() ? "none" : positionals));
+          command
+              + ": expected one "
+              + what
+              + ", got "
+              + (positionals.isEmpty() ? "none" : positionals));
     }
     return positionals.get(0);
   }

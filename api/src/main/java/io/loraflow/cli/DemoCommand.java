@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
  * <ol>
  *   <li>{@code deploy/local/stack.sh up} (Temporal, MinIO, MLflow; idempotent)
  *   <li>a CPU worker and a GPU worker as child processes of this JVM (logs in the state dir)
- *   <li>a real FineTune run: SmolLM2-135M-Instruct on the bundled {@code builtin:ecommerce-faq},
- *       on the CPU, followed with the live progress line
+ *   <li>a real FineTune run: SmolLM2-135M-Instruct on the bundled {@code builtin:ecommerce-faq}, on
+ *       the CPU, followed with the live progress line
  *   <li>the result, a before/after table of held-out answers (from the evaluation report) and the
  *       links to the Temporal UI, MLflow and the MinIO console
  *   <li>the workers it started are stopped (SIGTERM, then kill after 30 s); the stack stays up so
@@ -106,7 +106,8 @@ final class DemoCommand {
       out.println();
       out.println("look around:");
       ResultPrinter.printLinks(closed.links(), out);
-      out.println("  MinIO console login: see LORAFLOW_S3_ACCESS_KEY / _SECRET_KEY in .state/stack.env");
+      out.println(
+          "  MinIO console login: see LORAFLOW_S3_ACCESS_KEY / _SECRET_KEY in .state/stack.env");
       out.println("the stack is still up; stop it with: loraflow stack down");
       return RunCommands.exitCode(closed);
     } finally {
@@ -154,7 +155,12 @@ final class DemoCommand {
       cmd.addAll(List.of(opts.trim().split("\\s+")));
     }
     cmd.addAll(
-        List.of("-cp", System.getProperty("java.class.path"), Loraflow.class.getName(), "worker", kind));
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            Loraflow.class.getName(),
+            "worker",
+            kind));
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
@@ -195,7 +201,12 @@ final class DemoCommand {
       Thread.sleep(1000);
     }
     throw new IllegalStateException(
-        "no worker polled " + queue + " within " + WORKER_READY_TIMEOUT.toSeconds() + " s; see " + logs);
+        "no worker polled "
+            + queue
+            + " within "
+            + WORKER_READY_TIMEOUT.toSeconds()
+            + " s; see "
+            + logs);
   }
 
   private synchronized void stopWorkers() {
@@ -223,15 +234,29 @@ final class DemoCommand {
     StackS3 s3 = StackS3.load(System.getenv(), settings);
     try (InputStream in =
         s3.client()
-            .getObject(GetObjectArgs.builder().bucket(settings.links().bucket()).object(reportKey).build())) {
+            .getObject(
+                GetObjectArgs.builder()
+                    .bucket(settings.links().bucket())
+                    .object(reportKey)
+                    .build())) {
       JsonNode report = new ObjectMapper().readTree(in);
       List<AnswerTable.Row> table = AnswerTable.rowsOf(report);
       if (table.isEmpty()) {
-        out.println("(no per-question answers in s3://" + settings.links().bucket() + "/" + reportKey + ")");
+        out.println(
+            "(no per-question answers in s3://"
+                + settings.links().bucket()
+                + "/"
+                + reportKey
+                + ")");
         return;
       }
       out.println();
-      out.println("before/after on held-out questions (" + Math.min(rows, table.size()) + " of " + table.size() + "):");
+      out.println(
+          "before/after on held-out questions ("
+              + Math.min(rows, table.size())
+              + " of "
+              + table.size()
+              + "):");
       out.print(AnswerTable.render(table, Terminal.width(), rows, 4));
     } catch (Exception e) {
       err.println("could not read the evaluation report " + reportKey + ": " + e.getMessage());
@@ -246,13 +271,15 @@ final class DemoCommand {
   private void runScript(Path script, String... args) throws IOException, InterruptedException {
     if (!Files.isExecutable(script)) {
       throw new IllegalStateException(
-          script + " not found or not executable; run the demo from the repository (./loraflow demo)");
+          script
+              + " not found or not executable; run the demo from the repository (./loraflow demo)");
     }
     List<String> cmd = new ArrayList<>(List.of(script.toString()));
     cmd.addAll(List.of(args));
     int code = new ProcessBuilder(cmd).inheritIO().start().waitFor();
     if (code != 0) {
-      throw new IllegalStateException(script.getFileName() + " " + String.join(" ", args) + " failed (exit " + code + ")");
+      throw new IllegalStateException(
+          script.getFileName() + " " + String.join(" ", args) + " failed (exit " + code + ")");
     }
   }
 
@@ -261,7 +288,6 @@ final class DemoCommand {
     String home = System.getenv("LORAFLOW_HOME");
     return Path.of(home != null && !home.isBlank() ? home : ".").toAbsolutePath().normalize();
   }
-
 
   private static int intArg(Args a, String name, int fallback) {
     String v = a.value(name, null);

@@ -14,8 +14,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The {@code loraflow} command line (main class of {@code api/target/loraflow.jar}; the root
- * {@code loraflow} script adds {@code stack}, {@code fetch-model} and {@code test}).
+ * The {@code loraflow} command line (main class of {@code api/target/loraflow.jar}; the root {@code
+ * loraflow} script adds {@code stack}, {@code fetch-model} and {@code test}).
  */
 public final class Loraflow {
 

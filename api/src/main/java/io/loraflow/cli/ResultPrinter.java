@@ -15,9 +15,17 @@ final class ResultPrinter {
   private ResultPrinter() {}
 
   static void print(RunView v, String bucket, PrintStream out) {
-    out.println("run " + v.runId() + "  " + v.status() + (v.phase() == null ? "" : "  (" + v.phase() + ")"));
+    out.println(
+        "run "
+            + v.runId()
+            + "  "
+            + v.status()
+            + (v.phase() == null ? "" : "  (" + v.phase() + ")"));
     if (v.startTime() != null) {
-      out.println("  started  " + v.startTime() + (v.closeTime() == null ? "" : "   closed  " + v.closeTime()));
+      out.println(
+          "  started  "
+              + v.startTime()
+              + (v.closeTime() == null ? "" : "   closed  " + v.closeTime()));
     }
     if (v.failure() != null) {
       out.println("  failure  " + v.failure().type() + ": " + v.failure().message());

@@ -15,7 +15,9 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 
-/** {@code run}, {@code status}, {@code cancel} and {@code list}: the run service from a terminal. */
+/**
+ * {@code run}, {@code status}, {@code cancel} and {@code list}: the run service from a terminal.
+ */
 final class RunCommands {
 
   private static final ObjectMapper JSON =
@@ -32,7 +34,8 @@ final class RunCommands {
   /** {@code run <spec.yaml|json> [--follow] [--key K]}: exit 0 when started (and completed). */
   int run(List<String> argv) throws InterruptedException {
     Args a = Args.parse("run", argv, Set.of("--key"), Set.of("--follow"));
-    RunSpec spec = SpecFiles.read(Path.of(a.onePositional("run", "run spec file (.yaml or .json)")));
+    RunSpec spec =
+        SpecFiles.read(Path.of(a.onePositional("run", "run spec file (.yaml or .json)")));
     RunAccepted accepted = runs.start(spec, a.value("--key", null));
     out.println(
         (accepted.created() ? "started " : "already started (same idempotency key) ")
@@ -86,12 +89,16 @@ final class RunCommands {
     try {
       limit = Integer.parseInt(a.value("--limit", "20"));
     } catch (NumberFormatException e) {
-      throw new Args.UsageException("list: --limit must be a number, got " + a.value("--limit", ""));
+      throw new Args.UsageException(
+          "list: --limit must be a number, got " + a.value("--limit", ""));
     }
     RunList list =
         runs.list(
             new RunFilter(
-                a.value("--base-model", null), a.value("--dataset", null), a.value("--status", null), limit));
+                a.value("--base-model", null),
+                a.value("--dataset", null),
+                a.value("--status", null),
+                limit));
     out.printf("%-64s %-10s %-12s %s%n", "RUN", "STATUS", "PHASE", "STARTED");
     for (RunSummary r : list.runs()) {
       out.printf(
@@ -109,7 +116,9 @@ final class RunCommands {
         new Thread(
             () ->
                 System.err.println(
-                    "\nstopped following; the run goes on: loraflow status " + runId + " --follow"));
+                    "\nstopped following; the run goes on: loraflow status "
+                        + runId
+                        + " --follow"));
     Runtime.getRuntime().addShutdownHook(hint);
     RunView closed =
         new Follower(runs, out, Terminal.interactive(), Terminal.width(), Clock.systemUTC())

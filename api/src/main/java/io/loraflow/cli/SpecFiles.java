@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads a run spec file: YAML ({@code .yaml}, {@code .yml}) or JSON, strictly (unknown fields fail). */
+/**
+ * Reads a run spec file: YAML ({@code .yaml}, {@code .yml}) or JSON, strictly (unknown fields
+ * fail).
+ */
 public final class SpecFiles {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -19,7 +22,8 @@ public final class SpecFiles {
 
   public static RunSpec read(Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("run spec file " + file.toAbsolutePath() + " does not exist");
+      throw new IllegalArgumentException(
+          "run spec file " + file.toAbsolutePath() + " does not exist");
     }
     String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
     try {
