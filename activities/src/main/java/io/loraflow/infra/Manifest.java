@@ -16,8 +16,15 @@ import java.util.Map;
  * @param createdAt ISO-8601 instant of the publish
  * @param files paths relative to the prefix, sorted
  * @param meta free-form facts about the content (e.g. {@code step} for a checkpoint)
+ * @param localManifest the published directory's own {@value #FILE_NAME} (e.g. the engine's
+ *     checkpoint manifest), carried inside this one because both have the same name; null if none
  */
-public record Manifest(int version, String createdAt, List<Entry> files, Map<String, String> meta) {
+public record Manifest(
+    int version,
+    String createdAt,
+    List<Entry> files,
+    Map<String, String> meta,
+    String localManifest) {
   public static final String FILE_NAME = StorageKeys.MANIFEST;
   static final int CURRENT_VERSION = 1;
   private static final ObjectMapper JSON =

@@ -37,16 +37,23 @@ public final class PrefixPublisher {
    */
   public Manifest publish(Path dir, String prefix, Map<String, String> meta) {
     List<Manifest.Entry> entries = new ArrayList<>();
-    List<Path> files = filesUnder(dir);
+    List<Path> files = new ArrayList<>(filesUnder(dir));
+    // the directory's own manifest (an engine checkpoint has one) travels inside ours, so it is
+    // written last in the store too and comes back last on download
+    Path ownManifest = dir.resolve(Manifest.FILE_NAME);
+    String localManifest = null;
+    if (files.remove(ownManifest)) {
+      try {
+        localManifest = Files.readString(ownManifest, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     if (files.isEmpty()) {
       throw new IllegalArgumentException("nothing to publish: " + dir + " has no files");
     }
     for (Path file : files) {
       String rel = dir.relativize(file).toString().replace('\\', '/');
-      if (rel.equals(Manifest.FILE_NAME)) {
-        throw new IllegalArgumentException(
-            dir + " contains a file named " + Manifest.FILE_NAME + ", which is reserved");
-      }
       try {
         entries.add(new Manifest.Entry(rel, Files.size(file), Sha256.hex(file)));
       } catch (IOException e) {
@@ -54,14 +61,17 @@ public final class PrefixPublisher {
       }
     }
     Optional<Manifest> existing = readComplete(prefix);
-    if (existing.isPresent() && existing.get().files().equals(entries)) {
+    if (existing.isPresent()
+        && existing.get().files().equals(entries)
+        && java.util.Objects.equals(existing.get().localManifest(), localManifest)) {
       return existing.get(); // a retry of a publish that already finished
     }
     for (Path file : files) {
       store.put(key(prefix, dir.relativize(file).toString().replace('\\', '/')), file);
     }
     Manifest manifest =
-        new Manifest(Manifest.CURRENT_VERSION, Instant.now().toString(), entries, meta);
+        new Manifest(
+            Manifest.CURRENT_VERSION, Instant.now().toString(), entries, meta, localManifest);
     store.put(key(prefix, Manifest.FILE_NAME), manifest.toJson());
     return manifest;
   }
@@ -125,6 +135,12 @@ public final class PrefixPublisher {
                   + entry.sha256());
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      if (manifest.localManifest() != null) {
+        Files.writeString(
+            dir.resolve(Manifest.FILE_NAME),
+            manifest.localManifest(),
+            java.nio.charset.StandardCharsets.UTF_8);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot download " + store.uri(prefix) + " to " + dir, e);

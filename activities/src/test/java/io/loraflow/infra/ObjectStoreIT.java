@@ -120,6 +120,7 @@ class ObjectStoreIT {
     Files.writeString(dir.resolve("lora.safetensors"), "weights-weights-weights");
     Files.createDirectories(dir.resolve("optimizer"));
     Files.writeString(dir.resolve("optimizer/state.bin"), "adam");
+    Files.writeString(dir.resolve("manifest.json"), "{\"format\":\"engine\"}");
     PrefixPublisher publisher = new PrefixPublisher(store);
     String prefix = ROOT + "published/step-10";
 
@@ -134,6 +135,8 @@ class ObjectStoreIT {
     Path back = tmp.resolve("back");
     publisher.download(prefix, back);
     assertEquals("adam", Files.readString(back.resolve("optimizer/state.bin")));
+    // the directory's own manifest comes back as it was
+    assertEquals("{\"format\":\"engine\"}", Files.readString(back.resolve("manifest.json")));
 
     // a listed file replaced by different content: no longer trusted
     store.put(prefix + "/optimizer/state.bin", "ADAM".getBytes(StandardCharsets.UTF_8));

@@ -12,9 +12,9 @@ import org.apache.commons.text.lookup.StringLookup;
 
 /**
  * Resolves {@code ${NAME}} in the configuration file from the environment first, then from the
- * {@code stack.env} that {@code loraflow stack up} writes into the state directory ({@code
- * $LORAFLOW_STATE_DIR}, default {@code ./.state}). So {@code loraflow server} finds the local stack
- * without sourcing anything, and an explicit environment variable always wins.
+ * {@code stack.env} that {@code loraflow stack up} writes into the state directory (see {@link
+ * #stateDir}). So {@code loraflow server} finds the local stack without sourcing anything, and an
+ * explicit environment variable always wins.
  */
 public final class StackEnvLookup implements StringLookup {
 
@@ -27,9 +27,22 @@ public final class StackEnvLookup implements StringLookup {
     this.stackEnv = Files.isRegularFile(file) ? read(file) : Map.of();
   }
 
-  /** {@code <LORAFLOW_STATE_DIR or ./.state>/stack.env}. */
+  /** {@code <state dir>/stack.env}. */
   public static Path stackEnvFile(Map<String, String> env) {
-    return Path.of(env.getOrDefault("LORAFLOW_STATE_DIR", ".state")).resolve("stack.env");
+    return stateDir(env).resolve("stack.env");
+  }
+
+  /**
+   * {@code $LORAFLOW_STATE_DIR}, else {@code $LORAFLOW_HOME/.state} (the launcher sets
+   * LORAFLOW_HOME to the repository), else {@code ./.state}.
+   */
+  public static Path stateDir(Map<String, String> env) {
+    String dir = env.get("LORAFLOW_STATE_DIR");
+    if (dir != null && !dir.isBlank()) {
+      return Path.of(dir);
+    }
+    String home = env.get("LORAFLOW_HOME");
+    return home != null && !home.isBlank() ? Path.of(home, ".state") : Path.of(".state");
   }
 
   @Override

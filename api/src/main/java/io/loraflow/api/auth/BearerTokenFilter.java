@@ -20,7 +20,7 @@ import java.util.Set;
 public final class BearerTokenFilter implements ContainerRequestFilter {
 
   /** Paths (relative to the application root, no leading slash) that need no token. */
-  static final Set<String> OPEN_PATHS = Set.of("v1/openapi.json");
+  public static final Set<String> OPEN_PATHS = Set.of("v1/openapi.json");
 
   private static final String PREFIX = "Bearer ";
 

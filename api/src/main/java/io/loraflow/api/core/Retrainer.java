@@ -93,8 +93,12 @@ public final class Retrainer {
       JsonNode current = target.get(f.getKey());
       if (f.getValue().isNull()) {
         target.remove(f.getKey());
-      } else if (f.getValue().isObject() && current != null && current.isObject()) {
-        merge((ObjectNode) current, (ObjectNode) f.getValue());
+      } else if (f.getValue().isObject()) {
+        // an object patch merges into the current object, or into an empty one (nulls dropped)
+        ObjectNode into =
+            current != null && current.isObject() ? (ObjectNode) current : JSON.createObjectNode();
+        merge(into, (ObjectNode) f.getValue());
+        target.set(f.getKey(), into);
       } else {
         target.set(f.getKey(), f.getValue());
       }
