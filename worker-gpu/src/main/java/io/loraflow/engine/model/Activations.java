@@ -1,0 +1,38 @@
+package io.loraflow.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import java.util.function.UnaryOperator;
+
+/** The MLP activations HF configs name, by their HF names. */
+public final class Activations {
+
+  private Activations() {}
+
+  /** The activation HF calls {@code name}; throws naming it when unsupported. */
+  public static UnaryOperator<NDArray> byName(String name) {
+    switch (name == null ? "" : name) {
+      case "silu":
+      case "swish":
+        return x -> x.mul(x.getNDArrayInternal().sigmoid());
+      case "gelu":
+        // torch.nn.functional.gelu, exact erf form (HF GELUActivation)
+        return x -> x.getNDArrayInternal().gelu();
+      case "gelu_pytorch_tanh":
+      case "gelu_new":
+        return Activations::geluTanh;
+      case "relu":
+        return x -> x.getNDArrayInternal().relu();
+      default:
+        throw new ModelLoadException(
+            "unsupported hidden_act '"
+                + name
+                + "' (supported: silu, gelu, gelu_pytorch_tanh, relu)");
+    }
+  }
+
+  /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  private static NDArray geluTanh(NDArray x) {
+    NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+    return x.mul(0.5).mul(inner.getNDArrayInternal().tanh().add(1));
+  }
+}

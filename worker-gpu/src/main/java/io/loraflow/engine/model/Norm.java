@@ -1,0 +1,38 @@
+package io.loraflow.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/** A normalization over the last axis with its own (frozen) parameters. */
+public interface Norm {
+
+  /** x (..., H) -> (..., H) in the dtype of x. */
+  NDArray apply(NDArray x);
+
+  /**
+   * Llama RMSNorm exactly as HF computes it: in fp32, then cast back, then scaled.
+   *
+   * @param weight (H) in the compute dtype
+   */
+  static Norm rms(NDArray weight, double eps) {
+    return x -> {
+      NDArray x32 = x.toType(DataType.FLOAT32, false);
+      NDArray variance = x32.square().mean(new int[] {-1}, true);
+      NDArray normed = x32.div(variance.add(eps).sqrt());
+      // activation first: DJL puts a result in the manager of its first operand (the step's)
+      return normed.toType(x.getDataType(), false).mul(weight);
+    };
+  }
+
+  /**
+   * LayerNorm with bias through {@code torch.layer_norm} (fp16 inputs accumulate in fp32 inside).
+   *
+   * @param weight (H), bias (H), both in the compute dtype
+   */
+  static Norm layer(NDArray weight, NDArray bias, double eps) {
+    return x ->
+        x.getNDArrayInternal()
+            .layerNorm(x, weight.getShape(), weight, bias, (float) eps)
+            .singletonOrThrow();
+  }
+}
