@@ -332,6 +332,54 @@ def hf_config_fixtures():
     (IO / "hf_configs.json").write_text(json.dumps(cases, indent=1))
 
 
+def sentencepiece_gguf():
+    """A tiny sentencepiece BPE model trained like Llama's (identity normalization, no whitespace
+    collapsing, dummy prefix, split digits, byte fallback), its vocabulary written to GGUF the way
+    llama.cpp's convert script does, and sentencepiece's own ids as the reference."""
+    import tempfile
+    import sentencepiece as spm
+    from gguf import GGUFWriter as W
+    words = ("the quick brown fox jumps over lazy dog hello world tokenizer sentence piece byte "
+             "fallback llama model weights numbers 123 456 code def return print").split()
+    r = np.random.default_rng(5)
+    lines = [" ".join(words[i] for i in r.integers(0, len(words), 12)) for _ in range(3000)]
+    with tempfile.TemporaryDirectory() as d:
+        corpus = pathlib.Path(d) / "corpus.txt"
+        corpus.write_text("\n".join(lines))
+        spm.SentencePieceTrainer.train(
+            input=str(corpus), model_prefix=str(pathlib.Path(d) / "m"), vocab_size=400, model_type="bpe",
+            byte_fallback=True, character_coverage=1.0, bos_id=1, eos_id=2, unk_id=0, pad_id=-1,
+            normalization_rule_name="identity", remove_extra_whitespaces=False, add_dummy_prefix=True,
+            split_digits=True, allow_whitespace_only_pieces=True, num_threads=1, minloglevel=2)
+        sp = spm.SentencePieceProcessor(model_file=str(pathlib.Path(d) / "m.model"))
+    w = W(str(IO / "tiny_spm.gguf"), arch="llama")
+    toks, scores, types = [], [], []
+    for i in range(sp.vocab_size()):
+        toks.append(sp.IdToPiece(i))
+        scores.append(sp.GetScore(i))
+        types.append(2 if sp.IsUnknown(i) else 3 if sp.IsControl(i) else 5 if sp.IsUnused(i)
+                     else 6 if sp.IsByte(i) else 1)
+    w.add_tokenizer_model("llama")
+    w.add_token_list(toks)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    texts = ["Hello world  the 12 é😀", " the", "the", "  leading", "trailing  ", "a\nb",
+             "quick brown fox", "lazy dogs jumped", "print(123)", "日本", "", "Zebra!? ~~"]
+    (TOK / "tiny_spm_token_ids.json").write_text(json.dumps(
+        [{"text": t, "ids": sp.encode(t), "decoded": sp.decode(sp.encode(t))} for t in texts],
+        indent=1, ensure_ascii=False))
+
+
 def chat_template_fixtures():
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -379,6 +427,7 @@ if __name__ == "__main__":
     tiny_llama_gguf()
     tiny_sharded_hf_dir()
     hf_config_fixtures()
+    sentencepiece_gguf()
     smollm2_fixtures()
     for p in sorted(ROOT.rglob("*")):
         if p.is_file():

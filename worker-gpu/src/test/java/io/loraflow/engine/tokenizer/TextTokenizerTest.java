@@ -94,4 +94,15 @@ class TextTokenizerTest {
       }
     }
   }
+
+  @Test
+  void longTextIsNotTruncated() {
+    try (ModelFiles files = ModelFiles.open(Fixtures.resource("io/tiny_llama.gguf"));
+        TextTokenizer tok = files.tokenizer()) {
+      String text = "the cat ".repeat(3000);
+      long[] ids = tok.encode(text, false);
+      assertTrue(ids.length > 6000, "got " + ids.length);
+      assertEquals(text, tok.decode(ids));
+    }
+  }
 }
