@@ -30,11 +30,7 @@ public final class Attention {
     NDArray vals = repeatKv(v, heads);
     NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(scale); // (B, heads, T, S)
     NDArray probs =
-        scores
-            .toType(DataType.FLOAT32, false)
-            .add(additiveMask)
-            .softmax(-1)
-            .toType(q.getDataType(), false);
+        Casts.to(Casts.to(scores, DataType.FLOAT32).add(additiveMask).softmax(-1), q.getDataType());
     NDArray out = probs.matMul(vals); // (B, heads, T, D)
     return out.transpose(0, 2, 1, 3).reshape(b, t, heads * d);
   }

@@ -235,4 +235,48 @@ class TrainerTest {
         Files.readAllBytes(tmp.resolve("full-adapter").resolve(PeftAdapter.WEIGHTS_FILE)),
         Files.readAllBytes(tmp.resolve("resumed-adapter").resolve(PeftAdapter.WEIGHTS_FILE)));
   }
+
+  @Test
+  void fp16OverflowSkipsTheStepAndHalvesTheScale(@TempDir Path tmp) throws Exception {
+    TrainConfig.Builder b = small();
+    b.precision = TrainConfig.Precision.FP16;
+    b.batchSize = 4;
+    b.initialLossScale = 1e9; // fp16 gradients overflow at this scale
+    b.warmupRatio = 0;
+    TrainConfig config = b.build();
+    List<Example> train = data(8, 2); // two steps
+    try (Run run = build(config, BaseFormat.NF4);
+        Trainer trainer =
+            new Trainer(run.model(), run.lora(), run.linears(), config, train, tmp, "toy")) {
+      LoraLinear first = run.lora().values().iterator().next();
+      float[] before = first.loraA().toFloatArray();
+      List<StepMetrics> h = new ArrayList<>();
+      trainer.addProgressListener(h::add);
+      trainer.run();
+      assertTrue(h.get(0).skipped(), "first step must overflow");
+      assertEquals(1e9, h.get(0).lossScale());
+      assertEquals(5e8, h.get(1).lossScale());
+      assertTrue(Double.isFinite(h.get(0).loss()) && Double.isFinite(h.get(1).loss()));
+      if (h.get(1).skipped()) {
+        assertArrayEquals(before, first.loraA().toFloatArray()); // nothing was applied
+      }
+    }
+  }
+
+  @Test
+  void interruptStopsWithInterruptedException(@TempDir Path tmp) {
+    TrainConfig config = small().build();
+    try (Run run = build(config, BaseFormat.DENSE);
+        Trainer trainer =
+            new Trainer(run.model(), run.lora(), run.linears(), config, data(4, 1), tmp, "toy")) {
+      trainer.addProgressListener(m -> Thread.currentThread().interrupt());
+      org.junit.jupiter.api.Assertions.assertThrows(InterruptedException.class, trainer::run);
+      assertEquals(1, trainer.step());
+      assertTrue(Checkpoint.newest(tmp).isEmpty(), "an interrupt writes no checkpoint");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      Thread.interrupted(); // clear, whatever happened
+    }
+  }
 }
