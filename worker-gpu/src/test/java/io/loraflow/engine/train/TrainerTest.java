@@ -120,25 +120,27 @@ class TrainerTest {
           }
           Map<String, float[]> grads = trainer.gradientsOf(batch);
           int checked = 0;
+          // one coordinate of A and of B in each LoRA module of the first block (keeps it fast)
           for (LoraLinear m : run.lora().values()) {
+            if (!m.name().startsWith("model.layers.0.")) {
+              continue;
+            }
             for (NDArray p : new NDArray[] {m.loraA(), m.loraB()}) {
               String name = m.name() + (p == m.loraA() ? ".lora_A.weight" : ".lora_B.weight");
               float[] g = grads.get(name);
               long cols = p.getShape().get(1);
-              for (int k = 0; k < 2; k++) {
-                int idx = rng.nextInt(g.length);
-                double fd = finiteDifference(trainer, batch, p, idx / cols, idx % cols);
-                double tol = 2e-3 + 2e-2 * Math.abs(fd);
-                assertEquals(
-                    fd,
-                    g[idx],
-                    tol,
-                    name + "[" + idx + "] checkpointing=" + checkpointing + " base=" + base);
-                checked++;
-              }
+              int idx = rng.nextInt(g.length);
+              double fd = finiteDifference(trainer, batch, p, idx / cols, idx % cols);
+              double tol = 2e-3 + 2e-2 * Math.abs(fd);
+              assertEquals(
+                  fd,
+                  g[idx],
+                  tol,
+                  name + "[" + idx + "] checkpointing=" + checkpointing + " base=" + base);
+              checked++;
             }
           }
-          assertEquals(run.lora().size() * 4, checked);
+          assertEquals(12, checked); // 6 modules x (A, B)
         }
       }
     }
