@@ -237,18 +237,15 @@ public final class TrainCommand {
     }
   }
 
+  /** Greedy answers to all prompts in one batched generation (64 new tokens at most). */
   private static List<String> answers(
       Generator generator, List<EvalPrompt> prompts, List<Integer> eos) {
-    List<String> out = new ArrayList<>();
-    for (EvalPrompt p : prompts) {
-      var r =
-          generator.generateText(
-              List.of(p.prompt()),
-              GenerationConfig.greedy(96).withEosTokenIds(eos),
-              (b, id, text) -> {});
-      out.add(r.sequences().get(0).text().trim());
-    }
-    return out;
+    var r =
+        generator.generateText(
+            prompts.stream().map(EvalPrompt::prompt).toList(),
+            GenerationConfig.greedy(64).withEosTokenIds(eos),
+            (b, id, text) -> {});
+    return r.sequences().stream().map(g -> g.text().trim()).toList();
   }
 
   private static void printComparison(
