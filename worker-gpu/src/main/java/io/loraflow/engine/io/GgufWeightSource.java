@@ -44,11 +44,15 @@ public final class GgufWeightSource implements WeightSource {
   private final ModelConfig config;
   private final Map<String, GgufFile.TensorInfo> byHfName;
   private final boolean unpermute;
-  private final TensorAssembler assembler = new TensorAssembler();
+  private final TensorAssembler assembler;
 
   private GgufWeightSource(
-      GgufFile gguf, ModelConfig config, Map<String, GgufFile.TensorInfo> byHfName) {
+      GgufFile gguf,
+      ModelConfig config,
+      Map<String, GgufFile.TensorInfo> byHfName,
+      TensorAssembler assembler) {
     this.gguf = gguf;
+    this.assembler = assembler;
     this.config = config;
     this.byHfName = byHfName;
     this.unpermute = "llama".equals(gguf.string("general.architecture"));
@@ -56,9 +60,13 @@ public final class GgufWeightSource implements WeightSource {
 
   /** Opens and validates the file: every tensor must map to an HF name and be dequantizable. */
   public static GgufWeightSource open(Path file) {
+    return open(file, TensorAssembler.DEFAULT_BAND_BYTES);
+  }
+
+  static GgufWeightSource open(Path file, int bandBytes) {
     GgufFile gguf = GgufFile.open(file);
     try {
-      return over(gguf);
+      return over(gguf, bandBytes);
     } catch (RuntimeException e) {
       gguf.close();
       throw e;
@@ -67,6 +75,10 @@ public final class GgufWeightSource implements WeightSource {
 
   /** Wraps an open file; the source takes ownership and closes it. */
   public static GgufWeightSource over(GgufFile gguf) {
+    return over(gguf, TensorAssembler.DEFAULT_BAND_BYTES);
+  }
+
+  private static GgufWeightSource over(GgufFile gguf, int bandBytes) {
     Map<String, GgufFile.TensorInfo> map = new TreeMap<>();
     for (GgufFile.TensorInfo t : gguf.tensors().values()) {
       String hf = hfName(t.name());
@@ -80,7 +92,8 @@ public final class GgufWeightSource implements WeightSource {
       map.put(hf, t);
     }
     ModelConfig config = GgufConfig.translate(gguf);
-    return new GgufWeightSource(gguf, config, Collections.unmodifiableMap(map));
+    return new GgufWeightSource(
+        gguf, config, Collections.unmodifiableMap(map), new TensorAssembler(bandBytes));
   }
 
   /** The HF name of a GGUF tensor name, or null. */

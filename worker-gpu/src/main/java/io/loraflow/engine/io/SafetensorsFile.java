@@ -47,14 +47,16 @@ public final class SafetensorsFile implements AutoCloseable {
   private final long dataStart;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
-  private final TensorAssembler assembler = new TensorAssembler();
+  private final TensorAssembler assembler;
 
   private SafetensorsFile(
       Path file,
       FileChannel channel,
       long dataStart,
       Map<String, TensorInfo> tensors,
-      Map<String, String> metadata) {
+      Map<String, String> metadata,
+      TensorAssembler assembler) {
+    this.assembler = assembler;
     this.file = file;
     this.channel = channel;
     this.dataStart = dataStart;
@@ -64,6 +66,10 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /** Opens and validates the header; throws {@link ModelFormatException} naming the file. */
   public static SafetensorsFile open(Path file) {
+    return open(file, TensorAssembler.DEFAULT_BAND_BYTES);
+  }
+
+  static SafetensorsFile open(Path file, int bandBytes) {
     FileChannel channel;
     try {
       channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -71,7 +77,7 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new UncheckedIOException("cannot open safetensors file " + file, e);
     }
     try {
-      return parse(file, channel);
+      return parse(file, channel, new TensorAssembler(bandBytes));
     } catch (RuntimeException | IOException e) {
       try {
         channel.close();
@@ -85,7 +91,8 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  private static SafetensorsFile parse(Path file, FileChannel channel) throws IOException {
+  private static SafetensorsFile parse(Path file, FileChannel channel, TensorAssembler assembler)
+      throws IOException {
     long size = channel.size();
     if (size < 8) {
       throw ModelFormatException.inFile(
@@ -134,7 +141,8 @@ public final class SafetensorsFile implements AutoCloseable {
         channel,
         dataStart,
         Collections.unmodifiableMap(tensors),
-        Collections.unmodifiableMap(metadata));
+        Collections.unmodifiableMap(metadata),
+        assembler);
   }
 
   private static TensorInfo tensorInfo(Path file, String name, JsonNode v, long dataLen) {

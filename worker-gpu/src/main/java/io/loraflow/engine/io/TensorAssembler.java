@@ -19,7 +19,18 @@ import java.nio.ByteOrder;
 final class TensorAssembler {
 
   /** Largest band, in bytes of the source layout. */
-  private static final int BAND_BYTES = 64 << 20;
+  static final int DEFAULT_BAND_BYTES = 64 << 20;
+
+  private final int bandBytes;
+
+  TensorAssembler() {
+    this(DEFAULT_BAND_BYTES);
+  }
+
+  /** Tests use small bands to exercise the banded path on tiny tensors. */
+  TensorAssembler(int bandBytes) {
+    this.bandBytes = bandBytes;
+  }
 
   /** Writes {@code rows} rows starting at {@code firstRow}, in the source layout, into dst. */
   interface RowWriter {
@@ -49,7 +60,7 @@ final class TensorAssembler {
     if (rowBytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("one row of " + shape + " exceeds 2 GiB");
     }
-    long bandRows = Math.max(1, Math.min(rows, BAND_BYTES / rowBytes));
+    long bandRows = Math.max(1, Math.min(rows, bandBytes / rowBytes));
     if (bandRows == rows) {
       return band(shape, 0, rows, source, writer, manager, want);
     }
