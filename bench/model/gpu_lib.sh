@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Puts what the model benches need on the GPU host into .gpu/lib (about 12 MB; no pytorch-native-cpu:
+# Puts what the model benches need on the GPU host into .gpu/lib (about 10 MB; no pytorch-native-cpu, no tokenizers (HF dirs need none):
 # the host's own libtorch is used through .gpu/device-setup.sh). Run from the project root after
 #   mvn -q -o -pl worker-gpu -am test-compile
 # then carry .gpu (with the jre from ../shared/gpu/make-jre.sh) and worker-gpu/target, and on the host:
@@ -12,7 +12,6 @@ for jar in \
   ai/djl/api/0.36.0/api-0.36.0.jar \
   ai/djl/pytorch/pytorch-engine/0.36.0/pytorch-engine-0.36.0.jar \
   ai/djl/pytorch/pytorch-jni/2.7.1-0.36.0/pytorch-jni-2.7.1-0.36.0.jar \
-  ai/djl/huggingface/tokenizers/0.36.0/tokenizers-0.36.0.jar \
   com/google/code/gson/gson/2.13.1/gson-2.13.1.jar \
   net/java/dev/jna/jna/5.17.0/jna-5.17.0.jar \
   org/apache/commons/commons-compress/1.27.1/commons-compress-1.27.1.jar \
