@@ -214,8 +214,35 @@ def make(name, cls, config, seed):
     print(f"{name}: {size/1024:.0f} KiB, logits {tuple(logits.shape)}, greedy {gen.tolist()}")
 
 
+def make_sampler_fixture():
+    """HF logits processors on random scores: the reference for our host-side Sampler."""
+    from transformers.generation.logits_process import (
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    g = torch.Generator().manual_seed(7)
+    scores = torch.randn(1, 200, generator=g)
+    seen = torch.tensor([[5, 17, 17, 42, 199, 0, 63]])
+    penalized = RepetitionPenaltyLogitsProcessor(1.3)(seen, scores.clone())
+    warped = TemperatureLogitsWarper(0.7)(seen, penalized.clone())
+    warped = TopKLogitsWarper(40)(seen, warped)
+    warped = TopPLogitsWarper(0.8)(seen, warped)
+    out = os.path.join(ROOT, "..", "sampler_reference.safetensors")
+    save_file(
+        {"scores": scores[0].contiguous(), "seen": seen[0].contiguous(),
+         "penalized": penalized[0].contiguous(), "warped": warped[0].contiguous()},
+        out,
+    )
+    print("sampler reference: kept", int(torch.isfinite(warped).sum()), "of 200")
+
+
 if __name__ == "__main__":
     only = set(sys.argv[1:])
+    if not only or "sampler" in only:
+        make_sampler_fixture()
     for i, (name, (cls, config)) in enumerate(cases()):
         if not only or name in only:
             make(name, cls, config, seed=1000 + i)

@@ -68,7 +68,6 @@ public final class GgufWeightSource implements WeightSource {
 
   /** Wraps an open file; the source takes ownership and closes it. */
   public static GgufWeightSource over(GgufFile gguf) {
-    ModelConfig config = GgufConfig.translate(gguf);
     Map<String, GgufFile.TensorInfo> map = new TreeMap<>();
     for (GgufFile.TensorInfo t : gguf.tensors().values()) {
       String hf = hfName(t.name());
@@ -81,6 +80,7 @@ public final class GgufWeightSource implements WeightSource {
       }
       map.put(hf, t);
     }
+    ModelConfig config = GgufConfig.translate(gguf);
     return new GgufWeightSource(gguf, config, Collections.unmodifiableMap(map));
   }
 

@@ -54,6 +54,30 @@ class CausalLMFixtureTest {
     }
   }
 
+  /** The same fixtures computed in fp16 (weights and activations) on the CPU. */
+  @ParameterizedTest
+  @MethodSource("fixtures")
+  void fp16LogitsMatchTransformers(String name) {
+    FixtureModel f = FixtureModel.load(name);
+    try (NDManager m = NDManager.newBaseManager(Device.cpu());
+        CausalLM model =
+            Models.build(
+                f.source(),
+                DenseLinear.factory(DataType.FLOAT16, Device.cpu()),
+                DataType.FLOAT16,
+                Device.cpu())) {
+      NDArray mask = f.expected("attention_mask", m);
+      NDArray logits =
+          model.forward(
+              f.expected("input_ids", m),
+              new AttentionStep(f.expected("position_ids", m), mask, null));
+      assertEquals(DataType.FLOAT16, logits.getDataType());
+      double err = relativeError(logits, f.expected("logits", m), mask);
+      System.out.printf("%s fp16 rel err %.3g%n", name, err);
+      assertTrue(err < 1e-2, name + ": fp16 relative error " + err);
+    }
+  }
+
   /**
    * Dynamic NTK rope is left out: HF rescales by the longest position in the whole batch, so a
    * padded batch legitimately differs from a lone row there.
