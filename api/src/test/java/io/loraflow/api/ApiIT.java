@@ -232,7 +232,7 @@ class ApiIT {
               .getEvery());
     } finally {
       schedules.getHandle(scheduleId).delete();
-      CLIENT.newWorkflowStub(FineTuneWorkflow.class, "finetune-" + source).cancel("it done");
+      CLIENT.newUntypedWorkflowStub("finetune-" + source).terminate("ApiIT done");
     }
   }
 
