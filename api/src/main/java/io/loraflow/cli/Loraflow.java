@@ -8,6 +8,7 @@ import io.loraflow.api.core.RunConflictException;
 import io.loraflow.api.core.RunNotFoundException;
 import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
+import io.loraflow.engine.generate.GenerateCommand;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.util.Arrays;
@@ -23,7 +24,8 @@ public final class Loraflow {
       """
       usage: loraflow <command> [args]
 
-        demo                              the whole thing on this machine: stack up, CPU + GPU workers,
+        demo [--epochs N] [--eval-prompts N] [--rows N] [--base-model M] [--no-stack] [--no-workers]
+                                          the whole thing on this machine: stack up, CPU + GPU workers,
                                           fine-tune SmolLM2-135M-Instruct on the sample FAQ, live
                                           progress, before/after answers, links (workers stopped after)
         run <spec.yaml|json> [--follow] [--key K]
@@ -37,6 +39,8 @@ public final class Loraflow {
         server [config.yml]               the REST API (default config: loraflow-server.yml in the jar;
                                           needs LORAFLOW_API_TOKEN)
         worker cpu|gpu|all                run Temporal workers until stopped (Ctrl-C / SIGTERM)
+        generate --model <dir|file.gguf> --prompt "..." [--chat] [...]
+                                          generate with the engine (loraflow generate --help)
 
       The stack is found through LORAFLOW_* variables or .state/stack.env (loraflow stack up).
       """;
@@ -70,6 +74,8 @@ public final class Loraflow {
           return server(rest);
         case "worker":
           return WorkerCommand.run(rest, out);
+        case "generate":
+          return GenerateCommand.run(rest.toArray(String[]::new));
         case "demo":
           settings = CliSettings.load(System.getenv());
           return new DemoCommand(out, err).run(rest);

@@ -1,6 +1,7 @@
 package io.loraflow.cli;
 
 import io.loraflow.gpu.GpuWorker;
+import io.loraflow.infra.CpuWorker;
 import java.io.PrintStream;
 import java.util.List;
 
@@ -31,8 +32,6 @@ final class WorkerCommand {
   }
 
   private static void cpu() {
-    // TODO(lead): io.loraflow.infra.CpuWorker.main(new String[0]) once the infra helper commits it
-    throw new IllegalStateException(
-        "the CPU worker main (io.loraflow.infra.CpuWorker) is not in this build yet");
+    CpuWorker.main(new String[0]);
   }
 }
