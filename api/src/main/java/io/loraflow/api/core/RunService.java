@@ -253,7 +253,9 @@ public final class RunService {
     } catch (java.util.concurrent.TimeoutException e) {
       answer.cancel(true);
       throw new IllegalStateException(
-          "no CPU worker answered the progress query within " + queryTimeout.toMillis() + " ms");
+          "no CPU worker answered the progress query within "
+              + queryTimeout.toMillis()
+              + " ms; is `loraflow worker cpu` running?");
     } catch (ExecutionException e) {
       throw e.getCause() instanceof RuntimeException re
           ? re
