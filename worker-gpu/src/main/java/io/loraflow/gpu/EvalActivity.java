@@ -238,7 +238,7 @@ final class EvalActivity {
       for (EvalPrompt p : prompts.subList(i, Math.min(prompts.size(), i + GENERATION_BATCH))) {
         ids.add(codec.encode(p.prompt()));
       }
-      for (Generation g : generator.generate(ids, config, null).sequences()) {
+      for (Generation g : generator.generate(ids, config, (row, id, text) -> {}).sequences()) {
         out.add(codec.decode(g.tokens()).strip());
       }
       done.addAndGet(ids.size());
