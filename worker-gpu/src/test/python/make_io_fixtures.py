@@ -161,6 +161,15 @@ def smollm2_fixtures():
                     "transformers_gguf_ids": stock_ids})
     (TOK / "smollm2_token_ids.json").write_text(json.dumps(ref, indent=1, ensure_ascii=False))
 
+    # the GGUF's own chat template rendered by transformers (Jinja)
+    convs = [[{"role": "user", "content": "What is 2+2?"}],
+             [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "Hello"},
+              {"role": "assistant", "content": "Bonjour"}, {"role": "user", "content": "Thanks"}]]
+    chats = [{"messages": c, "add_generation_prompt": g,
+              "expected": tok.apply_chat_template(c, tokenize=False, add_generation_prompt=g)}
+             for c in convs for g in (False, True)]
+    (TOK / "smollm2_chat.json").write_text(json.dumps(chats, indent=1, ensure_ascii=False))
+
 
 def permute(w, n_head, n_head_kv):
     """llama.cpp convert_hf_to_gguf.py LlamaModel.permute (rotary halves interleaved per head)."""
@@ -261,6 +270,116 @@ def tiny_sharded_hf_dir():
     save_file(ref, IO / "tiny_llama_sharded.fp32_reference.safetensors")
 
 
+def hf_config_fixtures():
+    """config.json variants and what transformers' modules make of them (tiny sizes, 1 layer)."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+    base = {"vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4}
+    configs = {
+        "llama": dict(base, model_type="llama", intermediate_size=96, num_key_value_heads=2,
+                      attention_bias=True, mlp_bias=True, rms_norm_eps=1e-5, rope_theta=500000.0,
+                      max_position_embeddings=4096, eos_token_id=[7, 9], bos_token_id=1,
+                      rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 1024}),
+        "llama_linear": dict(base, model_type="llama", intermediate_size=96,
+                             rope_scaling={"type": "linear", "factor": 2.0}, tie_word_embeddings=True),
+        "llama_dynamic": dict(base, model_type="llama", intermediate_size=96,
+                              rope_scaling={"type": "dynamic", "factor": 4.0}),
+        "mistral": dict(base, model_type="mistral", intermediate_size=96, num_key_value_heads=1,
+                        sliding_window=32, eos_token_id=2),
+        "qwen2": dict(base, model_type="qwen2", intermediate_size=96, num_key_value_heads=2,
+                      rope_theta=1000000.0, tie_word_embeddings=True, eos_token_id=5),
+        "falcon_7b_layout": dict(base, model_type="falcon", multi_query=True, parallel_attn=True,
+                                 new_decoder_architecture=False, bias=False, alibi=False,
+                                 layer_norm_epsilon=1e-5, eos_token_id=11, bos_token_id=11),
+        "falcon_40b_layout": dict(base, model_type="falcon", new_decoder_architecture=True,
+                                  num_kv_heads=2, parallel_attn=True, bias=False, alibi=False),
+        "falcon_mha_sequential": dict(base, model_type="falcon", multi_query=False, parallel_attn=False,
+                                      bias=True, alibi=False, ffn_hidden_size=80),
+    }
+    cases = {}
+    for name, cfg in configs.items():
+        c = AutoConfig.for_model(**cfg)
+        m = AutoModelForCausalLM.from_config(c)
+        if cfg["model_type"] == "falcon":
+            layer = m.transformer.h[0]
+            att = layer.self_attention
+            ln = layer.ln_attn if hasattr(layer, "ln_attn") else layer.input_layernorm
+            exp = {"family": "FALCON", "numKvHeads": att.num_kv_heads, "headDim": att.head_dim,
+                   "intermediateSize": layer.mlp.dense_h_to_4h.out_features,
+                   "qkvBias": att.query_key_value.bias is not None, "outputBias": att.dense.bias is not None,
+                   "mlpBias": layer.mlp.dense_h_to_4h.bias is not None, "normEps": ln.eps,
+                   "parallelAttn": bool(c.parallel_attn or c.new_decoder_architecture),
+                   "newDecoderArchitecture": bool(c.new_decoder_architecture),
+                   "numLnInParallelAttn": 2 if hasattr(layer, "ln_attn") else 1,
+                   "tieWordEmbeddings": m.lm_head.weight.data_ptr() == m.transformer.word_embeddings.weight.data_ptr()}
+        else:
+            layer = m.model.layers[0]
+            att = layer.self_attn
+            exp = {"family": "LLAMA", "numKvHeads": c.num_key_value_heads, "headDim": att.head_dim,
+                   "intermediateSize": layer.mlp.up_proj.out_features,
+                   "qkvBias": att.q_proj.bias is not None, "outputBias": att.o_proj.bias is not None,
+                   "mlpBias": layer.mlp.up_proj.bias is not None, "normEps": layer.input_layernorm.variance_epsilon,
+                   "slidingWindow": getattr(c, "sliding_window", None) or 0,
+                   "tieWordEmbeddings": m.lm_head.weight.data_ptr() == m.model.embed_tokens.weight.data_ptr()}
+        rp = c.rope_parameters if hasattr(c, "rope_parameters") else {}
+        exp["ropeTheta"] = rp.get("rope_theta", getattr(c, "rope_theta", None))
+        exp["ropeType"] = rp.get("rope_type", "default")
+        exp["ropeFactor"] = rp.get("factor")
+        exp["maxPositions"] = c.max_position_embeddings
+        eos = c.eos_token_id
+        exp["eosTokenIds"] = [] if eos is None else (eos if isinstance(eos, list) else [eos])
+        cases[name] = {"config": cfg, "expected": exp}
+    (IO / "hf_configs.json").write_text(json.dumps(cases, indent=1))
+
+
+def sentencepiece_gguf():
+    """A tiny sentencepiece BPE model trained like Llama's (identity normalization, no whitespace
+    collapsing, dummy prefix, split digits, byte fallback), its vocabulary written to GGUF the way
+    llama.cpp's convert script does, and sentencepiece's own ids as the reference."""
+    import tempfile
+    import sentencepiece as spm
+    from gguf import GGUFWriter as W
+    words = ("the quick brown fox jumps over lazy dog hello world tokenizer sentence piece byte "
+             "fallback llama model weights numbers 123 456 code def return print").split()
+    r = np.random.default_rng(5)
+    lines = [" ".join(words[i] for i in r.integers(0, len(words), 12)) for _ in range(3000)]
+    with tempfile.TemporaryDirectory() as d:
+        corpus = pathlib.Path(d) / "corpus.txt"
+        corpus.write_text("\n".join(lines))
+        spm.SentencePieceTrainer.train(
+            input=str(corpus), model_prefix=str(pathlib.Path(d) / "m"), vocab_size=400, model_type="bpe",
+            byte_fallback=True, character_coverage=1.0, bos_id=1, eos_id=2, unk_id=0, pad_id=-1,
+            normalization_rule_name="identity", remove_extra_whitespaces=False, add_dummy_prefix=True,
+            split_digits=True, allow_whitespace_only_pieces=True, num_threads=1, minloglevel=2)
+        sp = spm.SentencePieceProcessor(model_file=str(pathlib.Path(d) / "m.model"))
+    w = W(str(IO / "tiny_spm.gguf"), arch="llama")
+    toks, scores, types = [], [], []
+    for i in range(sp.vocab_size()):
+        toks.append(sp.IdToPiece(i))
+        scores.append(sp.GetScore(i))
+        types.append(2 if sp.IsUnknown(i) else 3 if sp.IsControl(i) else 5 if sp.IsUnused(i)
+                     else 6 if sp.IsByte(i) else 1)
+    w.add_tokenizer_model("llama")
+    w.add_token_list(toks)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    texts = ["Hello world  the 12 é😀", " the", "the", "  leading", "trailing  ", "a\nb",
+             "quick brown fox", "lazy dogs jumped", "print(123)", "日本", "", "Zebra!? ~~"]
+    (TOK / "tiny_spm_token_ids.json").write_text(json.dumps(
+        [{"text": t, "ids": sp.encode(t), "decoded": sp.decode(sp.encode(t))} for t in texts],
+        indent=1, ensure_ascii=False))
+
+
 def chat_template_fixtures():
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -307,6 +426,8 @@ if __name__ == "__main__":
     chat_template_fixtures()
     tiny_llama_gguf()
     tiny_sharded_hf_dir()
+    hf_config_fixtures()
+    sentencepiece_gguf()
     smollm2_fixtures()
     for p in sorted(ROOT.rglob("*")):
         if p.is_file():

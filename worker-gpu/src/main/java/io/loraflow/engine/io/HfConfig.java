@@ -87,7 +87,8 @@ public final class HfConfig {
     boolean attentionBias = k.boolOr("attention_bias", false);
     int slidingWindow = 0;
     if (mistral) {
-      slidingWindow = k.intOr("sliding_window", 0);
+      // MistralConfig defaults to 4096 when the key is absent; null switches it off
+      slidingWindow = k.node.has("sliding_window") ? k.intOr("sliding_window", 0) : 4096;
     } else if (qwen && k.boolOr("use_sliding_window", false)) {
       slidingWindow = k.intOr("sliding_window", 0);
     }
@@ -112,8 +113,8 @@ public final class HfConfig {
         null,
         slidingWindow,
         k.stringOr("hidden_act", "silu"),
-        k.intOr("bos_token_id", -1),
-        eosIds(k, generation));
+        k.intOr("bos_token_id", qwen ? -1 : 1),
+        eosIds(k, generation, qwen ? -1 : 2));
   }
 
   private static ModelConfig falcon(Keys k, String type, JsonNode generation) {
@@ -162,7 +163,7 @@ public final class HfConfig {
         0,
         k.stringOr("activation", "gelu"),
         k.intOr("bos_token_id", 11),
-        eosIds(k, generation));
+        eosIds(k, generation, 11));
   }
 
   /** rope_theta, or transformers 5's rope_parameters.rope_theta. */
@@ -212,13 +213,20 @@ public final class HfConfig {
     return s.get(key).asDouble();
   }
 
-  /** generation_config.json's eos ids first (what generate() stops on), then config.json's. */
-  private static List<Integer> eosIds(Keys k, JsonNode generation) {
+  /**
+   * generation_config.json's eos ids first (what generate() stops on), then config.json's (or the
+   * config class default when the key is absent, -1 for none).
+   */
+  private static List<Integer> eosIds(Keys k, JsonNode generation, int classDefault) {
     Set<Integer> ids = new LinkedHashSet<>();
     if (generation != null) {
       addIds(ids, generation.get("eos_token_id"));
     }
-    addIds(ids, k.node.get("eos_token_id"));
+    if (k.node.has("eos_token_id")) {
+      addIds(ids, k.node.get("eos_token_id"));
+    } else if (classDefault >= 0) {
+      ids.add(classDefault);
+    }
     return new ArrayList<>(ids);
   }
 

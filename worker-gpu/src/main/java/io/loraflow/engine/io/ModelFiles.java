@@ -70,8 +70,15 @@ public final class ModelFiles implements AutoCloseable {
     }
   }
 
-  /** The cache root: {@code $LORAFLOW_CACHE} or {@code ~/.cache/loraflow}. */
+  /**
+   * The cache root: system property {@code loraflow.cache}, else {@code $LORAFLOW_CACHE}, else
+   * {@code ~/.cache/loraflow}.
+   */
   public static Path cacheRoot() {
+    String prop = System.getProperty("loraflow.cache");
+    if (prop != null && !prop.isBlank()) {
+      return Path.of(prop);
+    }
     String env = System.getenv("LORAFLOW_CACHE");
     if (env != null && !env.isBlank()) {
       return Path.of(env);

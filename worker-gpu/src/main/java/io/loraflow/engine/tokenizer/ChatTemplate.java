@@ -26,7 +26,8 @@ public final class ChatTemplate {
   }
 
   private static final Pattern CHATML_DEFAULT_SYSTEM =
-      Pattern.compile("<\\|im_start\\|>system\\\\n(.*?)<\\|im_end\\|>", Pattern.DOTALL);
+      // the newline inside the Jinja string literal is either escaped (\\n) or a real newline
+      Pattern.compile("<\\|im_start\\|>system(?:\\\\n|\n)(.*?)<\\|im_end\\|>", Pattern.DOTALL);
 
   private final Family family;
   private final String defaultSystem;

@@ -43,14 +43,46 @@ public final class GgufTokenizerConverter {
   /** Writes tokenizer.json and tokenizer_config.json into {@code dir}; returns tokenizer.json. */
   public Path convert(GgufFile gguf, Path dir) {
     String model = gguf.string("tokenizer.ggml.model");
-    if (!"gpt2".equals(model)) {
+    ObjectNode root;
+    if ("gpt2".equals(model)) {
+      root = byteLevelBpe(gguf);
+    } else if ("llama".equals(model)) {
+      root = new SentencePieceBpe(json).tokenizerJson(gguf);
+    } else {
       throw ModelFormatException.inFile(
           gguf.file(),
           "tokenizer.ggml.model '"
               + model
-              + "' is not supported (supported: gpt2 byte-level BPE); use the model's HF"
-              + " directory with its tokenizer.json");
+              + "' is not supported (supported: gpt2 byte-level BPE, llama sentencepiece BPE);"
+              + " use the model's HF directory with its tokenizer.json");
     }
+    List<Object> tokens = require(gguf, "tokenizer.ggml.tokens");
+    ObjectNode config = json.createObjectNode();
+    config.put("tokenizer_class", "PreTrainedTokenizerFast");
+    config.put("add_bos_token", gguf.bool("tokenizer.ggml.add_bos_token", "llama".equals(model)));
+    config.put("add_eos_token", gguf.bool("tokenizer.ggml.add_eos_token", false));
+    config.put("clean_up_tokenization_spaces", false);
+    config.put("model_max_length", gguf.integer(arch(gguf) + ".context_length", 2048));
+    putToken(config, "bos_token", gguf, "bos_token_id", tokens);
+    putToken(config, "eos_token", gguf, "eos_token_id", tokens);
+    putToken(config, "unk_token", gguf, "unknown_token_id", tokens);
+    putToken(config, "pad_token", gguf, "padding_token_id", tokens);
+    String template = gguf.string("tokenizer.chat_template");
+    if (template != null) {
+      config.put("chat_template", template);
+    }
+    try {
+      Files.createDirectories(dir);
+      Path tokenizerJson = dir.resolve("tokenizer.json");
+      json.writeValue(tokenizerJson.toFile(), root);
+      json.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+      return tokenizerJson;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the converted tokenizer to " + dir, e);
+    }
+  }
+
+  private ObjectNode byteLevelBpe(GgufFile gguf) {
     List<Object> tokens = require(gguf, "tokenizer.ggml.tokens");
     List<Object> merges = require(gguf, "tokenizer.ggml.merges");
     List<Object> types = gguf.array("tokenizer.ggml.token_type");
@@ -104,29 +136,7 @@ public final class GgufTokenizerConverter {
       mergeArray.add((String) m);
     }
 
-    ObjectNode config = json.createObjectNode();
-    config.put("tokenizer_class", "PreTrainedTokenizerFast");
-    config.put("add_bos_token", gguf.bool("tokenizer.ggml.add_bos_token", false));
-    config.put("add_eos_token", gguf.bool("tokenizer.ggml.add_eos_token", false));
-    config.put("clean_up_tokenization_spaces", false);
-    config.put("model_max_length", gguf.integer(arch(gguf) + ".context_length", 2048));
-    putToken(config, "bos_token", gguf, "bos_token_id", tokens);
-    putToken(config, "eos_token", gguf, "eos_token_id", tokens);
-    putToken(config, "unk_token", gguf, "unknown_token_id", tokens);
-    putToken(config, "pad_token", gguf, "padding_token_id", tokens);
-    String template = gguf.string("tokenizer.chat_template");
-    if (template != null) {
-      config.put("chat_template", template);
-    }
-    try {
-      Files.createDirectories(dir);
-      Path tokenizerJson = dir.resolve("tokenizer.json");
-      json.writeValue(tokenizerJson.toFile(), root);
-      json.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
-      return tokenizerJson;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the converted tokenizer to " + dir, e);
-    }
+    return root;
   }
 
   private static String arch(GgufFile gguf) {
@@ -134,7 +144,7 @@ public final class GgufTokenizerConverter {
     return arch == null ? "llama" : arch;
   }
 
-  private static List<Object> require(GgufFile gguf, String key) {
+  static List<Object> require(GgufFile gguf, String key) {
     List<Object> list = gguf.array(key);
     if (list == null) {
       throw ModelFormatException.inFile(gguf.file(), "metadata key " + key + " is missing");
@@ -209,8 +219,10 @@ public final class GgufTokenizerConverter {
   }
 
   /** BOS/EOS around each sequence when the GGUF asks for them; else byte-level passthrough. */
-  private ObjectNode postProcessor(GgufFile gguf, List<Object> tokens) {
-    boolean addBos = gguf.bool("tokenizer.ggml.add_bos_token", false);
+  ObjectNode postProcessor(GgufFile gguf, List<Object> tokens) {
+    boolean addBos =
+        gguf.bool(
+            "tokenizer.ggml.add_bos_token", "llama".equals(gguf.string("tokenizer.ggml.model")));
     boolean addEos = gguf.bool("tokenizer.ggml.add_eos_token", false);
     long bos = gguf.integer("tokenizer.ggml.bos_token_id", -1);
     long eos = gguf.integer("tokenizer.ggml.eos_token_id", -1);

@@ -1,0 +1,353 @@
+package io.loraflow.activities.dataset;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Fetches dataset bytes from {@code file:} (only under the allowed roots), {@code http(s)://},
+ * {@code s3://bucket/key} (through a {@link BlobReader}), {@code hf://datasets/<org>/<name>
+ * [@rev][/<file>]} (the hub's resolve URLs) and {@code builtin:<name>} (classpath {@code
+ * datasets/<name>.json}). Every failure is a {@link DatasetException} whose message names the URI.
+ */
+public final class DatasetFetcher {
+
+  /** Builtin datasets shipped as resources under {@code datasets/}. */
+  public static final Set<String> BUILTINS = Set.of("ecommerce-faq");
+
+  private static final Set<String> DATA_EXTENSIONS = Set.of(".json", ".jsonl", ".ndjson", ".csv");
+
+  private final DatasetConfig config;
+  private final BlobReader blobs;
+  private final HttpClient http;
+  private final ObjectMapper json = new ObjectMapper();
+
+  /**
+   * @param blobs reader for {@code s3://} URIs; null when the worker has no object store
+   */
+  public DatasetFetcher(DatasetConfig config, BlobReader blobs) {
+    this.config = config;
+    this.blobs = blobs;
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(config.connectTimeout())
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
+  }
+
+  public FetchedDataset fetch(String uriText) {
+    URI uri;
+    try {
+      uri = new URI(uriText.trim());
+    } catch (URISyntaxException e) {
+      throw DatasetException.invalid(
+          "dataset '" + uriText + "' is not a valid URI: " + e.getMessage());
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    return switch (scheme) {
+      case "file" -> fromFile(uriText, uri);
+      case "http", "https" ->
+          new FetchedDataset(uriText, lastSegment(uri.getPath()), get(uri, uriText));
+      case "s3" -> fromS3(uriText, uri);
+      case "hf" -> fromHub(uriText, uri);
+      case "builtin" -> fromBuiltin(uriText, uri.getSchemeSpecificPart());
+      default ->
+          throw DatasetException.invalid(
+              "dataset '"
+                  + uriText
+                  + "' has unsupported scheme '"
+                  + scheme
+                  + "' (file:, http(s)://, s3://, hf://datasets/..., builtin:)");
+    };
+  }
+
+  private FetchedDataset fromFile(String uriText, URI uri) {
+    Path path;
+    try {
+      path = Path.of(uri);
+    } catch (IllegalArgumentException e) {
+      throw DatasetException.invalid(
+          "dataset '" + uriText + "' is not an absolute file URI like file:/data/faq.json");
+    }
+    if (config.allowedRoots().isEmpty()) {
+      throw DatasetException.notAllowed(
+          "dataset '"
+              + uriText
+              + "': file: datasets are disabled on this worker (no allowed roots); set"
+              + " LORAFLOW_DATASET_ROOTS or upload the file to the object store and use s3://");
+    }
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': file " + path + " does not exist on the CPU worker", e);
+    } catch (IOException e) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': cannot read " + path + ": " + e, e);
+    }
+    boolean allowed = false;
+    for (Path root : config.allowedRoots()) {
+      try {
+        if (real.startsWith(root.toRealPath())) {
+          allowed = true;
+          break;
+        }
+      } catch (IOException missingRoot) {
+        // a configured root that does not exist allows nothing
+      }
+    }
+    if (!allowed) {
+      throw DatasetException.notAllowed(
+          "dataset '"
+              + uriText
+              + "' resolves to "
+              + real
+              + ", outside the allowed dataset roots "
+              + config.allowedRoots()
+              + "; move the file under one of them or add its directory to LORAFLOW_DATASET_ROOTS");
+    }
+    if (!Files.isRegularFile(real)) {
+      throw DatasetException.invalid("dataset '" + uriText + "' is not a regular file: " + real);
+    }
+    try {
+      long size = Files.size(real);
+      if (size > config.maxBytes()) {
+        throw tooLarge(uriText, size);
+      }
+      return new FetchedDataset(uriText, real.getFileName().toString(), Files.readAllBytes(real));
+    } catch (IOException e) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': cannot read " + real + ": " + e, e);
+    }
+  }
+
+  private FetchedDataset fromS3(String uriText, URI uri) {
+    String bucket = uri.getHost();
+    String key = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
+    if (bucket == null || key.isEmpty()) {
+      throw DatasetException.invalid(
+          "dataset '" + uriText + "' must look like s3://<bucket>/<key>");
+    }
+    if (blobs == null) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': this CPU worker has no object store configured for s3://",
+          null);
+    }
+    try (InputStream in = blobs.read(bucket, key)) {
+      return new FetchedDataset(uriText, lastSegment(key), readCapped(in, uriText));
+    } catch (NoSuchFileException | FileNotFoundException e) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "' does not exist in the object store (bucket " + bucket + ")",
+          e);
+    } catch (IOException e) {
+      throw DatasetException.transientFailure(
+          "dataset '" + uriText + "': object store read failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@code hf://datasets/<org>/<name>[@rev][/<file>]} → {@code
+   * <endpoint>/datasets/<org>/<name>/resolve/<rev>/<file>}.
+   */
+  private FetchedDataset fromHub(String uriText, URI uri) {
+    // hf://datasets/<org>/<name>[@rev][/<file>]: authority "datasets", decoded path after it
+    String path = uri.getPath() == null ? "" : uri.getPath().replaceFirst("^/", "");
+    String[] parts = ("datasets/" + path).split("/", 4);
+    if (!"datasets".equals(uri.getAuthority())
+        || parts.length < 3
+        || parts[1].isEmpty()
+        || parts[2].isEmpty()) {
+      throw DatasetException.invalid(
+          "dataset '" + uriText + "' must look like hf://datasets/<org>/<name>[@rev][/<file>]");
+    }
+    String org = parts[1];
+    String name = parts[2];
+    String revision = "main";
+    int at = name.indexOf('@');
+    if (at >= 0) {
+      revision = name.substring(at + 1);
+      name = name.substring(0, at);
+    }
+    String repo = org + "/" + name;
+    String file =
+        parts.length == 4 && !parts[3].isEmpty() ? parts[3] : pickHubFile(uriText, repo, revision);
+    URI url = hub("datasets/" + repo + "/resolve/" + enc(revision) + "/" + encPath(file));
+    return new FetchedDataset(uriText, lastSegment(file), get(url, uriText));
+  }
+
+  /** Lists the repo's files (hub API) and picks the one data file, preferring "train". */
+  private String pickHubFile(String uriText, String repo, String revision) {
+    URI api = hub("api/datasets/" + repo + "/revision/" + enc(revision));
+    JsonNode info;
+    try {
+      info = json.readTree(get(api, uriText));
+    } catch (IOException e) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': the hub's file listing " + api + " is not JSON", e);
+    }
+    List<String> files = new ArrayList<>();
+    for (JsonNode sibling : info.path("siblings")) {
+      String f = sibling.path("rfilename").asText("");
+      String lower = f.toLowerCase(Locale.ROOT);
+      if (DATA_EXTENSIONS.stream().anyMatch(lower::endsWith)) {
+        files.add(f);
+      }
+    }
+    List<String> train =
+        files.stream().filter(f -> f.toLowerCase(Locale.ROOT).contains("train")).toList();
+    List<String> pick = files.size() == 1 ? files : train;
+    if (pick.size() == 1) {
+      return pick.get(0);
+    }
+    throw DatasetException.invalid(
+        "dataset '"
+            + uriText
+            + "': cannot pick one data file from "
+            + (files.isEmpty() ? "(no .json/.jsonl/.csv files)" : files)
+            + "; name it, e.g. hf://datasets/"
+            + repo
+            + "/"
+            + (files.isEmpty() ? "train.jsonl" : files.get(0)));
+  }
+
+  private URI hub(String path) {
+    String base = config.hfEndpoint().toString().replaceAll("/+$", "");
+    return URI.create(base + "/" + path);
+  }
+
+  private FetchedDataset fromBuiltin(String uriText, String name) {
+    if (!BUILTINS.contains(name)) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': no builtin dataset '" + name + "'; builtins: " + BUILTINS,
+          null);
+    }
+    String resource = "datasets/" + name + ".json";
+    try (InputStream in = DatasetFetcher.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw DatasetException.unreachable(
+            "dataset '" + uriText + "': resource " + resource + " missing from the activities jar",
+            null);
+      }
+      return new FetchedDataset(uriText, name + ".json", in.readAllBytes());
+    } catch (IOException e) {
+      throw DatasetException.unreachable("dataset '" + uriText + "': " + e, e);
+    }
+  }
+
+  private byte[] get(URI url, String uriText) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(url).timeout(config.requestTimeout()).GET();
+    if (config.hfToken() != null && url.toString().startsWith(config.hfEndpoint().toString())) {
+      request.header("Authorization", "Bearer " + config.hfToken());
+    }
+    HttpResponse<InputStream> response;
+    try {
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (HttpTimeoutException e) {
+      throw DatasetException.transientFailure(
+          "dataset '" + uriText + "': " + url + " timed out (" + e.getMessage() + ")", e);
+    } catch (ConnectException | UnknownHostException e) {
+      throw DatasetException.unreachable(
+          "dataset '"
+              + uriText
+              + "': cannot connect to "
+              + url.getHost()
+              + (url.getPort() > 0 ? ":" + url.getPort() : "")
+              + " ("
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + "); check the URL and that the server is up",
+          e);
+    } catch (IOException e) {
+      throw DatasetException.transientFailure(
+          "dataset '" + uriText + "': GET " + url + " failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw DatasetException.transientFailure("dataset '" + uriText + "': interrupted", e);
+    }
+    try (InputStream body = response.body()) {
+      int status = response.statusCode();
+      if (status != 200) {
+        String what = "dataset '" + uriText + "': GET " + url + " returned HTTP " + status;
+        if (status == 429 || status >= 500) {
+          throw DatasetException.transientFailure(what, null);
+        }
+        throw DatasetException.unreachable(
+            what + (status == 401 || status == 403 ? " (private? set HF_TOKEN)" : ""), null);
+      }
+      long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if (length > config.maxBytes()) {
+        throw tooLarge(uriText, length);
+      }
+      return readCapped(body, uriText);
+    } catch (IOException e) {
+      throw DatasetException.transientFailure(
+          "dataset '" + uriText + "': reading " + url + " failed: " + e, e);
+    }
+  }
+
+  private byte[] readCapped(InputStream in, String uriText) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] buf = new byte[64 << 10];
+    long total = 0;
+    for (int n; (n = in.read(buf)) >= 0; ) {
+      total += n;
+      if (total > config.maxBytes()) {
+        throw tooLarge(uriText, total);
+      }
+      out.write(buf, 0, n);
+    }
+    return out.toByteArray();
+  }
+
+  private DatasetException tooLarge(String uriText, long size) {
+    return DatasetException.tooLarge(
+        "dataset '"
+            + uriText
+            + "' is "
+            + (size > 0 ? "at least " + size + " bytes" : "too large")
+            + ", over the "
+            + config.maxBytes()
+            + "-byte limit; split it or raise LORAFLOW_DATASET_MAX_BYTES");
+  }
+
+  private static String lastSegment(String path) {
+    if (path == null) {
+      return "";
+    }
+    String p = path.replaceAll("/+$", "");
+    return p.substring(p.lastIndexOf('/') + 1);
+  }
+
+  private static String enc(String segment) {
+    return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static String encPath(String path) {
+    List<String> out = new ArrayList<>();
+    for (String s : path.split("/")) {
+      out.add(enc(s));
+    }
+    return String.join("/", out);
+  }
+}

@@ -1,0 +1,59 @@
+package io.loraflow.infra;
+
+import io.temporal.worker.WorkerFactory;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a started {@link WorkerFactory} until the JVM is asked to stop (SIGTERM, SIGINT), then shuts
+ * it down gracefully: first {@code beforeShutdown} (e.g. ask a running train activity to checkpoint
+ * and stop), then {@code factory.shutdown()} and a bounded wait for running activities.
+ */
+public final class WorkerLifecycle {
+  private static final Logger log = LoggerFactory.getLogger(WorkerLifecycle.class);
+
+  private WorkerLifecycle() {}
+
+  /** Blocks until the JVM shuts down; returns only on interrupt. */
+  public static void runUntilShutdown(
+      String name,
+      WorkerFactory factory,
+      Runnable beforeShutdown,
+      Duration grace,
+      AutoCloseable... closeAfter) {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("{}: shutdown requested", name);
+                  try {
+                    beforeShutdown.run();
+                  } catch (RuntimeException e) {
+                    log.warn("{}: pre-shutdown step failed: {}", name, e.toString());
+                  }
+                  factory.shutdown();
+                  factory.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+                  for (AutoCloseable c : closeAfter) {
+                    try {
+                      c.close();
+                    } catch (Exception e) {
+                      log.warn("{}: close failed: {}", name, e.toString());
+                    }
+                  }
+                  log.info("{}: stopped", name);
+                  stopped.countDown();
+                },
+                name + "-shutdown"));
+    factory.start();
+    log.info("{}: polling", name);
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

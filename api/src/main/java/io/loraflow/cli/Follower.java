@@ -1,0 +1,71 @@
+package io.loraflow.cli;
+
+import io.loraflow.api.api.RunView;
+import io.loraflow.api.core.RunService;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Follows a run until it closes: on a terminal, one progress line redrawn in place every second;
+ * otherwise (logs, CI) a new line when the phase changes or every 15 s. Returns the closed run.
+ */
+final class Follower {
+
+  private static final Duration POLL = Duration.ofSeconds(1);
+  private static final Duration LOG_EVERY = Duration.ofSeconds(15);
+
+  private final RunService runs;
+  private final PrintStream out;
+  private final boolean interactive;
+  private final int width;
+  private final Clock clock;
+
+  Follower(RunService runs, PrintStream out, boolean interactive, int width, Clock clock) {
+    this.runs = runs;
+    this.out = out;
+    this.interactive = interactive;
+    this.width = width;
+    this.clock = clock;
+  }
+
+  RunView follow(String runId) throws InterruptedException {
+    ProgressSnapshots snapshots = new ProgressSnapshots();
+    String lastPhase = null;
+    Instant lastPrinted = Instant.MIN;
+    int drawn = 0;
+    while (true) {
+      RunView view = runs.describe(runId);
+      if (!"RUNNING".equals(view.status())) {
+        if (interactive && drawn > 0) {
+          out.print("\r" + " ".repeat(drawn) + "\r");
+        }
+        return view;
+      }
+      Instant now = clock.instant();
+      String line =
+          view.progress() != null
+              ? ProgressLine.render(snapshots.of(view.progress(), now), width - 1)
+              : cut("waiting   " + view.progressError(), width - 1);
+      if (interactive) {
+        out.print("\r" + line + " ".repeat(Math.max(0, drawn - line.length())));
+        out.flush();
+        drawn = line.length();
+      } else {
+        String phase = view.phase();
+        if (!java.util.Objects.equals(phase, lastPhase)
+            || Duration.between(lastPrinted, now).compareTo(LOG_EVERY) >= 0) {
+          out.println(line);
+          lastPhase = phase;
+          lastPrinted = now;
+        }
+      }
+      Thread.sleep(POLL.toMillis());
+    }
+  }
+
+  private static String cut(String s, int width) {
+    return s.length() <= width ? s : s.substring(0, Math.max(0, width));
+  }
+}

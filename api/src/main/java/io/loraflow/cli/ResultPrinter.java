@@ -1,0 +1,103 @@
+package io.loraflow.cli;
+
+import io.loraflow.api.api.RunView;
+import io.loraflow.workflows.EvalResult;
+import io.loraflow.workflows.FineTuneResult;
+import io.loraflow.workflows.RegistrationResult;
+import io.loraflow.workflows.RunLinks;
+import io.loraflow.workflows.TrainResult;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** Prints a run's status, result numbers (or failure) and links, for people. */
+final class ResultPrinter {
+
+  private ResultPrinter() {}
+
+  static void print(RunView v, String bucket, PrintStream out) {
+    out.println(
+        "run "
+            + v.runId()
+            + "  "
+            + v.status()
+            + (v.phase() == null ? "" : "  (" + v.phase() + ")"));
+    if (v.startTime() != null) {
+      out.println(
+          "  started  "
+              + v.startTime()
+              + (v.closeTime() == null ? "" : "   closed  " + v.closeTime()));
+    }
+    if (v.failure() != null) {
+      out.println("  failure  " + v.failure().type() + ": " + v.failure().message());
+    }
+    if (v.progressError() != null) {
+      out.println("  progress " + v.progressError());
+    }
+    FineTuneResult r = v.result();
+    if (r != null) {
+      TrainResult t = r.train();
+      if (t != null) {
+        Double tps = t.metrics().get("tokens_per_second");
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "  train    %d steps, final loss %.4f%s",
+                t.steps(),
+                t.finalLoss(),
+                tps == null ? "" : ", " + ProgressLine.formatRate(tps) + " tokens/s"));
+        out.println("  adapter  s3://" + bucket + "/" + t.adapterKey());
+      }
+      EvalResult e = r.eval();
+      if (e != null) {
+        out.println(
+            String.format(
+                Locale.ROOT,
+                "  eval     loss %.4f -> %.4f (%+.1f%%), perplexity %.2f -> %.2f, %d prompts",
+                e.baseEvalLoss(),
+                e.adapterEvalLoss(),
+                100 * e.relativeLossChange(),
+                e.basePerplexity(),
+                e.adapterPerplexity(),
+                e.numPrompts()));
+        if (e.base() != null && e.adapter() != null) {
+          out.println(
+              String.format(
+                  Locale.ROOT,
+                  "  scores   ROUGE-L %.3f -> %.3f, token F1 %.3f -> %.3f, exact match %.3f -> %.3f",
+                  e.base().rougeL(),
+                  e.adapter().rougeL(),
+                  e.base().tokenF1(),
+                  e.adapter().tokenF1(),
+                  e.base().exactMatch(),
+                  e.adapter().exactMatch()));
+        }
+      }
+      RegistrationResult reg = r.registration();
+      if (reg != null) {
+        out.println(
+            "  registry "
+                + reg.modelName()
+                + " version "
+                + reg.version()
+                + (reg.aliases().isEmpty() ? "" : " " + reg.aliases())
+                + (reg.promoted() ? " (new champion)" : ""));
+      }
+    }
+    printLinks(v.links(), out);
+  }
+
+  static void printLinks(RunLinks links, PrintStream out) {
+    if (links == null) {
+      return;
+    }
+    if (links.temporalUi() != null) {
+      out.println("  Temporal " + links.temporalUi());
+    }
+    if (links.mlflowRun() != null) {
+      out.println("  MLflow   " + links.mlflowRun());
+    }
+    if (links.minioConsole() != null) {
+      out.println("  MinIO    " + links.minioConsole());
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.loraflow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.loraflow.workflows.RunSpec;
+import io.loraflow.workflows.RunSpecJson;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads a run spec file: YAML ({@code .yaml}, {@code .yml}) or JSON, strictly (unknown fields
+ * fail).
+ */
+public final class SpecFiles {
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private SpecFiles() {}
+
+  public static RunSpec read(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(
+          "run spec file " + file.toAbsolutePath() + " does not exist");
+    }
+    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    try {
+      String text = Files.readString(file);
+      String json =
+          name.endsWith(".yaml") || name.endsWith(".yml")
+              ? JSON.writeValueAsString(yamlTree(text, file))
+              : text;
+      return RunSpecJson.parseStrict(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read run spec " + file + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode yamlTree(String text, Path file) throws IOException {
+    try {
+      return YAML.readTree(text);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not valid YAML: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,212 @@
+package io.loraflow.api.resources;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.api.api.CancelAccepted;
+import io.loraflow.api.api.CancelRequest;
+import io.loraflow.api.api.ErrorBody;
+import io.loraflow.api.api.RetrainRequest;
+import io.loraflow.api.api.RetrainResponse;
+import io.loraflow.api.api.RunAccepted;
+import io.loraflow.api.api.RunList;
+import io.loraflow.api.api.RunSummary;
+import io.loraflow.api.api.RunView;
+import io.loraflow.workflows.EvaluationSpec;
+import io.loraflow.workflows.FineTuneResult;
+import io.loraflow.workflows.Phase;
+import io.loraflow.workflows.Progress;
+import io.loraflow.workflows.RegistrySpec;
+import io.loraflow.workflows.RunLinks;
+import io.loraflow.workflows.RunSpec;
+import io.loraflow.workflows.TrainingSpec;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.QueryParam;
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keeps the hand-written OpenAPI document in sync with the code: the same operations as the
+ * resources' JAX-RS annotations, the same parameters, and each schema with exactly the record's
+ * fields. Adding an endpoint or a field without documenting it fails here.
+ */
+class OpenApiDocumentTest {
+
+  private static final JsonNode DOC = read();
+
+  private static final Map<String, Class<? extends Record>> SCHEMAS = new LinkedHashMap<>();
+
+  static {
+    SCHEMAS.put("RunSpec", RunSpec.class);
+    SCHEMAS.put("TrainingSpec", TrainingSpec.class);
+    SCHEMAS.put("EvaluationSpec", EvaluationSpec.class);
+    SCHEMAS.put("RegistrySpec", RegistrySpec.class);
+    SCHEMAS.put("RunLinks", RunLinks.class);
+    SCHEMAS.put("RunAccepted", RunAccepted.class);
+    SCHEMAS.put("Progress", Progress.class);
+    SCHEMAS.put("Failure", RunView.Failure.class);
+    SCHEMAS.put("FineTuneResult", FineTuneResult.class);
+    SCHEMAS.put("RunView", RunView.class);
+    SCHEMAS.put("RunSummary", RunSummary.class);
+    SCHEMAS.put("RunList", RunList.class);
+    SCHEMAS.put("CancelRequest", CancelRequest.class);
+    SCHEMAS.put("CancelAccepted", CancelAccepted.class);
+    SCHEMAS.put("ScheduleRequest", RetrainRequest.ScheduleRequest.class);
+    SCHEMAS.put("RetrainRequest", RetrainRequest.class);
+    SCHEMAS.put("ScheduleView", RetrainResponse.ScheduleView.class);
+    SCHEMAS.put("RetrainResponse", RetrainResponse.class);
+    SCHEMAS.put("FieldError", ErrorBody.FieldError.class);
+    SCHEMAS.put("ErrorBody", ErrorBody.class);
+  }
+
+  private static final Class<?>[] RESOURCES = {
+    RunsResource.class, RetrainResource.class, OpenApiResource.class
+  };
+
+  private static JsonNode read() {
+    try {
+      return new ObjectMapper().readTree(OpenApiResource.load());
+    } catch (Exception e) {
+      throw new AssertionError("OpenAPI document is not JSON", e);
+    }
+  }
+
+  @Test
+  void documentsExactlyTheOperationsOfTheResources() {
+    Set<String> code = new TreeSet<>();
+    for (Class<?> resource : RESOURCES) {
+      for (Method m : resource.getDeclaredMethods()) {
+        String verb = verb(m);
+        if (verb != null) {
+          code.add(verb + " " + path(resource, m));
+        }
+      }
+    }
+    Set<String> documented = new TreeSet<>();
+    DOC.path("paths")
+        .fields()
+        .forEachRemaining(
+            p ->
+                p.getValue()
+                    .fieldNames()
+                    .forEachRemaining(v -> documented.add(v + " " + p.getKey())));
+    assertEquals(code, documented);
+  }
+
+  @Test
+  void documentsExactlyTheParametersOfEachOperation() {
+    for (Class<?> resource : RESOURCES) {
+      for (Method m : resource.getDeclaredMethods()) {
+        String verb = verb(m);
+        if (verb == null) {
+          continue;
+        }
+        Set<String> code = new TreeSet<>();
+        for (Parameter p : m.getParameters()) {
+          if (p.isAnnotationPresent(QueryParam.class)) {
+            code.add("query " + p.getAnnotation(QueryParam.class).value());
+          } else if (p.isAnnotationPresent(HeaderParam.class)) {
+            code.add("header " + p.getAnnotation(HeaderParam.class).value());
+          } else if (p.isAnnotationPresent(jakarta.ws.rs.PathParam.class)) {
+            code.add("path " + p.getAnnotation(jakarta.ws.rs.PathParam.class).value());
+          }
+        }
+        Set<String> documented = new TreeSet<>();
+        JsonNode op = DOC.path("paths").path(path(resource, m)).path(verb);
+        op.path("parameters")
+            .forEach(p -> documented.add(p.path("in").asText() + " " + p.path("name").asText()));
+        assertEquals(code, documented, verb + " " + path(resource, m));
+      }
+    }
+  }
+
+  @Test
+  void eachSchemaHasExactlyTheFieldsOfItsRecord() {
+    for (Map.Entry<String, Class<? extends Record>> e : SCHEMAS.entrySet()) {
+      JsonNode schema = DOC.path("components").path("schemas").path(e.getKey());
+      assertFalse(schema.isMissingNode(), "schema " + e.getKey() + " missing");
+      Set<String> documented = new TreeSet<>();
+      schema.path("properties").fieldNames().forEachRemaining(documented::add);
+      Set<String> code = new TreeSet<>();
+      Arrays.stream(e.getValue().getRecordComponents())
+          .map(RecordComponent::getName)
+          .forEach(code::add);
+      assertEquals(code, documented, "schema " + e.getKey() + " vs " + e.getValue().getName());
+    }
+  }
+
+  @Test
+  void phasesAndReferencesAreComplete() {
+    Set<String> phases = new TreeSet<>();
+    DOC.path("components")
+        .path("schemas")
+        .path("Progress")
+        .path("properties")
+        .path("phase")
+        .path("enum")
+        .forEach(n -> phases.add(n.asText()));
+    Set<String> code = new TreeSet<>();
+    Arrays.stream(Phase.values()).map(Enum::name).forEach(code::add);
+    assertEquals(code, phases);
+    // every $ref points at a defined schema
+    String text = DOC.toString();
+    int at = 0;
+    while ((at = text.indexOf("#/components/schemas/", at)) >= 0) {
+      int end = text.indexOf('"', at);
+      String name = text.substring(at + "#/components/schemas/".length(), end);
+      assertTrue(DOC.path("components").path("schemas").has(name), "undefined $ref " + name);
+      at = end;
+    }
+  }
+
+  @Test
+  void onlyTheDocumentItselfIsOpen() {
+    assertEquals("bearer", DOC.path("security").get(0).fieldNames().next());
+    DOC.path("paths")
+        .fields()
+        .forEachRemaining(
+            p ->
+                p.getValue()
+                    .fields()
+                    .forEachRemaining(
+                        op -> {
+                          boolean open =
+                              op.getValue().has("security")
+                                  && op.getValue().path("security").isEmpty();
+                          assertEquals(
+                              io.loraflow.api.auth.BearerTokenFilter.OPEN_PATHS.contains(
+                                  p.getKey().substring(1)),
+                              open,
+                              op.getKey() + " " + p.getKey());
+                        }));
+  }
+
+  private static String verb(Method m) {
+    if (m.isAnnotationPresent(GET.class)) {
+      return "get";
+    }
+    if (m.isAnnotationPresent(POST.class)) {
+      return "post";
+    }
+    return null;
+  }
+
+  private static String path(Class<?> resource, Method m) {
+    String base = resource.getAnnotation(Path.class).value();
+    Path sub = m.getAnnotation(Path.class);
+    return sub == null ? base : base + "/" + sub.value();
+  }
+}

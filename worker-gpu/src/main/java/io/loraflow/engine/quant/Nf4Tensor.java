@@ -1,0 +1,171 @@
+package io.loraflow.engine.quant;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+
+/**
+ * A weight stored as NF4 with (optionally) double-quantized absmax, laid out exactly like
+ * bitsandbytes' {@code Params4bit} + {@code QuantState}: {@code packed} holds two 4-bit codes per
+ * byte (first element in the high nibble), one absmax per block of 64 values; with double
+ * quantization the absmax values minus their mean are stored as 8-bit codes of the dynamic map with
+ * one float32 scale per 256 absmax values.
+ *
+ * <p>Storage per parameter: 0.5 byte of codes + 1/64 byte of absmax codes + 4/(64*256) byte of
+ * second-level scales = 0.5157 bytes (4.127 bits, the QLoRA paper's figure); without double
+ * quantization 0.5 + 4/64 = 0.5625 bytes (4.5 bits).
+ */
+public final class Nf4Tensor implements AutoCloseable {
+
+  private final Shape shape;
+  private final long numel;
+  private final NDArray packed; // (blocks * 32) uint8
+  private final NDArray absmax; // (blocks) float32, null when double-quantized
+  private final NDArray absmaxCodes; // (paddedBlocks) uint8 codes of the signed dynamic map
+  private final NDArray absmaxScales; // (paddedBlocks / 256) float32 second-level absmax
+  private final float absmaxOffset; // mean of the first-level absmax, added back
+  private final int blocks;
+  private final NDArray pairTable; // (256, 2) float32: byte -> its two NF4 values
+  private final NDArray dynamicMap; // (256) float32, null when not double-quantized
+
+  Nf4Tensor(
+      Shape shape,
+      long numel,
+      NDArray packed,
+      NDArray absmax,
+      NDArray absmaxCodes,
+      NDArray absmaxScales,
+      float absmaxOffset,
+      int blocks,
+      NDArray pairTable,
+      NDArray dynamicMap) {
+    this.shape = shape;
+    this.numel = numel;
+    this.packed = packed;
+    this.absmax = absmax;
+    this.absmaxCodes = absmaxCodes;
+    this.absmaxScales = absmaxScales;
+    this.absmaxOffset = absmaxOffset;
+    this.blocks = blocks;
+    this.pairTable = pairTable;
+    this.dynamicMap = dynamicMap;
+  }
+
+  /** Original shape of the weight, e.g. (out, in). */
+  public Shape shape() {
+    return shape;
+  }
+
+  public boolean doubleQuantized() {
+    return absmax == null;
+  }
+
+  /** The packed codes, (ceil(numel / 64) * 32) uint8, for tests and export. */
+  public NDArray packed() {
+    return packed;
+  }
+
+  /** The 8-bit absmax codes (double quantization only), (blocks padded to 256) uint8. */
+  public NDArray absmaxCodes() {
+    return absmaxCodes;
+  }
+
+  /** The second-level float32 absmax of the absmax codes, one per 256 blocks. */
+  public NDArray absmaxScales() {
+    return absmaxScales;
+  }
+
+  /** Mean of the first-level absmax subtracted before the 8-bit quantization. */
+  public float absmaxOffset() {
+    return absmaxOffset;
+  }
+
+  /** Bytes of native storage this tensor holds (codes + scales), without the shared tables. */
+  public long storageBytes() {
+    long bytes = packed.size();
+    if (absmax != null) {
+      bytes += 4 * absmax.size();
+    } else {
+      bytes += absmaxCodes.size() + 4 * absmaxScales.size() + 4;
+    }
+    return bytes;
+  }
+
+  /** {@link #storageBytes()} per weight element. */
+  public double bytesPerParameter() {
+    return (double) storageBytes() / numel;
+  }
+
+  /**
+   * The per-block float32 absmax (blocks): stored directly, or rebuilt as dynamicMap[code] *
+   * scale[block / 256] + offset. The result lands in {@code manager}.
+   */
+  public NDArray absmax(NDManager manager) {
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray result;
+      if (absmax != null) {
+        absmax.tempAttach(scope);
+        result = absmax.duplicate();
+      } else {
+        absmaxCodes.tempAttach(scope);
+        absmaxScales.tempAttach(scope);
+        dynamicMap.tempAttach(scope);
+        NDArray values = lookup(absmaxCodes, dynamicMap.reshape(256, 1)); // (paddedBlocks, 1)
+        result =
+            values
+                .reshape(-1, Nf4Quantizer.ABSMAX_BLOCK_SIZE)
+                .mul(absmaxScales.reshape(-1, 1))
+                .reshape(-1)
+                .get("0:" + blocks)
+                .add(absmaxOffset);
+      }
+      result.attach(manager);
+      return result;
+    }
+  }
+
+  /**
+   * The weight as {@code dtype} in its original shape, computed with DJL ops on the tensor's
+   * device: packed bytes -> int32 -> (n/2, 2) NF4 values through the 256-row pair table -> times
+   * the block absmax in float32 -> cast once to {@code dtype} (as bitsandbytes' kernel does). Per
+   * call: 1 cast + 1 gather + 1 multiply + 1 cast, plus 4 small ops on the blocks/64-long absmax
+   * when double-quantized. The result lands in {@code manager}; nothing else is kept.
+   */
+  public NDArray dequantize(DataType dtype, NDManager manager) {
+    try (NDManager scope = manager.newSubManager()) {
+      NDArray blockAbsmax = absmax(scope); // (blocks)
+      packed.tempAttach(scope);
+      pairTable.tempAttach(scope);
+      NDArray values = lookup(packed, pairTable); // (paddedNumel / 2, 2)
+      NDArray w =
+          values.reshape(blocks, Nf4Code.BLOCK_SIZE).mul(blockAbsmax.reshape(-1, 1)).reshape(-1);
+      if (w.size() != numel) {
+        w = w.get("0:" + numel);
+      }
+      NDArray out = w.reshape(shape).toType(dtype, false);
+      out.attach(manager);
+      return out;
+    }
+  }
+
+  /** table[codes] for uint8 codes via torch.embedding: (n) uint8 -> (n, columns). */
+  private static NDArray lookup(NDArray codes, NDArray table) {
+    NDArray index = codes.toType(DataType.INT32, false);
+    return index
+        .getNDArrayInternal()
+        .embedding(index, table, SparseFormat.DENSE)
+        .singletonOrThrow();
+  }
+
+  @Override
+  public void close() {
+    for (NDArray a :
+        new NDArray[] {packed, absmax, absmaxCodes, absmaxScales, pairTable, dynamicMap}) {
+      if (a != null) {
+        a.close();
+      }
+    }
+  }
+}

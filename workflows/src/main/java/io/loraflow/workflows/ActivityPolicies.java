@@ -1,0 +1,74 @@
+package io.loraflow.workflows;
+
+import io.temporal.activity.ActivityCancellationType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import java.time.Duration;
+
+/**
+ * Timeouts and retries of the pipeline's activities, in one place.
+ *
+ * <ul>
+ *   <li>CPU steps retry with backoff up to 30 s for at most 2 h (MinIO or MLflow restarting mid-run
+ *       costs seconds, a real outage fails the run after 2 h).
+ *   <li>GPU steps never give up: unlimited attempts, backoff 1 s → 10 s, 60 s heartbeat timeout, so
+ *       a killed or preempted GPU worker is detected within a minute and the next attempt (on any
+ *       GPU worker) resumes from the last checkpoint. No schedule-to-start limit: runs queue while
+ *       every GPU is busy.
+ *   <li>Cleanup after a failure (closing the MLflow run) tries 3 times, then gives up quietly.
+ * </ul>
+ *
+ * Failures whose type is in {@link FailureTypes#NON_RETRYABLE} are never retried.
+ */
+public final class ActivityPolicies {
+
+  public static final Duration GPU_HEARTBEAT_TIMEOUT = Duration.ofSeconds(60);
+
+  private ActivityPolicies() {}
+
+  static RetryOptions.Builder retry(Duration max) {
+    return RetryOptions.newBuilder()
+        .setInitialInterval(Duration.ofSeconds(1))
+        .setBackoffCoefficient(2.0)
+        .setMaximumInterval(max)
+        .setDoNotRetry(FailureTypes.NON_RETRYABLE.toArray(String[]::new));
+  }
+
+  /** Dataset, prompts, tracking, registry. */
+  public static ActivityOptions cpu() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.CPU)
+        .setStartToCloseTimeout(Duration.ofMinutes(15))
+        .setScheduleToCloseTimeout(Duration.ofHours(2))
+        .setRetryOptions(retry(Duration.ofSeconds(30)).build())
+        .build();
+  }
+
+  /** Best-effort cleanup after a failure or cancel. */
+  public static ActivityOptions cpuCleanup() {
+    return ActivityOptions.newBuilder(cpu())
+        .setScheduleToCloseTimeout(Duration.ofMinutes(5))
+        .setRetryOptions(retry(Duration.ofSeconds(10)).setMaximumAttempts(3).build())
+        .build();
+  }
+
+  /** prepareBaseModel: download/convert can take a while; heartbeats still required. */
+  public static ActivityOptions gpuPrepare() {
+    return gpu(Duration.ofHours(4));
+  }
+
+  /** train and evaluate. */
+  public static ActivityOptions gpuLong() {
+    return gpu(Duration.ofHours(72));
+  }
+
+  private static ActivityOptions gpu(Duration startToClose) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.GPU)
+        .setStartToCloseTimeout(startToClose)
+        .setHeartbeatTimeout(GPU_HEARTBEAT_TIMEOUT)
+        .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        .setRetryOptions(retry(Duration.ofSeconds(10)).setMaximumAttempts(0).build())
+        .build();
+  }
+}

@@ -1,0 +1,36 @@
+package io.loraflow.workflows;
+
+import java.util.List;
+
+/**
+ * ApplicationFailure type names. Activities throw {@code
+ * ApplicationFailure.newNonRetryableFailure(message, type)} with these for bad input; the workflow
+ * also lists them as non-retryable in its retry policies, so a worker that throws them as plain
+ * failures still stops retrying. The message names the bad value and how to fix it; the Temporal UI
+ * shows it as the run's failure.
+ */
+public final class FailureTypes {
+  public static final String INVALID_RUN_SPEC = "InvalidRunSpec";
+  public static final String INVALID_DATASET = "InvalidDataset";
+  public static final String DATASET_UNREACHABLE = "DatasetUnreachable";
+  public static final String DATASET_NOT_ALLOWED = "DatasetNotAllowed";
+  public static final String DATASET_TOO_LARGE = "DatasetTooLarge";
+  public static final String UNKNOWN_BASE_MODEL = "UnknownBaseModel";
+  public static final String INVALID_BASE_MODEL = "InvalidBaseModel";
+  public static final String INVALID_TRAINING_CONFIG = "InvalidTrainingConfig";
+  public static final String CANCELLED = "Cancelled";
+
+  /** Never retried, whoever throws them. */
+  public static final List<String> NON_RETRYABLE =
+      List.of(
+          INVALID_RUN_SPEC,
+          INVALID_DATASET,
+          DATASET_UNREACHABLE,
+          DATASET_NOT_ALLOWED,
+          DATASET_TOO_LARGE,
+          UNKNOWN_BASE_MODEL,
+          INVALID_BASE_MODEL,
+          INVALID_TRAINING_CONFIG);
+
+  private FailureTypes() {}
+}

@@ -1,0 +1,290 @@
+package io.loraflow.workflows;
+
+import io.temporal.activity.ActivityOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Workflow;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+
+/**
+ * The FineTune pipeline (see {@link FineTuneWorkflow} for the contract). Deterministic
+ * orchestration only: every side effect is an activity.
+ */
+public class FineTuneWorkflowImpl implements FineTuneWorkflow {
+
+  /** Change id for {@link Workflow#getVersion}; bump the max version when the pipeline changes. */
+  static final String PIPELINE_CHANGE = "finetune-pipeline";
+
+  static final int PIPELINE_VERSION = 1;
+
+  private static final Logger log = Workflow.getLogger(FineTuneWorkflowImpl.class);
+
+  private final CpuActivities cpu = stub(CpuActivities.class, ActivityPolicies.cpu());
+  private final CpuActivities cpuCleanup = stub(CpuActivities.class, ActivityPolicies.cpuCleanup());
+  private final GpuActivities gpuPrepare = stub(GpuActivities.class, ActivityPolicies.gpuPrepare());
+  private final GpuActivities gpu = stub(GpuActivities.class, ActivityPolicies.gpuLong());
+
+  private Progress progress = Progress.of(Phase.STARTING, "");
+  private String cancelReason;
+  private CancellationScope pipelineScope;
+  private TrackingRun tracking;
+
+  private static <T> T stub(Class<T> type, ActivityOptions options) {
+    return Workflow.newActivityStub(type, options);
+  }
+
+  @Override
+  public FineTuneResult run(RunSpec spec) {
+    // Future changes branch on this version: `if (version >= 2) { new behaviour }`.
+    int version = Workflow.getVersion(PIPELINE_CHANGE, Workflow.DEFAULT_VERSION, PIPELINE_VERSION);
+    String workflowId = Workflow.getInfo().getWorkflowId();
+    String runId = WorkflowIds.runIdOf(workflowId);
+    log.info("FineTune {} (pipeline version {}) starting", workflowId, version);
+
+    if (spec == null) {
+      spec = RunSpec.of(null, null);
+    }
+    if (spec.baseModel() != null && !spec.baseModel().isBlank()) {
+      Workflow.upsertTypedSearchAttributes(
+          LoraflowSearchAttributes.BASE_MODEL.valueSet(cap(spec.baseModel())));
+    }
+    var problems = spec.problems();
+    if (!problems.isEmpty()) {
+      String message = "invalid run spec: " + String.join("; ", problems);
+      enter(Phase.FAILED, message);
+      throw ApplicationFailure.newNonRetryableFailure(message, FailureTypes.INVALID_RUN_SPEC);
+    }
+
+    RunSpec resolved = spec;
+    FineTuneResult[] result = new FineTuneResult[1];
+    pipelineScope =
+        Workflow.newCancellationScope(() -> result[0] = pipeline(resolved, workflowId, runId));
+    if (cancelReason != null) {
+      pipelineScope.cancel(cancelReason); // cancel arrived before the run began
+    }
+    try {
+      pipelineScope.run();
+      return result[0];
+    } catch (TemporalFailure e) {
+      throw finish(e);
+    }
+  }
+
+  private FineTuneResult pipeline(RunSpec spec, String workflowId, String runId) {
+    enter(Phase.PREPARING_DATASET, "fetching " + spec.dataset());
+    DatasetRef dataset =
+        cpu.prepareDataset(new DatasetRequest(spec.dataset(), spec.datasetFormat(), runId));
+    Workflow.upsertTypedSearchAttributes(
+        LoraflowSearchAttributes.DATASET.valueSet(dataset.sha256()));
+
+    enter(Phase.PREPARING_MODEL, "preparing " + spec.baseModel());
+    BaseModelRef model =
+        gpuPrepare.prepareBaseModel(
+            new BaseModelRequest(spec.baseModel(), BaseModels.storageName(spec.baseModel())));
+
+    enter(Phase.FORMATTING_PROMPTS, dataset.count() + " examples");
+    PromptsRef prompts =
+        cpu.formatPrompts(
+            new PromptsRequest(
+                runId,
+                dataset,
+                model,
+                spec.template(),
+                spec.training().maxSeqLen(),
+                spec.evalFraction(),
+                spec.training().seed()));
+
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put("loraflow.workflow_id", workflowId);
+    tags.put("loraflow.run_id", runId);
+    tags.put("loraflow.base_model", spec.baseModel());
+    tags.put("loraflow.dataset_sha256", dataset.sha256());
+    tags.put("loraflow.dataset", spec.dataset());
+    tracking =
+        cpu.openTrackingRun(
+            new TrackingStart(workflowId, spec.registeredModelName(), spec.toParams(), tags));
+
+    enter(
+        Phase.TRAINING,
+        prompts.stats() == null ? "" : prompts.stats().trainExamples() + " training examples");
+    TrainResult train =
+        gpu.train(new TrainRequest(runId, model, prompts, spec.training(), tracking.mlflowRunId()));
+
+    enter(Phase.EVALUATING, "trained " + train.steps() + " steps, loss " + train.finalLoss());
+    EvalResult eval =
+        gpu.evaluate(
+            new EvalRequest(
+                runId,
+                model,
+                prompts,
+                train.adapterKey(),
+                spec.evaluation(),
+                spec.training().precision(),
+                tracking.mlflowRunId()));
+
+    enter(Phase.REGISTERING, "eval loss " + eval.baseEvalLoss() + " -> " + eval.adapterEvalLoss());
+    RegistrationResult registration =
+        cpu.registerAdapter(
+            new RegistrationRequest(
+                spec.registeredModelName(),
+                spec.registry().promote(),
+                workflowId,
+                tracking.mlflowRunId(),
+                spec.baseModel(),
+                dataset.sha256(),
+                train.adapterKey(),
+                eval));
+    cpu.closeTrackingRun(
+        new TrackingFinish(
+            tracking.mlflowRunId(),
+            "FINISHED",
+            evalMetrics(eval),
+            Map.of(
+                "loraflow.registered_model",
+                registration.modelName(),
+                "loraflow.registered_version",
+                registration.version())));
+    RunLinks links =
+        cpu.runLinks(
+            new LinksRequest(
+                workflowId,
+                Workflow.getInfo().getRunId(),
+                tracking.mlflowRunId(),
+                tracking.experimentId()));
+
+    enter(
+        Phase.COMPLETED,
+        registration.modelName()
+            + " version "
+            + registration.version()
+            + " "
+            + registration.aliases());
+    return new FineTuneResult(
+        runId, spec, model, dataset, prompts, train, eval, registration, links);
+  }
+
+  /** Records the end of a failed or cancelled run and returns what the workflow fails with. */
+  private RuntimeException finish(TemporalFailure e) {
+    boolean cancelledBySignal = cancelReason != null;
+    boolean cancelledByTemporal =
+        !cancelledBySignal && CancellationScope.current().isCancelRequested();
+    String message = cancelledBySignal ? "cancelled: " + cancelReason : rootMessage(e);
+    enter(cancelledBySignal || cancelledByTemporal ? Phase.CANCELLED : Phase.FAILED, message);
+    if (tracking != null) {
+      String status = cancelledBySignal || cancelledByTemporal ? "KILLED" : "FAILED";
+      Workflow.newDetachedCancellationScope(
+              () -> {
+                try {
+                  cpuCleanup.closeTrackingRun(
+                      new TrackingFinish(
+                          tracking.mlflowRunId(),
+                          status,
+                          Map.of(),
+                          Map.of("loraflow.failure", cap(message))));
+                } catch (ActivityFailure cleanupFailed) {
+                  log.warn("could not close MLflow run {}", tracking.mlflowRunId(), cleanupFailed);
+                }
+              })
+          .run();
+    }
+    if (cancelledBySignal) {
+      return ApplicationFailure.newNonRetryableFailure(
+          "run cancelled: " + cancelReason, FailureTypes.CANCELLED);
+    }
+    if (cancelledByTemporal) {
+      return e;
+    }
+    ApplicationFailure app = rootApplicationFailure(e);
+    if (app != null) {
+      // Surface the activity's own type and message at the top of the Temporal UI.
+      return ApplicationFailure.newNonRetryableFailureWithCause(
+          app.getOriginalMessage(), app.getType(), e);
+    }
+    return e;
+  }
+
+  @Override
+  public Progress progress() {
+    return progress;
+  }
+
+  @Override
+  public void cancel(String reason) {
+    if (cancelReason != null || progress.phase().isTerminal()) {
+      return;
+    }
+    cancelReason = reason == null || reason.isBlank() ? "no reason given" : reason;
+    progress = Progress.of(progress.phase(), "cancelling: " + cancelReason);
+    if (pipelineScope != null) {
+      pipelineScope.cancel(cancelReason);
+    }
+  }
+
+  @Override
+  public void reportProgress(Progress report) {
+    // Late reports of an earlier phase (or after cancel) would move the progress backwards.
+    if (report != null && report.phase() == progress.phase() && cancelReason == null) {
+      progress = report;
+    }
+  }
+
+  private void enter(Phase phase, String message) {
+    progress = Progress.of(phase, message);
+    Workflow.upsertTypedSearchAttributes(LoraflowSearchAttributes.PHASE.valueSet(phase.name()));
+  }
+
+  static Map<String, Double> evalMetrics(EvalResult eval) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("eval_loss_base", eval.baseEvalLoss());
+    m.put("eval_loss_adapter", eval.adapterEvalLoss());
+    m.put("perplexity_base", eval.basePerplexity());
+    m.put("perplexity_adapter", eval.adapterPerplexity());
+    m.put("eval_loss_relative_change", eval.relativeLossChange());
+    if (eval.base() != null) {
+      m.put("rougeL_base", eval.base().rougeL());
+      m.put("token_f1_base", eval.base().tokenF1());
+      m.put("exact_match_base", eval.base().exactMatch());
+    }
+    if (eval.adapter() != null) {
+      m.put("rougeL_adapter", eval.adapter().rougeL());
+      m.put("token_f1_adapter", eval.adapter().tokenF1());
+      m.put("exact_match_adapter", eval.adapter().exactMatch());
+    }
+    return m;
+  }
+
+  private static ApplicationFailure rootApplicationFailure(Throwable e) {
+    ApplicationFailure found = null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ApplicationFailure app) {
+        found = app;
+      }
+      if (t instanceof CanceledFailure) {
+        return null;
+      }
+    }
+    return found;
+  }
+
+  private static String rootMessage(Throwable e) {
+    ApplicationFailure app = rootApplicationFailure(e);
+    if (app != null) {
+      return app.getType() + ": " + app.getOriginalMessage();
+    }
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+  /** Keyword search attributes and MLflow tags have size limits; keep values short. */
+  private static String cap(String s) {
+    return s.length() <= 500 ? s : s.substring(0, 497) + "...";
+  }
+}

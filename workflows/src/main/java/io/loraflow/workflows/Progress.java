@@ -1,0 +1,44 @@
+package io.loraflow.workflows;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+
+/**
+ * A snapshot of a run's progress: returned by {@link FineTuneWorkflow#progress()} and sent by the
+ * GPU activities through {@link FineTuneWorkflow#reportProgress(Progress)}.
+ *
+ * @param phase where the run is
+ * @param step optimizer steps done in this phase (training) or prompts done (evaluation); 0 when
+ *     not applicable
+ * @param totalSteps total steps/prompts of the phase; 0 when unknown
+ * @param loss latest training loss (mean over the step's tokens); null before the first step
+ * @param tokensPerSecond training/generation throughput in tokens per second; null when unknown
+ * @param etaSeconds estimated seconds until the phase ends; null when unknown
+ * @param message one human-readable line (e.g. "resumed from step 40", "cancelled: user request")
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record Progress(
+    Phase phase,
+    long step,
+    long totalSteps,
+    Double loss,
+    Double tokensPerSecond,
+    Long etaSeconds,
+    String message) {
+
+  public Progress {
+    if (phase == null) {
+      phase = Phase.STARTING;
+    }
+    message = message == null ? "" : message;
+  }
+
+  /** A progress line with only a phase and message (no step counters). */
+  public static Progress of(Phase phase, String message) {
+    return new Progress(phase, 0, 0, null, null, null, message);
+  }
+
+  /** Fraction done in [0, 1], or -1 when the total is unknown. */
+  public double fraction() {
+    return totalSteps <= 0 ? -1 : Math.min(1.0, (double) step / totalSteps);
+  }
+}

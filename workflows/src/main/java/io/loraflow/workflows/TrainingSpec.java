@@ -1,0 +1,119 @@
+package io.loraflow.workflows;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Training hyper-parameters of a run. Every field is optional in JSON; a missing field takes the
+ * default shown below (the defaults fine-tune SmolLM2-135M on the sample FAQ in minutes on a CPU).
+ *
+ * @param epochs passes over the training split (default 3)
+ * @param learningRate peak AdamW learning rate (default 2e-4)
+ * @param loraR LoRA rank r (default 8)
+ * @param loraAlpha LoRA alpha; scaling = alpha / r (default 16)
+ * @param loraDropout dropout on the LoRA input, in [0, 1) (default 0.05)
+ * @param targetModules projection names to adapt, e.g. ["q_proj","v_proj"] or ["query_key_value"];
+ *     empty = the model family's default (Llama: q,k,v,o; Falcon: query_key_value)
+ * @param maxSeqLen tokens per example after templating; longer examples are truncated and counted
+ *     (default 512)
+ * @param batchSize examples per micro-batch (default 4)
+ * @param gradAccum micro-batches per optimizer step (default 1)
+ * @param seed seed of data order, LoRA init and dropout (default 42)
+ * @param precision compute precision: "auto" (fp16 on GPU, fp32 on CPU), "fp16" or "fp32"
+ * @param checkpointEverySteps full training-state checkpoint to the object store every N optimizer
+ *     steps (default 20); a preempted worker loses at most this many steps
+ * @param optimizer "adamw" or "adamw8bit" (default "adamw")
+ * @param schedule learning-rate schedule after warmup: "cosine", "linear" or "constant"
+ * @param warmupRatio fraction of the total steps spent in linear warmup, in [0, 1) (default 0.05)
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record TrainingSpec(
+    Integer epochs,
+    Double learningRate,
+    Integer loraR,
+    Integer loraAlpha,
+    Double loraDropout,
+    List<String> targetModules,
+    Integer maxSeqLen,
+    Integer batchSize,
+    Integer gradAccum,
+    Long seed,
+    String precision,
+    Integer checkpointEverySteps,
+    String optimizer,
+    String schedule,
+    Double warmupRatio) {
+
+  public static final Set<String> PRECISIONS = Set.of("auto", "fp16", "fp32");
+  public static final Set<String> OPTIMIZERS = Set.of("adamw", "adamw8bit");
+  public static final Set<String> SCHEDULES = Set.of("cosine", "linear", "constant");
+
+  public TrainingSpec {
+    epochs = epochs == null ? 3 : epochs;
+    learningRate = learningRate == null ? 2e-4 : learningRate;
+    loraR = loraR == null ? 8 : loraR;
+    loraAlpha = loraAlpha == null ? 16 : loraAlpha;
+    loraDropout = loraDropout == null ? 0.05 : loraDropout;
+    targetModules = targetModules == null ? List.of() : List.copyOf(targetModules);
+    maxSeqLen = maxSeqLen == null ? 512 : maxSeqLen;
+    batchSize = batchSize == null ? 4 : batchSize;
+    gradAccum = gradAccum == null ? 1 : gradAccum;
+    seed = seed == null ? 42L : seed;
+    precision = precision == null ? "auto" : precision.trim().toLowerCase();
+    checkpointEverySteps = checkpointEverySteps == null ? 20 : checkpointEverySteps;
+    optimizer = optimizer == null ? "adamw" : optimizer.trim().toLowerCase();
+    schedule = schedule == null ? "cosine" : schedule.trim().toLowerCase();
+    warmupRatio = warmupRatio == null ? 0.05 : warmupRatio;
+  }
+
+  /** All defaults. */
+  public static TrainingSpec defaults() {
+    return new TrainingSpec(
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  /** Problems with this spec, each naming the field, the bad value and the allowed range. */
+  public List<String> problems() {
+    List<String> p = new ArrayList<>();
+    range(p, "training.epochs", epochs, 1, 1000);
+    if (!(learningRate > 0 && learningRate <= 1)) {
+      p.add("training.learningRate must be in (0, 1], got " + learningRate);
+    }
+    range(p, "training.loraR", loraR, 1, 1024);
+    range(p, "training.loraAlpha", loraAlpha, 1, 4096);
+    if (!(loraDropout >= 0 && loraDropout < 1)) {
+      p.add("training.loraDropout must be in [0, 1), got " + loraDropout);
+    }
+    for (String m : targetModules) {
+      if (m == null || !m.matches("[A-Za-z0-9_.]+")) {
+        p.add(
+            "training.targetModules has a bad module name '" + m + "' (letters, digits, _ and .)");
+      }
+    }
+    range(p, "training.maxSeqLen", maxSeqLen, 16, 131072);
+    range(p, "training.batchSize", batchSize, 1, 4096);
+    range(p, "training.gradAccum", gradAccum, 1, 4096);
+    if (!PRECISIONS.contains(precision)) {
+      p.add("training.precision must be one of " + PRECISIONS + ", got '" + precision + "'");
+    }
+    range(p, "training.checkpointEverySteps", checkpointEverySteps, 1, 1_000_000);
+    if (!OPTIMIZERS.contains(optimizer)) {
+      p.add("training.optimizer must be one of " + OPTIMIZERS + ", got '" + optimizer + "'");
+    }
+    if (!SCHEDULES.contains(schedule)) {
+      p.add("training.schedule must be one of " + SCHEDULES + ", got '" + schedule + "'");
+    }
+    if (!(warmupRatio >= 0 && warmupRatio < 1)) {
+      p.add("training.warmupRatio must be in [0, 1), got " + warmupRatio);
+    }
+    return p;
+  }
+
+  static void range(List<String> p, String field, long value, long min, long max) {
+    if (value < min || value > max) {
+      p.add(field + " must be in [" + min + ", " + max + "], got " + value);
+    }
+  }
+}
