@@ -68,6 +68,8 @@ public final class Loraflow {
       switch (command) {
         case "server":
           return server(rest);
+        case "worker":
+          return WorkerCommand.run(rest, out);
         case "demo":
           settings = CliSettings.load(System.getenv());
           return new DemoCommand(out, err).run(rest);
