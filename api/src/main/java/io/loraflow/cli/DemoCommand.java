@@ -87,7 +87,7 @@ final class DemoCommand {
         awaitPollers(temporal, TaskQueues.CPU, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, logs);
         awaitPollers(temporal, TaskQueues.GPU, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, logs);
       }
-      RunService runs = new RunService(temporal.workflows(), settings.links(), Clock.systemUTC());
+      RunService runs = settings.runService(temporal);
       RunSpec spec = demoSpec(a);
       step("3/5", "fine-tuning " + spec.baseModel() + " on " + DATASET);
       RunAccepted accepted = runs.start(spec, null);

@@ -6,11 +6,9 @@ import io.loraflow.api.LoraflowApplication;
 import io.loraflow.api.core.InvalidRunSpecException;
 import io.loraflow.api.core.RunConflictException;
 import io.loraflow.api.core.RunNotFoundException;
-import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
 import io.loraflow.engine.generate.GenerateCommand;
 import java.io.PrintStream;
-import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 
@@ -39,6 +37,9 @@ public final class Loraflow {
         server [config.yml]               the REST API (default config: loraflow-server.yml in the jar;
                                           needs LORAFLOW_API_TOKEN)
         worker cpu|gpu|all                run Temporal workers until stopped (Ctrl-C / SIGTERM)
+        chat --adapter <run-id|models:/name/version|name@alias> [--prompt Q] [--base]
+             [--max-new-tokens N] [--temperature T] [--device cpu|gpu]
+                                          talk to a fine-tuned adapter (or --base: its base model)
         generate --model <dir|file.gguf> --prompt "..." [--chat] [...]
                                           generate with the engine (loraflow generate --help)
 
@@ -79,15 +80,18 @@ public final class Loraflow {
         case "demo":
           settings = CliSettings.load(System.getenv());
           return new DemoCommand(out, err).run(rest);
+        case "chat":
+          settings = CliSettings.load(System.getenv());
+          try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
+            return new ChatCommand(settings.runService(temporal), out).run(rest);
+          }
         case "run":
         case "status":
         case "cancel":
         case "list":
           settings = CliSettings.load(System.getenv());
           try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
-            RunCommands commands =
-                new RunCommands(
-                    new RunService(temporal.workflows(), settings.links(), Clock.systemUTC()), out);
+            RunCommands commands = new RunCommands(settings.runService(temporal), out);
             return switch (command) {
               case "run" -> commands.run(rest);
               case "status" -> commands.status(rest);
