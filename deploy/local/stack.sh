@@ -322,6 +322,8 @@ cmd_up() {
   require_tool curl "install curl 7.75+ (apt-get install curl)"
   require_tool setsid "install util-linux (apt-get install util-linux)"
   with_cache_lock install_all
+  # The workers' base model (SmolLM2-135M-Instruct GGUF): 'loraflow demo' and the tests need it.
+  "$REPO_ROOT/deploy/local/fetch-model.sh" >/dev/null
   local s
   trap stop_started_on_failure EXIT
   # All ports first: a conflict must not leave half a stack running.
