@@ -18,7 +18,9 @@ with tempfile.TemporaryDirectory() as d:
     tok.save_pretrained(d)
     raw = pathlib.Path(d, "tokenizer.json").read_bytes()
     cfg = json.loads(pathlib.Path(d, "tokenizer_config.json").read_text())
-with gzip.open(OUT / "smollm2-tokenizer.json.gz", "wb", compresslevel=9) as f:
+with open(OUT / "smollm2-tokenizer.json.gz", "wb") as out, gzip.GzipFile(
+    fileobj=out, mode="wb", compresslevel=9, mtime=0
+) as f:  # mtime=0: the same bytes on every run
     f.write(raw)
 
 texts = [
@@ -44,7 +46,11 @@ ref = {
     "chat_rendered": tok.apply_chat_template(
         [{"role": "user", "content": "Where is my order?"}], tokenize=False, add_generation_prompt=True
     ),
+    "chat_template_source": tok.chat_template,
 }
+ref["chat_rendered_ids"] = tok(ref["chat_rendered"], add_special_tokens=True)["input_ids"]
+# the whole default-template example tokenized in one piece (what a joint-tokenizing SFT script sees)
+ref["joint_default_ids"] = tok(texts[0] + texts[1], add_special_tokens=True)["input_ids"]
 (OUT / "tokenizer-reference.json").write_text(json.dumps(ref, indent=1, ensure_ascii=False))
 print("tokenizer.json", len(raw), "bytes; eos", tok.eos_token, tok.eos_token_id, "bos", tok.bos_token_id)
 print(repr(ref["chat_rendered"]))

@@ -6,10 +6,9 @@ import io.loraflow.api.LoraflowApplication;
 import io.loraflow.api.core.InvalidRunSpecException;
 import io.loraflow.api.core.RunConflictException;
 import io.loraflow.api.core.RunNotFoundException;
-import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
+import io.loraflow.engine.generate.GenerateCommand;
 import java.io.PrintStream;
-import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 
@@ -23,7 +22,8 @@ public final class Loraflow {
       """
       usage: loraflow <command> [args]
 
-        demo                              the whole thing on this machine: stack up, CPU + GPU workers,
+        demo [--epochs N] [--eval-prompts N] [--rows N] [--base-model M] [--no-stack] [--no-workers]
+                                          the whole thing on this machine: stack up, CPU + GPU workers,
                                           fine-tune SmolLM2-135M-Instruct on the sample FAQ, live
                                           progress, before/after answers, links (workers stopped after)
         run <spec.yaml|json> [--follow] [--key K]
@@ -37,6 +37,11 @@ public final class Loraflow {
         server [config.yml]               the REST API (default config: loraflow-server.yml in the jar;
                                           needs LORAFLOW_API_TOKEN)
         worker cpu|gpu|all                run Temporal workers until stopped (Ctrl-C / SIGTERM)
+        chat --adapter <run-id|models:/name/version|name@alias> [--prompt Q] [--base]
+             [--max-new-tokens N] [--temperature T] [--device cpu|gpu]
+                                          talk to a fine-tuned adapter (or --base: its base model)
+        generate --model <dir|file.gguf> --prompt "..." [--chat] [...]
+                                          generate with the engine (loraflow generate --help)
 
       The stack is found through LORAFLOW_* variables or .state/stack.env (loraflow stack up).
       """;
@@ -68,18 +73,25 @@ public final class Loraflow {
       switch (command) {
         case "server":
           return server(rest);
+        case "worker":
+          return WorkerCommand.run(rest, out);
+        case "generate":
+          return GenerateCommand.run(rest.toArray(String[]::new));
         case "demo":
           settings = CliSettings.load(System.getenv());
           return new DemoCommand(out, err).run(rest);
+        case "chat":
+          settings = CliSettings.load(System.getenv());
+          try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
+            return new ChatCommand(settings.runService(temporal), out).run(rest);
+          }
         case "run":
         case "status":
         case "cancel":
         case "list":
           settings = CliSettings.load(System.getenv());
           try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
-            RunCommands commands =
-                new RunCommands(
-                    new RunService(temporal.workflows(), settings.links(), Clock.systemUTC()), out);
+            RunCommands commands = new RunCommands(settings.runService(temporal), out);
             return switch (command) {
               case "run" -> commands.run(rest);
               case "status" -> commands.status(rest);

@@ -13,6 +13,8 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param maxLength longest example before truncation
  * @param truncated examples cut to maxSeqLen
  * @param answerTokens trained (label != -100) tokens in the train split
+ * @param dropped examples left out because their prompt alone filled maxSeqLen (no answer token
+ *     would remain)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PromptStats(
@@ -23,4 +25,5 @@ public record PromptStats(
     int p95Length,
     int maxLength,
     int truncated,
-    long answerTokens) {}
+    long answerTokens,
+    int dropped) {}

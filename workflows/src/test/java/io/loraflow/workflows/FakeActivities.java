@@ -55,7 +55,7 @@ final class FakeActivities {
           StorageKeys.promptsEvalPrompts(id),
           StorageKeys.promptsStats(id),
           request.model().tokenizerKey(),
-          new PromptStats("default", 81, 9, 80, 120, 150, 0, 5000));
+          new PromptStats("default", 81, 9, 80, 120, 150, 0, 5000, 0));
     }
 
     @Override

@@ -19,6 +19,14 @@ import ai.djl.ndarray.types.SparseFormat;
  */
 public final class Nf4Tensor implements AutoCloseable {
 
+  private static final java.util.concurrent.atomic.AtomicLong DEQUANTIZATIONS =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Full-weight dequantizations done by this JVM so far (for benchmarks). */
+  public static long dequantizations() {
+    return DEQUANTIZATIONS.get();
+  }
+
   private final Shape shape;
   private final long numel;
   private final NDArray packed; // (blocks * 32) uint8
@@ -134,6 +142,7 @@ public final class Nf4Tensor implements AutoCloseable {
    * when double-quantized. The result lands in {@code manager}; nothing else is kept.
    */
   public NDArray dequantize(DataType dtype, NDManager manager) {
+    DEQUANTIZATIONS.incrementAndGet();
     try (NDManager scope = manager.newSubManager()) {
       NDArray blockAbsmax = absmax(scope); // (blocks)
       packed.tempAttach(scope);

@@ -1,0 +1,102 @@
+package io.loraflow.engine.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.loraflow.engine.model.Linear;
+
+/**
+ * PEFT's LoRA layer: {@code y = base(x) + B(A(dropout(x))) * scaling}. The frozen base is any
+ * {@link Linear} (NF4 or dense). A (r, in) and B (out, r) are float32 master weights that require
+ * gradients; each forward casts them to x's dtype, so the branch runs in the compute dtype and the
+ * cast's backward returns float32 gradients.
+ */
+public final class LoraLinear implements Linear {
+
+  private final String name;
+  private final Linear base;
+  private final NDArray loraA; // (r, in) float32, requires grad
+  private final NDArray loraB; // (out, r) float32, requires grad
+  private final float scaling;
+  private final float dropout;
+  private boolean training;
+
+  LoraLinear(
+      String name, Linear base, NDArray loraA, NDArray loraB, double scaling, double dropout) {
+    this.name = name;
+    this.base = base;
+    this.loraA = loraA;
+    this.loraB = loraB;
+    this.scaling = (float) scaling;
+    this.dropout = (float) dropout;
+    loraA.setRequiresGradient(true);
+    loraB.setRequiresGradient(true);
+  }
+
+  /** HF module path, e.g. "model.layers.0.self_attn.q_proj". */
+  public String name() {
+    return name;
+  }
+
+  public Linear base() {
+    return base;
+  }
+
+  /** lora_A.weight, (r, in) float32. */
+  public NDArray loraA() {
+    return loraA;
+  }
+
+  /** lora_B.weight, (out, r) float32. */
+  public NDArray loraB() {
+    return loraB;
+  }
+
+  public float scaling() {
+    return scaling;
+  }
+
+  /** Dropout is active only while training (the trainer seeds torch's RNG per block). */
+  public void setTraining(boolean training) {
+    this.training = training;
+  }
+
+  @Override
+  public NDArray forward(NDArray x) {
+    NDArray y = base.forward(x);
+    NDManager manager = x.getManager();
+    try (NDManager scope = manager.newSubManager()) {
+      loraA.tempAttach(scope);
+      loraB.tempAttach(scope);
+      NDArray input = x;
+      if (training && dropout > 0) {
+        input = x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow();
+        input.attach(scope);
+      }
+      NDArray a = loraA.toType(x.getDataType(), false);
+      NDArray b = loraB.toType(x.getDataType(), false);
+      NDArray down = ai.djl.nn.core.Linear.linear(input, a, null).singletonOrThrow(); // (.., r)
+      NDArray up = ai.djl.nn.core.Linear.linear(down, b, null).singletonOrThrow(); // (.., out)
+      NDArray out = y.add(up.mul(scaling));
+      out.attach(manager);
+      y.close();
+      return out;
+    }
+  }
+
+  @Override
+  public int inFeatures() {
+    return base.inFeatures();
+  }
+
+  @Override
+  public int outFeatures() {
+    return base.outFeatures();
+  }
+
+  @Override
+  public void close() {
+    base.close();
+    loraA.close();
+    loraB.close();
+  }
+}

@@ -1,0 +1,550 @@
+package io.loraflow.engine.train;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.loraflow.engine.lora.LoraLinear;
+import io.loraflow.engine.lora.PeftAdapter;
+import io.loraflow.engine.model.AttentionStep;
+import io.loraflow.engine.model.CausalLM;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The QLoRA training loop. One optimizer step = gradAccumulation micro-batches, each:
+ *
+ * <ol>
+ *   <li>forward: embed, then every block with autograd off, keeping only the block inputs (gradient
+ *       checkpointing) - or the whole forward recorded when checkpointing is off;
+ *   <li>loss: final norm + LM head on the answer positions only, float32 log-softmax and mean
+ *       cross-entropy, times the loss scale / gradAccumulation, backward to the last hidden state;
+ *   <li>backward through the blocks, last to first: re-run the block recorded from its saved input
+ *       (same dropout seed), backward(out, gradOut), hand the input's gradient down.
+ * </ol>
+ *
+ * Then the float32 LoRA gradients are unscaled, checked for inf/NaN (skip the step and halve the
+ * scale), clipped to maxGradNorm and applied by AdamW (8-bit or float32) with the scheduled lr.
+ *
+ * <p>Determinism: the data order is a function of (seed, epoch); the dropout masks of block l in
+ * micro-batch i come from torch's generator seeded with f(seed, i, l) right before the block runs
+ * (so the recomputation sees the same masks). The whole state is the LoRA weights, the optimizer
+ * moments, the step, the loss scale and its counter: a {@link Checkpoint} holds exactly that and a
+ * resumed run continues bit for bit.
+ *
+ * <p>Stopping: {@link #requestStop()} (e.g. from a SIGTERM hook) makes the loop write a checkpoint
+ * and return at the next step boundary; a thread interrupt makes it throw InterruptedException at
+ * the next micro-batch boundary without writing anything.
+ */
+public final class Trainer implements AutoCloseable {
+
+  private final CausalLM model;
+  private final Map<String, LoraLinear> lora;
+  private final List<String> allLinear;
+  private final TrainConfig config;
+  private final BatchPlan plan;
+  private final long totalSteps;
+  private final LrSchedule schedule;
+  private final LossScaler scaler;
+  private final NDManager manager;
+  private final Optimizer optimizer;
+  private final List<NDArray> params = new ArrayList<>();
+  private final List<String> paramNames = new ArrayList<>();
+  private final Path checkpointRoot;
+  private final String baseModel;
+  private final List<TrainProgress> progress = new CopyOnWriteArrayList<>();
+  private final List<CheckpointListener> checkpointListeners = new CopyOnWriteArrayList<>();
+  private final List<StepMetrics> history = new ArrayList<>();
+  private volatile boolean stopRequested;
+  private long step;
+  private Path lastCheckpoint;
+
+  /**
+   * @param model the model, built with a {@link io.loraflow.engine.lora.LoraLinearFactory}
+   * @param lora the factory's LoRA modules
+   * @param allLinear every linear module path of the model (for adapter_config target_modules)
+   * @param config the run (already validated against the model)
+   * @param data training examples (already truncated to maxSeqLen)
+   * @param checkpointRoot checkpoints go to checkpointRoot/step-N
+   * @param baseModel base_model_name_or_path written into the adapter config
+   */
+  public Trainer(
+      CausalLM model,
+      Map<String, LoraLinear> lora,
+      List<String> allLinear,
+      TrainConfig config,
+      List<Example> data,
+      Path checkpointRoot,
+      String baseModel) {
+    if (lora.isEmpty()) {
+      throw new IllegalArgumentException("the model has no LoRA module to train");
+    }
+    if (model.computeType()
+        != (config.precision() == TrainConfig.Precision.FP16
+            ? DataType.FLOAT16
+            : DataType.FLOAT32)) {
+      throw new IllegalArgumentException(
+          "model computes in "
+              + model.computeType()
+              + " but the config asks for "
+              + config.precision());
+    }
+    this.model = model;
+    this.lora = lora;
+    this.allLinear = List.copyOf(allLinear);
+    this.config = config;
+    this.plan =
+        new BatchPlan(TokenizedDataset.of(data, 0, 0, "the training set").examples(), config);
+    this.totalSteps =
+        (plan.totalBatches() + config.gradAccumulation() - 1) / config.gradAccumulation();
+    this.schedule = LrSchedule.of(config, totalSteps);
+    this.scaler =
+        new LossScaler(
+            config.precision() == TrainConfig.Precision.FP16,
+            config.initialLossScale(),
+            config.lossScaleGrowthInterval());
+    this.checkpointRoot = checkpointRoot;
+    this.baseModel = baseModel;
+    Device device = lora.values().iterator().next().loraA().getDevice();
+    this.manager = NDManager.newBaseManager(device);
+    for (LoraLinear m : lora.values()) {
+      params.add(m.loraA());
+      paramNames.add(m.name() + ".lora_A.weight");
+      params.add(m.loraB());
+      paramNames.add(m.name() + ".lora_B.weight");
+    }
+    this.optimizer =
+        new AdamW(
+            manager,
+            paramNames,
+            params,
+            config,
+            config.optimizer() == TrainConfig.OptimizerKind.ADAMW_8BIT);
+  }
+
+  /**
+   * A trainer that continues the run saved in {@code checkpoint}: the model must be built the same
+   * way (use {@link Checkpoint#readConfig}) with the same data.
+   */
+  public static Trainer resume(
+      Path checkpoint,
+      CausalLM model,
+      Map<String, LoraLinear> lora,
+      List<String> allLinear,
+      List<Example> data,
+      Path checkpointRoot)
+      throws IOException {
+    TrainConfig config = Checkpoint.readConfig(checkpoint);
+    Checkpoint.State state = Checkpoint.readState(checkpoint);
+    Trainer t =
+        new Trainer(model, lora, allLinear, config, data, checkpointRoot, state.baseModel());
+    if (state.totalSteps() != t.totalSteps) {
+      throw new IllegalArgumentException(
+          checkpoint
+              + " was planned for "
+              + state.totalSteps()
+              + " steps but this data gives "
+              + t.totalSteps
+              + " (is it the same training set?)");
+    }
+    try (NDManager tmp = t.manager.newSubManager()) {
+      PeftAdapter.load(checkpoint, tmp).applyTo(lora);
+      t.optimizer.load(Checkpoint.readOptimizer(checkpoint, tmp));
+    }
+    t.step = state.step();
+    t.scaler.restore(state.lossScale(), state.goodSteps());
+    t.history.addAll(Checkpoint.historyOf(state));
+    t.lastCheckpoint = checkpoint;
+    return t;
+  }
+
+  public void addProgressListener(TrainProgress listener) {
+    progress.add(listener);
+  }
+
+  public void addCheckpointListener(CheckpointListener listener) {
+    checkpointListeners.add(listener);
+  }
+
+  /** Ask the loop to checkpoint and return at the next step boundary (thread-safe). */
+  public void requestStop() {
+    stopRequested = true;
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public long totalSteps() {
+    return totalSteps;
+  }
+
+  public List<StepMetrics> history() {
+    return List.copyOf(history);
+  }
+
+  /**
+   * Trains until the planned steps are done or a stop is requested. Writes a checkpoint every
+   * checkpointEvery steps, on stop, and at the end.
+   */
+  public TrainResult run() throws InterruptedException, IOException {
+    boolean gradMode = Autograd.gradMode();
+    setTraining(true);
+    try {
+      while (step < totalSteps) {
+        if (stopRequested) {
+          checkpoint();
+          return result(true);
+        }
+        StepMetrics m = trainStep();
+        history.add(m);
+        if (step % config.logEvery() == 0 || step == totalSteps) {
+          for (TrainProgress p : progress) {
+            p.onStep(m);
+          }
+        }
+        if (config.checkpointEvery() > 0
+            && step % config.checkpointEvery() == 0
+            && step < totalSteps) {
+          checkpoint();
+        }
+      }
+      if (lastCheckpoint == null || !lastCheckpoint.endsWith("step-" + step)) {
+        checkpoint();
+      }
+      return result(false);
+    } finally {
+      setTraining(false);
+      Autograd.setGradMode(gradMode);
+    }
+  }
+
+  private TrainResult result(boolean stopped) {
+    return new TrainResult(step, totalSteps, stopped, List.copyOf(history), lastCheckpoint);
+  }
+
+  private void setTraining(boolean on) {
+    lora.values().forEach(m -> m.setTraining(on));
+  }
+
+  /** One optimizer step over gradAccumulation micro-batches. */
+  private StepMetrics trainStep() throws InterruptedException {
+    long start = System.nanoTime();
+    double scale = scaler.scale();
+    double lossSum = 0;
+    long tokens = 0;
+    int micro = 0;
+    int epoch = 0;
+    for (int k = 0; k < config.gradAccumulation(); k++) {
+      long index = step * config.gradAccumulation() + k;
+      if (index >= plan.totalBatches()) {
+        break;
+      }
+      if (Thread.interrupted()) {
+        throw new InterruptedException("training interrupted at step " + step);
+      }
+      epoch = plan.epochOf(index);
+      List<Example> batch = plan.batch(index);
+      for (Example e : batch) {
+        tokens += e.length();
+      }
+      lossSum += microStep(batch, index, scale / config.gradAccumulation());
+      micro++;
+    }
+    double lr = schedule.lr(step);
+    double gradNorm;
+    boolean skipped;
+    Autograd.setGradMode(false);
+    try (NDManager scope = manager.newSubManager()) {
+      List<NDArray> grads = new ArrayList<>(params.size());
+      NDArray sumSquares = scope.zeros(new Shape(), DataType.FLOAT32);
+      for (NDArray p : params) {
+        NDArray g = Autograd.gradient(p);
+        NDArray unscaled =
+            g == null
+                ? scope.zeros(p.getShape(), DataType.FLOAT32)
+                : g.toType(DataType.FLOAT32, true).muli((float) (1.0 / scale));
+        unscaled.attach(scope);
+        if (g != null) {
+          g.close();
+        }
+        grads.add(unscaled);
+        sumSquares = sumSquares.add(unscaled.square().sum());
+      }
+      gradNorm = Math.sqrt(sumSquares.getFloat());
+      boolean finite = Double.isFinite(gradNorm);
+      skipped = !scaler.update(finite);
+      if (!skipped) {
+        if (config.maxGradNorm() > 0 && gradNorm > config.maxGradNorm()) {
+          float coef = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
+          grads.forEach(g -> g.muli(coef));
+        }
+        optimizer.step(params, grads, lr, step + 1 - skippedSteps());
+      }
+      params.forEach(Autograd::zeroGradient);
+    }
+    step++;
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new StepMetrics(
+        step,
+        totalSteps,
+        epoch,
+        lossSum / Math.max(1, micro),
+        lr,
+        skipped ? Double.NaN : gradNorm,
+        scale,
+        skipped,
+        tokens / seconds,
+        MemoryProbe.bytesInUse(params.get(0).getDevice()));
+  }
+
+  /** Steps skipped for overflow so far (they do not count for Adam's bias correction). */
+  private long skippedSteps() {
+    long n = 0;
+    for (StepMetrics m : history) {
+      if (m.skipped()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Forward + backward of one micro-batch; gradients accumulate into the LoRA weights.
+   *
+   * @return the micro-batch's mean token loss
+   */
+  private double microStep(List<Example> batch, long index, double lossMultiplier) {
+    int rows = batch.size();
+    int seqLen = batch.stream().mapToInt(Example::length).max().orElseThrow();
+    long[] ids = new long[rows * seqLen];
+    long[] positions = new long[rows * seqLen];
+    long[] keep = new long[rows * seqLen];
+    long[][] labels = new long[rows][];
+    boolean padded = false;
+    for (int b = 0; b < rows; b++) {
+      Example e = batch.get(b);
+      labels[b] = new long[seqLen];
+      java.util.Arrays.fill(labels[b], Example.IGNORE);
+      for (int t = 0; t < seqLen; t++) {
+        int i = b * seqLen + t;
+        positions[i] = t;
+        if (t < e.length()) {
+          ids[i] = e.inputIds()[t];
+          labels[b][t] = e.labels()[t];
+          keep[i] = 1;
+        } else {
+          padded = true; // right padding: id 0, masked as a key, never a target
+        }
+      }
+    }
+    CausalLmLoss.Targets targets = CausalLmLoss.targets(labels, seqLen);
+    Device device = params.get(0).getDevice();
+    try (NDManager m = NDManager.newBaseManager(device)) {
+      NDArray idArray = m.create(ids, new Shape(rows, seqLen));
+      AttentionStep attention =
+          new AttentionStep(
+              m.create(positions, new Shape(rows, seqLen)),
+              padded ? m.create(keep, new Shape(rows, seqLen)) : null,
+              null);
+      return config.gradientCheckpointing()
+          ? checkpointedPass(m, idArray, attention, targets, index, lossMultiplier)
+          : recordedPass(m, idArray, attention, targets, index, lossMultiplier);
+    }
+  }
+
+  private double recordedPass(
+      NDManager m,
+      NDArray ids,
+      AttentionStep attention,
+      CausalLmLoss.Targets targets,
+      long index,
+      double lossMultiplier) {
+    Autograd.setGradMode(true);
+    NDArray h = model.embed(ids);
+    for (int l = 0; l < model.config().numLayers(); l++) {
+      Autograd.seed(dropoutSeed(index, l));
+      h = model.block(l, h, attention);
+    }
+    NDArray loss = CausalLmLoss.sum(model, h, targets).div(targets.count());
+    double value = loss.getFloat();
+    NDArray seed =
+        m.full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
+            .toDevice(loss.getDevice(), false);
+    Autograd.backward(loss, seed);
+    Autograd.setGradMode(false);
+    return value;
+  }
+
+  private double checkpointedPass(
+      NDManager m,
+      NDArray ids,
+      AttentionStep attention,
+      CausalLmLoss.Targets targets,
+      long index,
+      double lossMultiplier) {
+    int layers = model.config().numLayers();
+    NDArray[] inputs = new NDArray[layers + 1];
+    Autograd.setGradMode(false);
+    inputs[0] = model.embed(ids);
+    for (int l = 0; l < layers; l++) {
+      try (NDManager blockScope = m.newSubManager()) {
+        inputs[l].tempAttach(blockScope);
+        Autograd.seed(dropoutSeed(index, l));
+        NDArray out = model.block(l, inputs[l], attention);
+        out.attach(m);
+        inputs[l + 1] = out;
+      }
+    }
+    // loss on the last hidden state, recorded
+    Autograd.setGradMode(true);
+    NDArray last = inputs[layers];
+    last.setRequiresGradient(true);
+    double value;
+    NDArray gradOut;
+    try (NDManager lossScope = m.newSubManager()) {
+      last.tempAttach(lossScope); // the head's temporaries (logits) die with this scope
+      NDArray loss = CausalLmLoss.sum(model, last, targets).div(targets.count());
+      loss.attach(lossScope);
+      value = loss.getFloat();
+      NDArray seed =
+          lossScope
+              .full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
+              .toDevice(loss.getDevice(), false);
+      Autograd.backward(loss, seed);
+    }
+    gradOut = Autograd.gradient(last);
+    gradOut.attach(m);
+    // backward through the blocks, recomputing each from its input
+    for (int l = layers - 1; l >= 0; l--) {
+      try (NDManager blockScope = m.newSubManager()) {
+        NDArray input = inputs[l].stopGradient();
+        input.attach(blockScope);
+        boolean needInputGrad = l > 0;
+        if (needInputGrad) {
+          input.setRequiresGradient(true);
+        }
+        Autograd.seed(dropoutSeed(index, l));
+        NDArray out = model.block(l, input, attention);
+        out.attach(blockScope);
+        gradOut.attach(blockScope); // consumed here: freed with the scope
+        Autograd.backward(out, gradOut);
+        if (needInputGrad) {
+          NDArray next = Autograd.gradient(input);
+          next.attach(m);
+          gradOut = next;
+        }
+      }
+      inputs[l + 1].close();
+    }
+    Autograd.setGradMode(false);
+    return value;
+  }
+
+  /**
+   * Runs forward and backward of one micro-batch with the loss unscaled (mean token loss) and
+   * returns the LoRA gradients by parameter name, then zeroes them. For gradient tests.
+   */
+  Map<String, float[]> gradientsOf(List<Example> batch) {
+    boolean gradMode = Autograd.gradMode();
+    try {
+      microStep(batch, 0, 1.0);
+      Map<String, float[]> out = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < params.size(); i++) {
+        NDArray g = Autograd.gradient(params.get(i));
+        out.put(paramNames.get(i), g.toType(DataType.FLOAT32, false).toFloatArray());
+        g.close();
+        Autograd.zeroGradient(params.get(i));
+      }
+      return out;
+    } finally {
+      Autograd.setGradMode(gradMode);
+    }
+  }
+
+  /** Seed of torch's generator before block {@code layer} of micro-batch {@code index}. */
+  private long dropoutSeed(long index, int layer) {
+    long x = config.seed() * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + layer;
+    x ^= x >>> 31;
+    x *= 0x94D049BB133111EBL;
+    return x ^ (x >>> 29);
+  }
+
+  /**
+   * Mean token loss of {@code examples} (answer tokens only), with dropout off and no gradients, in
+   * batches of batchSize.
+   */
+  public double evaluate(List<Example> examples) {
+    boolean gradMode = Autograd.gradMode();
+    setTraining(false);
+    Autograd.setGradMode(false);
+    double total = 0;
+    long count = 0;
+    try {
+      for (int i = 0; i < examples.size(); i += config.batchSize()) {
+        List<Example> batch =
+            examples.subList(i, Math.min(examples.size(), i + config.batchSize()));
+        double[] r = LossEvaluator.batchLoss(model, batch, params.get(0).getDevice());
+        total += r[0];
+        count += (long) r[1];
+      }
+    } finally {
+      Autograd.setGradMode(gradMode);
+    }
+    return total / Math.max(1, count);
+  }
+
+  /** Writes a complete checkpoint for the current step and notifies the listeners. */
+  public Path checkpoint() throws IOException {
+    Path dir = checkpointRoot.resolve("step-" + step);
+    Checkpoint.prepare(dir);
+    PeftAdapter.save(dir, lora, allLinear, config.lora(List.copyOf(targetsOf())), baseModel);
+    Checkpoint.finish(
+        dir,
+        optimizer.state(),
+        new Checkpoint.State(
+            step,
+            totalSteps,
+            scaler.scale(),
+            scaler.goodSteps(),
+            config.seed(),
+            baseModel,
+            List.copyOf(history)),
+        config);
+    lastCheckpoint = dir;
+    for (CheckpointListener l : checkpointListeners) {
+      try {
+        l.onCheckpoint(step, dir);
+      } catch (IOException | RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IOException("checkpoint listener failed for " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    return dir;
+  }
+
+  /** Writes just the PEFT adapter of the current weights into {@code dir}. */
+  public void saveAdapter(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    PeftAdapter.save(dir, lora, allLinear, config.lora(targetsOf()), baseModel);
+  }
+
+  private List<String> targetsOf() {
+    return config.targetModules().isEmpty()
+        ? List.of(io.loraflow.engine.lora.LoraConfig.ALL_LINEAR)
+        : config.targetModules();
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+    manager.close();
+  }
+}

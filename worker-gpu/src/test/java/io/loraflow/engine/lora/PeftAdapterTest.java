@@ -1,0 +1,114 @@
+package io.loraflow.engine.lora;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PEFT's adapter format both ways, on the tiny random Llama of src/test/python/peft_fixture.py. Our
+ * written adapter is checked by PEFT itself with src/test/python/peft_check_ours.py (it reads
+ * worker-gpu/target/peft-ours, which this test leaves behind).
+ */
+class PeftAdapterTest {
+
+  private static final Path FIXTURE = Path.of("src/test/resources/lora/peft-tiny-llama");
+
+  @Test
+  void readsAnAdapterSavedByPeft() throws Exception {
+    try (NDManager m = NDManager.newBaseManager()) {
+      PeftAdapter a = PeftAdapter.load(FIXTURE.resolve("adapter"), m);
+      assertEquals(4, a.config().r());
+      assertEquals(8.0, a.config().alpha());
+      assertEquals(2.0, a.config().scaling());
+      assertEquals(8, a.loraA().size()); // 2 layers x q, v, o, down
+      Map<String, NDArray> raw =
+          AdapterSafetensors.read(FIXTURE.resolve("adapter/adapter_model.safetensors"), m);
+      String q = "model.layers.1.self_attn.q_proj";
+      assertArrayEquals(
+          raw.get("base_model.model." + q + ".lora_A.weight").toFloatArray(),
+          a.loraA().get(q).toFloatArray());
+      assertEquals(new ai.djl.ndarray.types.Shape(4, 32), a.loraA().get(q).getShape());
+      assertEquals(new ai.djl.ndarray.types.Shape(32, 4), a.loraB().get(q).getShape());
+      assertTrue(a.config().targets("model.layers.0.mlp.down_proj"));
+    }
+  }
+
+  @Test
+  void writesWhatPeftReads() throws Exception {
+    Path out = Path.of("target/peft-ours");
+    try (NDManager m = NDManager.newBaseManager()) {
+      Map<String, NDArray> base =
+          AdapterSafetensors.read(FIXTURE.resolve("base/model.safetensors"), m);
+      LoraConfig config = LoraConfig.of(4, 16, 0.05, List.of("k_proj", "up_proj"));
+      LoraLinearFactory factory =
+          new LoraLinearFactory(config, BaseFormat.DENSE, DataType.FLOAT32, m, 3);
+      List<String> linears = new ArrayList<>();
+      for (Map.Entry<String, NDArray> e : base.entrySet()) {
+        String name = e.getKey();
+        if (name.endsWith("_proj.weight")) {
+          String module = name.substring(0, name.length() - ".weight".length());
+          linears.add(module);
+          factory.create(module, e.getValue().duplicate(), null);
+        }
+      }
+      factory.requireAllTargetsMatched();
+      Random rng = new Random(5);
+      for (LoraLinear l : factory.loraModules().values()) {
+        float[] b = new float[(int) l.loraB().size()];
+        for (int i = 0; i < b.length; i++) {
+          b[i] = (float) rng.nextGaussian() * 0.1f;
+        }
+        l.loraB().set(b);
+      }
+      PeftAdapter.save(out, factory.loraModules(), linears, config, "tiny-llama");
+      String json = Files.readString(out.resolve(PeftAdapter.CONFIG_FILE));
+      assertTrue(
+          json.contains("\"peft_type\": \"LORA\"")
+              && json.contains("\"k_proj\"")
+              && json.contains("\"task_type\": \"CAUSAL_LM\""),
+          json);
+      PeftAdapter back = PeftAdapter.load(out, m);
+      assertEquals(config.r(), back.config().r());
+      assertEquals(config.alpha(), back.config().alpha());
+      for (LoraLinear l : factory.loraModules().values()) {
+        assertArrayEquals(l.loraA().toFloatArray(), back.loraA().get(l.name()).toFloatArray());
+        assertArrayEquals(l.loraB().toFloatArray(), back.loraB().get(l.name()).toFloatArray());
+      }
+      assertEquals(4, back.loraA().size());
+    }
+  }
+
+  @Test
+  void mergeAddsScaledProduct() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      float[] w = {1, 2, 3, 4, 5, 6}; // (3, 2)
+      float[] a = {0.5f, -1}; // (1, 2)
+      float[] b = {2, 0, -3}; // (3, 1)
+      NDArray merged =
+          LoraMerge.merge(
+              m.create(w, new ai.djl.ndarray.types.Shape(3, 2)),
+              m.create(a, new ai.djl.ndarray.types.Shape(1, 2)),
+              m.create(b, new ai.djl.ndarray.types.Shape(3, 1)),
+              2.0,
+              DataType.FLOAT32);
+      float[] expected = new float[6];
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 2; j++) {
+          expected[i * 2 + j] = w[i * 2 + j] + 2.0f * b[i] * a[j];
+        }
+      }
+      assertArrayEquals(expected, merged.toFloatArray(), 1e-6f);
+    }
+  }
+}

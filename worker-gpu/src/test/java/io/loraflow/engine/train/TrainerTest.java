@@ -1,0 +1,238 @@
+package io.loraflow.engine.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import io.loraflow.engine.lora.BaseFormat;
+import io.loraflow.engine.lora.LoraLinear;
+import io.loraflow.engine.lora.LoraLinearFactory;
+import io.loraflow.engine.lora.PeftAdapter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+
+  static final int VOCAB = 40;
+  static final int HIDDEN = 16;
+
+  /** A model + its LoRA modules, closed together. */
+  record Run(NDManager manager, ToyCausalLM model, LoraLinearFactory factory)
+      implements AutoCloseable {
+    Map<String, LoraLinear> lora() {
+      return factory.loraModules();
+    }
+
+    List<String> linears() {
+      return List.copyOf(model.linears().keySet());
+    }
+
+    @Override
+    public void close() {
+      model.close();
+      manager.close();
+    }
+  }
+
+  static Run build(TrainConfig config, BaseFormat base) {
+    NDManager manager = NDManager.newBaseManager();
+    DataType dtype =
+        config.precision() == TrainConfig.Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
+    LoraLinearFactory factory =
+        new LoraLinearFactory(
+            config.lora(config.resolvedTargets(io.loraflow.engine.model.ModelConfig.Family.LLAMA)),
+            base,
+            dtype,
+            manager,
+            config.seed());
+    ToyCausalLM model = new ToyCausalLM(VOCAB, HIDDEN, 2, dtype, factory, manager, 7);
+    factory.requireAllTargetsMatched();
+    return new Run(manager, model, factory);
+  }
+
+  /** "Prompt" tokens then an "answer" that is a fixed function of the prompt, ending in EOS. */
+  static List<Example> data(int n, long seed) {
+    Random rng = new Random(seed);
+    List<Example> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int promptLen = 3 + rng.nextInt(4);
+      int answerLen = 3 + rng.nextInt(3);
+      long[] ids = new long[promptLen + answerLen + 1];
+      long[] labels = new long[ids.length];
+      for (int t = 0; t < promptLen; t++) {
+        ids[t] = 1 + rng.nextInt(VOCAB - 2);
+        labels[t] = Example.IGNORE;
+      }
+      for (int t = promptLen; t < ids.length - 1; t++) {
+        ids[t] = (ids[t - promptLen] * 3 + 1) % (VOCAB - 2) + 1;
+        labels[t] = ids[t];
+      }
+      ids[ids.length - 1] = VOCAB - 1; // EOS, kept in the labels
+      labels[ids.length - 1] = VOCAB - 1;
+      out.add(new Example(ids, labels));
+    }
+    return out;
+  }
+
+  static TrainConfig.Builder small() {
+    TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
+    b.loraR = 4;
+    b.loraAlpha = 8;
+    b.precision = TrainConfig.Precision.FP32;
+    b.maxSeqLen = 32;
+    b.checkpointEvery = 0;
+    b.logEvery = 1;
+    return b;
+  }
+
+  @Test
+  void loraGradientsMatchFiniteDifferences(@TempDir Path tmp) {
+    // checkpointed backward on an NF4 base, plain backward on a dense base
+    for (boolean checkpointing : new boolean[] {true, false}) {
+      {
+        BaseFormat base = checkpointing ? BaseFormat.NF4 : BaseFormat.DENSE;
+        TrainConfig.Builder b = small();
+        b.loraDropout = 0;
+        b.gradientCheckpointing = checkpointing;
+        TrainConfig config = b.build();
+        List<Example> batch = data(2, 3);
+        try (Run run = build(config, base);
+            Trainer trainer =
+                new Trainer(run.model(), run.lora(), run.linears(), config, batch, tmp, "toy")) {
+          // B starts at zero (so dL/dA = 0): give B values to test both
+          Random rng = new Random(11);
+          for (LoraLinear m : run.lora().values()) {
+            float[] v = new float[(int) m.loraB().size()];
+            for (int i = 0; i < v.length; i++) {
+              v[i] = (float) rng.nextGaussian() * 0.3f;
+            }
+            m.loraB().set(v);
+          }
+          Map<String, float[]> grads = trainer.gradientsOf(batch);
+          int checked = 0;
+          for (LoraLinear m : run.lora().values()) {
+            for (NDArray p : new NDArray[] {m.loraA(), m.loraB()}) {
+              String name = m.name() + (p == m.loraA() ? ".lora_A.weight" : ".lora_B.weight");
+              float[] g = grads.get(name);
+              long cols = p.getShape().get(1);
+              for (int k = 0; k < 2; k++) {
+                int idx = rng.nextInt(g.length);
+                double fd = finiteDifference(trainer, batch, p, idx / cols, idx % cols);
+                double tol = 2e-3 + 2e-2 * Math.abs(fd);
+                assertEquals(
+                    fd,
+                    g[idx],
+                    tol,
+                    name + "[" + idx + "] checkpointing=" + checkpointing + " base=" + base);
+                checked++;
+              }
+            }
+          }
+          assertEquals(run.lora().size() * 4, checked);
+        }
+      }
+    }
+  }
+
+  /** Central difference of the mean token loss in one LoRA weight, eps 1e-2, float32. */
+  private static double finiteDifference(
+      Trainer trainer, List<Example> batch, NDArray p, long row, long col) {
+    float eps = 1e-2f;
+    NDIndex at = new NDIndex(row, col);
+    float original = p.getFloat(row, col);
+    boolean mode = Autograd.gradMode();
+    Autograd.setGradMode(false);
+    try {
+      p.set(at, original + eps);
+      double plus = trainer.evaluate(batch);
+      p.set(at, original - eps);
+      double minus = trainer.evaluate(batch);
+      p.set(at, original);
+      return (plus - minus) / (2 * eps);
+    } finally {
+      Autograd.setGradMode(mode);
+    }
+  }
+
+  @Test
+  void lossFallsOnATinyModel(@TempDir Path tmp) throws Exception {
+    TrainConfig.Builder b = small();
+    b.epochs = 20;
+    b.learningRate = 3e-2;
+    b.maxGradNorm = 1.0;
+    b.batchSize = 4;
+    TrainConfig config = b.build();
+    List<Example> train = data(8, 5);
+    try (Run run = build(config, BaseFormat.NF4);
+        Trainer trainer =
+            new Trainer(run.model(), run.lora(), run.linears(), config, train, tmp, "toy")) {
+      double before = trainer.evaluate(train);
+      TrainResult result = trainer.run();
+      double after = trainer.evaluate(train);
+      assertTrue(result.finished());
+      assertEquals(result.totalSteps(), result.history().size());
+      assertTrue(after < 0.5 * before, "loss " + before + " -> " + after);
+    }
+  }
+
+  @Test
+  void resumeContinuesExactly(@TempDir Path tmp) throws Exception {
+    TrainConfig.Builder b = small();
+    b.epochs = 2;
+    b.batchSize = 2;
+    b.gradAccumulation = 2;
+    b.learningRate = 5e-3;
+    b.loraDropout = 0.1; // exercises the seeded dropout masks
+    TrainConfig config = b.build();
+    List<Example> train = data(12, 9); // 6 micro-batches per epoch -> 6 optimizer steps in all
+    Path full = tmp.resolve("full");
+    List<StepMetrics> fullHistory;
+    try (Run run = build(config, BaseFormat.NF4);
+        Trainer trainer =
+            new Trainer(run.model(), run.lora(), run.linears(), config, train, full, "toy")) {
+      fullHistory = trainer.run().history();
+      trainer.saveAdapter(tmp.resolve("full-adapter"));
+    }
+    assertEquals(6, fullHistory.size());
+    // first run: stop after 2 steps (checkpoint + stop request from a progress listener)
+    Path parts = tmp.resolve("parts");
+    try (Run run = build(config, BaseFormat.NF4);
+        Trainer trainer =
+            new Trainer(run.model(), run.lora(), run.linears(), config, train, parts, "toy")) {
+      trainer.addProgressListener(
+          m -> {
+            if (m.step() == 2) {
+              trainer.requestStop();
+            }
+          });
+      TrainResult r = trainer.run();
+      assertTrue(r.stopped());
+      assertEquals(2, r.steps());
+    }
+    Path ckpt = Checkpoint.newest(parts).orElseThrow();
+    assertEquals("step-2", ckpt.getFileName().toString());
+    List<StepMetrics> resumedHistory;
+    try (Run run = build(Checkpoint.readConfig(ckpt), BaseFormat.NF4);
+        Trainer trainer =
+            Trainer.resume(ckpt, run.model(), run.lora(), run.linears(), train, parts)) {
+      resumedHistory = trainer.run().history();
+      trainer.saveAdapter(tmp.resolve("resumed-adapter"));
+    }
+    double[] expected = fullHistory.stream().mapToDouble(StepMetrics::loss).toArray();
+    double[] actual = resumedHistory.stream().mapToDouble(StepMetrics::loss).toArray();
+    assertArrayEquals(expected, actual, 0.0);
+    assertArrayEquals(
+        Files.readAllBytes(tmp.resolve("full-adapter").resolve(PeftAdapter.WEIGHTS_FILE)),
+        Files.readAllBytes(tmp.resolve("resumed-adapter").resolve(PeftAdapter.WEIGHTS_FILE)));
+  }
+}

@@ -1,0 +1,269 @@
+package io.loraflow.engine.train.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.loraflow.engine.lora.BaseFormat;
+import io.loraflow.engine.lora.LoraLinearFactory;
+import io.loraflow.engine.model.CausalLM;
+import io.loraflow.engine.model.ModelConfig;
+import io.loraflow.engine.model.Models;
+import io.loraflow.engine.quant.Nf4Tensor;
+import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.LinearModules;
+import io.loraflow.engine.train.MemoryProbe;
+import io.loraflow.engine.train.StepMetrics;
+import io.loraflow.engine.train.TrainConfig;
+import io.loraflow.engine.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * QLoRA step speed and memory of our engine on a model-shaped network with random weights that are
+ * generated on the device and quantized to NF4 there, one matrix at a time.
+ *
+ * <pre>
+ * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny
+ *     [--device gpu] [--batch 1] [--seq 256] [--steps 6] [--r 16] [--targets query_key_value]
+ *     [--layers N] [--precision fp16|fp32] [--no-grad-checkpointing] [--optimizer adamw8bit|adamw]
+ * </pre>
+ *
+ * The data is the same formula bench/train/qlora_speed.py uses (ids 3 + (j * 7919 + b * 104729) mod
+ * (min(V, 32000) - 3), every position supervised). Steps after the first two are timed. Prints one
+ * JSON line per step and a summary line: step seconds, tokens/s, device memory after loading and at
+ * the end (cudaMemGetInfo used bytes, i.e. what PyTorch's caching allocator holds, which bounds its
+ * peak), NF4 dequantizations per step and per layer.
+ */
+public final class QloraBench {
+
+  private QloraBench() {}
+
+  static ModelConfig shape(String name, int layers) {
+    return switch (name) {
+      case "falcon-7b" ->
+          new ModelConfig(
+              ModelConfig.Family.FALCON,
+              65024,
+              4544,
+              18176,
+              layers > 0 ? layers : 32,
+              71,
+              1,
+              64,
+              2048,
+              1e-5,
+              10000,
+              null,
+              true,
+              false,
+              false,
+              false,
+              new ModelConfig.FalconLayout(true, false, 1),
+              0,
+              "gelu",
+              11,
+              List.of(11));
+      case "llama-70b" ->
+          new ModelConfig(
+              ModelConfig.Family.LLAMA,
+              128256,
+              8192,
+              28672,
+              layers > 0 ? layers : 80,
+              64,
+              8,
+              128,
+              8192,
+              1e-5,
+              500000,
+              null,
+              false,
+              false,
+              false,
+              false,
+              null,
+              0,
+              "silu",
+              128000,
+              List.of(128001));
+      case "tiny" ->
+          new ModelConfig(
+              ModelConfig.Family.FALCON,
+              512,
+              256,
+              1024,
+              layers > 0 ? layers : 2,
+              4,
+              1,
+              64,
+              512,
+              1e-5,
+              10000,
+              null,
+              true,
+              false,
+              false,
+              false,
+              new ModelConfig.FalconLayout(true, false, 1),
+              0,
+              "gelu",
+              1,
+              List.of(2));
+      default ->
+          throw new IllegalArgumentException(
+              "--shape must be falcon-7b, llama-70b or tiny, got " + name);
+    };
+  }
+
+  public static void main(String[] args) throws Exception {
+    String shapeName = "falcon-7b";
+    String device = "gpu";
+    int batch = 1;
+    int seq = 256;
+    int steps = 6;
+    int layers = 0;
+    TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
+    b.checkpointEvery = 0;
+    b.loraDropout = 0.05;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--no-grad-checkpointing")) {
+        b.gradientCheckpointing = false;
+        continue;
+      }
+      String v = args[++i];
+      switch (a) {
+        case "--shape" -> shapeName = v;
+        case "--device" -> device = v;
+        case "--batch" -> batch = Integer.parseInt(v);
+        case "--seq" -> seq = Integer.parseInt(v);
+        case "--steps" -> steps = Integer.parseInt(v);
+        case "--layers" -> layers = Integer.parseInt(v);
+        case "--r" -> {
+          b.loraR = Integer.parseInt(v);
+          b.loraAlpha = 2.0 * b.loraR;
+        }
+        case "--targets" -> b.targetModules = List.of(v.split(","));
+        case "--precision" ->
+            b.precision =
+                v.equals("fp32") ? TrainConfig.Precision.FP32 : TrainConfig.Precision.FP16;
+        case "--optimizer" ->
+            b.optimizer =
+                v.equals("adamw")
+                    ? TrainConfig.OptimizerKind.ADAMW
+                    : TrainConfig.OptimizerKind.ADAMW_8BIT;
+        default -> throw new IllegalArgumentException("unknown option " + a);
+      }
+    }
+    b.batchSize = batch;
+    b.maxSeqLen = seq;
+    ModelConfig config = shape(shapeName, layers);
+    Device dev = device.equals("gpu") ? Device.gpu() : Device.cpu();
+    DataType dtype =
+        b.precision == TrainConfig.Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
+    // enough rows for `steps` optimizer steps of one micro-batch each
+    List<Example> data = new ArrayList<>();
+    for (int row = 0; row < batch * steps; row++) {
+      long[] ids = new long[seq];
+      for (int j = 0; j < seq; j++) {
+        ids[j] =
+            3
+                + ((long) j * 7919 + (long) (row % batch) * 104729)
+                    % (Math.min(config.vocabSize(), 32000) - 3);
+      }
+      data.add(new Example(ids, ids.clone()));
+    }
+    b.warmupRatio = 0;
+    TrainConfig train = b.build();
+    RandomWeightSource source = new RandomWeightSource(config);
+    long memStart = MemoryProbe.bytesInUse(dev);
+    try (NDManager owner = NDManager.newBaseManager(dev)) {
+      LoraLinearFactory factory =
+          new LoraLinearFactory(
+              train.lora(train.resolvedTargets(config.family())),
+              BaseFormat.NF4,
+              dtype,
+              owner,
+              train.seed());
+      long t0 = System.nanoTime();
+      try (CausalLM model = Models.build(source, factory, dtype, dev)) {
+        factory.requireAllTargetsMatched();
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        long memLoaded = MemoryProbe.bytesInUse(dev);
+        long params = 0;
+        for (String m : LinearModules.of(source)) {
+          params += source.shape(m + ".weight").size();
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "{\"event\":\"loaded\",\"shape\":\"%s\",\"layers\":%d,"
+                + "\"linear_params\":%d,\"frozen_linear_bytes\":%d,\"bytes_per_param\":%.4f,"
+                + "\"lora_modules\":%d,\"load_s\":%.1f,\"mem_start\":%d,\"mem_loaded\":%d}%n",
+            shapeName,
+            config.numLayers(),
+            params,
+            factory.baseBytes(),
+            (double) factory.baseBytes() / params,
+            factory.loraModules().size(),
+            loadSeconds,
+            memStart,
+            memLoaded);
+        Path tmp = Files.createTempDirectory("qlora-bench");
+        List<String> linears = new ArrayList<>(model.linears().keySet());
+        try (Trainer trainer =
+            new Trainer(
+                model, factory.loraModules(), linears, train, data, tmp, "random-" + shapeName)) {
+          List<StepMetrics> timed = new ArrayList<>();
+          long[] dequant = {Nf4Tensor.dequantizations()};
+          int totalLayers = config.numLayers();
+          trainer.addProgressListener(
+              m -> {
+                long now = Nf4Tensor.dequantizations();
+                System.out.printf(
+                    Locale.ROOT,
+                    "{\"event\":\"step\",\"step\":%d,\"loss\":%.4f,"
+                        + "\"tokens_per_s\":%.1f,\"step_s\":%.3f,\"grad_norm\":%.4f,"
+                        + "\"loss_scale\":%.0f,\"skipped\":%b,\"mem\":%d,"
+                        + "\"dequant_per_step\":%d,\"dequant_per_layer\":%.2f}%n",
+                    m.step(),
+                    m.loss(),
+                    m.tokensPerSecond(),
+                    (double) train.batchSize() * train.maxSeqLen() / m.tokensPerSecond(),
+                    m.gradNorm(),
+                    m.lossScale(),
+                    m.skipped(),
+                    m.memoryBytes(),
+                    now - dequant[0],
+                    (now - dequant[0]) / (double) totalLayers);
+                dequant[0] = now;
+                if (m.step() > 2) {
+                  timed.add(m);
+                }
+              });
+          trainer.run();
+          double tps =
+              timed.stream().mapToDouble(StepMetrics::tokensPerSecond).average().orElse(Double.NaN);
+          long memEnd = MemoryProbe.bytesInUse(dev);
+          System.out.printf(
+              Locale.ROOT,
+              "{\"event\":\"summary\",\"engine\":\"loraflow-djl\","
+                  + "\"shape\":\"%s\",\"batch\":%d,\"seq\":%d,\"grad_checkpointing\":%b,"
+                  + "\"tokens_per_s\":%.1f,\"step_s\":%.3f,\"mem_loaded_gib\":%.2f,"
+                  + "\"mem_end_gib\":%.2f,\"mem_start_gib\":%.2f}%n",
+              shapeName,
+              batch,
+              seq,
+              train.gradientCheckpointing(),
+              tps,
+              batch * seq / tps,
+              memLoaded / 1073741824.0,
+              memEnd / 1073741824.0,
+              memStart / 1073741824.0);
+        }
+      }
+    }
+  }
+}
