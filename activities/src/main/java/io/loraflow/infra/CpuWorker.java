@@ -39,6 +39,7 @@ public final class CpuWorker {
   }
 
   public static void main(String[] args) {
+    WorkerLifecycle.defaultLogging();
     StackSettings stack = StackSettings.load();
     log.info("CPU worker: {}", stack);
     TemporalConnection temporal = TemporalConnection.open(stack, Duration.ofSeconds(30));

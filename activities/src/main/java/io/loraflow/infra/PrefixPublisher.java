@@ -78,6 +78,7 @@ public final class PrefixPublisher {
     for (Path file : files) {
       store.put(key(prefix, dir.relativize(file).toString().replace('\\', '/')), file);
     }
+    beforeManifest.run();
     Manifest manifest =
         new Manifest(
             Manifest.CURRENT_VERSION, Instant.now().toString(), entries, meta, localManifest);

@@ -112,7 +112,10 @@ public final class Loraflow {
       err.println("loraflow: invalid run spec:");
       e.problems().forEach(p -> err.println("  - " + p));
       return 1;
-    } catch (RunNotFoundException | RunConflictException | IllegalArgumentException e) {
+    } catch (RunNotFoundException
+        | RunConflictException
+        | io.loraflow.api.core.ModelVersionNotFoundException
+        | IllegalArgumentException e) {
       err.println("loraflow: " + e.getMessage());
       return 1;
     } catch (InterruptedException e) {
