@@ -2,6 +2,7 @@ package io.loraflow.engine.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.loraflow.engine.model.Casts;
 import io.loraflow.engine.model.Linear;
 
 /**
@@ -72,8 +73,9 @@ public final class LoraLinear implements Linear {
         input = x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow();
         input.attach(scope);
       }
-      NDArray a = loraA.toType(x.getDataType(), false);
-      NDArray b = loraB.toType(x.getDataType(), false);
+      // a differentiable cast: DJL's toType would cut A and B off the graph in fp16
+      NDArray a = Casts.to(loraA, x.getDataType());
+      NDArray b = Casts.to(loraB, x.getDataType());
       NDArray down = ai.djl.nn.core.Linear.linear(input, a, null).singletonOrThrow(); // (.., r)
       NDArray up = ai.djl.nn.core.Linear.linear(down, b, null).singletonOrThrow(); // (.., out)
       NDArray out = y.add(up.mul(scaling));

@@ -35,6 +35,7 @@ public final class LoraLinearFactory implements LinearFactory {
   private final Nf4Quantizer quantizer;
   private final Map<String, LoraLinear> loraModules = new LinkedHashMap<>();
   private final List<String> allModules = new ArrayList<>();
+  private final List<Linear> bases = new ArrayList<>();
   private long baseBytes;
 
   /**
@@ -59,6 +60,7 @@ public final class LoraLinearFactory implements LinearFactory {
   public Linear create(String name, NDArray weight, NDArray bias) {
     allModules.add(name);
     Linear base = createBase(name, weight, bias);
+    bases.add(base);
     if (!config.targets(name)) {
       return base;
     }
@@ -113,6 +115,15 @@ public final class LoraLinearFactory implements LinearFactory {
   /** The LoRA-wrapped modules by HF module path, in load order. */
   public Map<String, LoraLinear> loraModules() {
     return Collections.unmodifiableMap(loraModules);
+  }
+
+  /** Switches {@link Nf4Linear#keepDequantized} on every NF4 base this factory built. */
+  public void keepDequantized(boolean on) {
+    for (Linear l : bases) {
+      if (l instanceof Nf4Linear nf4) {
+        nf4.keepDequantized(on);
+      }
+    }
   }
 
   /** Bytes of native storage of the frozen base linears (codes + scales, or dense weights). */

@@ -35,7 +35,7 @@ public final class Attention {
     long g = heads / kvHeads;
     NDArray grouped = g == 1 ? q : q.reshape(b, kvHeads, g * t, d);
     NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, kvH, g*T, S)
-    NDArray scores32 = scores.toType(DataType.FLOAT32, false);
+    NDArray scores32 = Casts.to(scores, DataType.FLOAT32);
     NDArray probs;
     if (g == 1) {
       probs = scores32.add(additiveMask).softmax(-1);
@@ -48,7 +48,7 @@ public final class Attention {
               .softmax(-1)
               .reshape(b, kvHeads, g * t, s);
     }
-    NDArray out = probs.toType(q.getDataType(), false).matMul(v); // (B, kvH, g*T, D)
+    NDArray out = Casts.to(probs, q.getDataType()).matMul(v); // (B, kvH, g*T, D)
     return out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, heads * d);
   }
 

@@ -16,11 +16,11 @@ public interface Norm {
    */
   static Norm rms(NDArray weight, double eps) {
     return x -> {
-      NDArray x32 = x.toType(DataType.FLOAT32, false);
+      NDArray x32 = Casts.to(x, DataType.FLOAT32);
       NDArray variance = x32.square().mean(new int[] {-1}, true);
       NDArray normed = x32.div(variance.add(eps).sqrt());
       // activation first: DJL puts a result in the manager of its first operand (the step's)
-      return normed.toType(x.getDataType(), false).mul(weight);
+      return Casts.to(normed, x.getDataType()).mul(weight);
     };
   }
 

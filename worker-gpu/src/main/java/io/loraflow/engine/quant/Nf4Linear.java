@@ -21,6 +21,8 @@ public final class Nf4Linear implements Linear {
   private final NDArray bias; // (out) in the compute dtype, or null
   private final int inFeatures;
   private final int outFeatures;
+  private boolean keepDequantized;
+  private NDArray dequantized; // (out, in) in the last compute dtype, only while keepDequantized
 
   public Nf4Linear(Nf4Tensor weight, NDArray bias) {
     if (weight.shape().dimension() != 2) {
@@ -37,11 +39,35 @@ public final class Nf4Linear implements Linear {
     return weight;
   }
 
+  /**
+   * Keep the dequantized weight between calls (4x the NF4 memory in fp16) instead of rebuilding it
+   * per call: for generation or small models on CPU where memory is not the constraint. Off frees
+   * it.
+   */
+  public void keepDequantized(boolean on) {
+    keepDequantized = on;
+    if (!on && dequantized != null) {
+      dequantized.close();
+      dequantized = null;
+    }
+  }
+
   @Override
   public NDArray forward(NDArray x) {
     NDManager manager = x.getManager();
     try (NDManager scope = manager.newSubManager()) {
-      NDArray w = weight.dequantize(x.getDataType(), scope);
+      NDArray w;
+      if (keepDequantized) {
+        if (dequantized == null || dequantized.getDataType() != x.getDataType()) {
+          keepDequantized(false);
+          keepDequantized = true;
+          dequantized = weight.dequantize(x.getDataType(), weight.packed().getManager());
+        }
+        dequantized.tempAttach(scope);
+        w = dequantized;
+      } else {
+        w = weight.dequantize(x.getDataType(), scope);
+      }
       NDArray b = null;
       if (bias != null) {
         bias.tempAttach(scope);
@@ -65,6 +91,7 @@ public final class Nf4Linear implements Linear {
 
   @Override
   public void close() {
+    keepDequantized(false);
     weight.close();
     if (bias != null) {
       bias.close();

@@ -56,13 +56,8 @@ public final class Nf4Quantizer {
       NDArray values = flat.reshape(blocks, Nf4Code.BLOCK_SIZE);
       NDArray absmax = values.abs().max(new int[] {1}); // (blocks) float32
       NDArray codeTable = scope.create(Nf4Code.values());
-      NDArray codes = nearestCodes(scale(values, absmax), codeTable).reshape(-1, 2);
-      NDArray packed =
-          codes
-              .get(":, 0")
-              .mul(16)
-              .add(codes.get(":, 1"))
-              .toType(DataType.UINT8, false); // (blocks * 32)
+      NDArray codes = nearestCodes(scale(values, absmax), codeTable).reshape(-1, 2); // uint8
+      NDArray packed = codes.get(":, 0").mul(16).add(codes.get(":, 1")); // (blocks * 32) uint8
       NDArray pairTable = scope.create(Nf4Code.pairTable(), new Shape(256, 2));
       Nf4Tensor result;
       if (!doubleQuant) {
@@ -86,8 +81,7 @@ public final class Nf4Quantizer {
                 .reshape(blocks2, ABSMAX_BLOCK_SIZE);
         NDArray absmax2 = centered.abs().max(new int[] {1}); // (blocks2) float32
         NDArray map = scope.create(DynamicMap8.signed());
-        NDArray absmaxCodes =
-            nearestCodes(scale(centered, absmax2), map).toType(DataType.UINT8, false);
+        NDArray absmaxCodes = nearestCodes(scale(centered, absmax2), map);
         result =
             new Nf4Tensor(
                 shape,
@@ -112,20 +106,36 @@ public final class Nf4Quantizer {
     return rows.mul(inverse.reshape(-1, 1)).clip(-1, 1);
   }
 
-  /** argmin_i |x - table[i]| for every element, in chunks: (rows, cols) -> (rows * cols) int64. */
+  /**
+   * argmin_i |x - table[i]| for every element, in chunks: (rows, cols) -> (rows * cols) uint8. Each
+   * chunk's int64 argmin is narrowed at once, so a 235M-element weight needs 235 MB of codes, not
+   * 1.9 GB.
+   */
   private static NDArray nearestCodes(NDArray x, NDArray table) {
     NDArray flat = x.reshape(-1);
     long n = flat.size();
     long chunk = Math.max(1, CHUNK * 16 / table.size());
     NDArray column = table.reshape(1, -1);
     if (n <= chunk) {
-      return flat.reshape(-1, 1).sub(column).abs().argMin(1);
+      return flat.reshape(-1, 1).sub(column).abs().argMin(1).toType(DataType.UINT8, false);
     }
     NDArray[] parts = new NDArray[Math.toIntExact((n + chunk - 1) / chunk)];
     for (int i = 0; i < parts.length; i++) {
       long from = i * chunk;
       long to = Math.min(n, from + chunk);
-      parts[i] = flat.get(from + ":" + to).reshape(-1, 1).sub(column).abs().argMin(1);
+      try (NDManager chunkScope = flat.getManager().newSubManager()) {
+        flat.tempAttach(chunkScope);
+        column.tempAttach(chunkScope);
+        NDArray codes =
+            flat.get(from + ":" + to)
+                .reshape(-1, 1)
+                .sub(column)
+                .abs()
+                .argMin(1)
+                .toType(DataType.UINT8, false);
+        parts[i] = codes;
+        codes.attach(x.getManager());
+      }
     }
     return NDArrays.concat(new ai.djl.ndarray.NDList(parts));
   }

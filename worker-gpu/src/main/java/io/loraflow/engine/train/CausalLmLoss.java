@@ -56,7 +56,7 @@ final class CausalLmLoss {
     long h = hidden.getShape().get(2);
     NDArray positions = manager.create(targets.positions()).toDevice(hidden.getDevice(), false);
     NDArray selected = hidden.reshape(-1, h).get(positions).reshape(1, targets.count(), h);
-    NDArray logits = model.head(selected).toType(DataType.FLOAT32, false); // (1, K, V)
+    NDArray logits = io.loraflow.engine.model.Casts.to(model.head(selected), DataType.FLOAT32);
     NDArray logProbs = logits.logSoftmax(-1).reshape(targets.count(), -1);
     NDArray labels =
         manager

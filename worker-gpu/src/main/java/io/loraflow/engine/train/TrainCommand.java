@@ -41,10 +41,13 @@ import java.util.concurrent.CountDownLatch;
  *   [--max-seq-len 512] [--seed 42] [--precision fp16|fp32] [--batch-size 1] [--grad-accum 1]
  *   [--optimizer adamw8bit|adamw] [--base nf4|nf4-plain|dense] [--no-grad-checkpointing]
  *   [--eval-fraction 0.1] [--template default|chat|"..{q}..{a}"] [--checkpoint-every 50]
- *   [--checkpoint-dir DIR] [--resume] [--compare 5] [--device cpu|gpu]
+ *   [--checkpoint-dir DIR] [--resume] [--compare 5] [--device cpu|gpu] [--keep-dequantized]
  * </pre>
  *
- * A QA file is split (seeded) into train/eval and tokenized with the model's tokenizer by the
+ * --keep-dequantized keeps each NF4 weight dequantized between calls (same numbers, 4x the base
+ * memory in fp16, no per-call dequantization): worth it for small models on CPU.
+ *
+ * <p>A QA file is split (seeded) into train/eval and tokenized with the model's tokenizer by the
  * pipeline's PromptFormatter; a tokenized JSONL (CONTRACTS.md) trains as is. Every argument is
  * validated, and the LoRA targets and sequence length are checked against the model's headers,
  * before any weight is read. SIGTERM writes a checkpoint and exits; --resume continues from the
@@ -73,7 +76,10 @@ public final class TrainCommand {
     }
     try {
       return train(o, out, err);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException
+        | io.loraflow.engine.io.ModelFormatException
+        | io.loraflow.engine.model.ModelLoadException
+        | io.loraflow.activities.dataset.DatasetException e) {
       err.println("loraflow train: " + e.getMessage());
       return 2;
     } catch (InterruptedException e) {
@@ -94,7 +100,7 @@ public final class TrainCommand {
           + " [--optimizer adamw8bit|adamw] [--base nf4|nf4-plain|dense]"
           + " [--no-grad-checkpointing] [--eval-fraction F] [--template default|chat|TEXT]"
           + " [--checkpoint-every N] [--checkpoint-dir DIR] [--resume] [--compare N]"
-          + " [--device cpu|gpu]";
+          + " [--device cpu|gpu] [--keep-dequantized] [--packing]";
 
   private static int train(Options o, PrintStream out, PrintStream err) throws Exception {
     Device device = o.device;
@@ -121,6 +127,7 @@ public final class TrainCommand {
         long t0 = System.nanoTime();
         try (CausalLM model = Models.build(files.weights(), factory, dtype, device)) {
           factory.requireAllTargetsMatched();
+          factory.keepDequantized(o.keepDequantized);
           out.printf(
               Locale.ROOT,
               "model: %s, %d LoRA modules, frozen linears %.1f MiB (%s), " + "loaded in %.1f s%n",
@@ -159,7 +166,9 @@ public final class TrainCommand {
               List<EvalPrompt> compare =
                   data.prompts.subList(0, Math.min(o.compare, data.prompts.size()));
               if (!compare.isEmpty() && previous.isEmpty()) {
+                factory.keepDequantized(true); // generation: one dequantization, not one per token
                 before = answers(generator, compare, files.eosTokenIds());
+                factory.keepDequantized(o.keepDequantized);
               }
               double evalBefore = data.eval.isEmpty() ? Double.NaN : trainer.evaluate(data.eval);
               if (!data.eval.isEmpty()) {
@@ -186,6 +195,7 @@ public final class TrainCommand {
                     100 * (evalAfter - evalBefore) / evalBefore);
               }
               if (!compare.isEmpty()) {
+                factory.keepDequantized(true);
                 List<String> after = answers(generator, compare, files.eosTokenIds());
                 printComparison(out, compare, before, after);
               }
@@ -324,6 +334,7 @@ public final class TrainCommand {
     Path out;
     Path checkpointDir;
     boolean resume;
+    boolean keepDequantized;
     double evalFraction = 0.1;
     String template = "default";
     int compare;
@@ -340,6 +351,7 @@ public final class TrainCommand {
           case "--resume" -> o.resume = true;
           case "--no-grad-checkpointing" -> b.gradientCheckpointing = false;
           case "--packing" -> b.packing = true;
+          case "--keep-dequantized" -> o.keepDequantized = true;
           default -> {
             if (!a.startsWith("--") || i + 1 >= args.length) {
               throw new IllegalArgumentException("unexpected argument '" + a + "'");

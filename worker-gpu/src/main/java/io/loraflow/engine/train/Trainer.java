@@ -229,7 +229,10 @@ public final class Trainer implements AutoCloseable {
     return new TrainResult(step, totalSteps, stopped, List.copyOf(history), lastCheckpoint);
   }
 
+  private boolean training;
+
   private void setTraining(boolean on) {
+    training = on;
     lora.values().forEach(m -> m.setTraining(on));
   }
 
@@ -482,6 +485,7 @@ public final class Trainer implements AutoCloseable {
    */
   public double evaluate(List<Example> examples) {
     boolean gradMode = Autograd.gradMode();
+    boolean wasTraining = training;
     setTraining(false);
     Autograd.setGradMode(false);
     double total = 0;
@@ -496,6 +500,7 @@ public final class Trainer implements AutoCloseable {
       }
     } finally {
       Autograd.setGradMode(gradMode);
+      setTraining(wasTraining);
     }
     return total / Math.max(1, count);
   }

@@ -45,6 +45,40 @@ class PeftAdapterTest {
   }
 
   @Test
+  void peftSavedAdapterGivesPeftsLogits() throws Exception {
+    try (NDManager m = NDManager.newBaseManager();
+        io.loraflow.engine.io.ModelFiles files =
+            io.loraflow.engine.io.ModelFiles.open(FIXTURE.resolve("base"))) {
+      PeftAdapter adapter = PeftAdapter.load(FIXTURE.resolve("adapter"), m);
+      LoraLinearFactory factory =
+          new LoraLinearFactory(adapter.config(), BaseFormat.DENSE, DataType.FLOAT32, m, 1);
+      Map<String, NDArray> expected =
+          AdapterSafetensors.read(FIXTURE.resolve("expected.safetensors"), m);
+      try (io.loraflow.engine.model.CausalLM model =
+          io.loraflow.engine.model.Models.build(
+              files.weights(), factory, DataType.FLOAT32, ai.djl.Device.cpu())) {
+        factory.requireAllTargetsMatched();
+        NDArray ids = expected.get("input_ids");
+        long t = ids.getShape().get(1);
+        var step =
+            new io.loraflow.engine.model.AttentionStep(
+                m.arange(0, t, 1, DataType.INT64).reshape(1, t), null, null);
+        // B = 0 at init: the base model's logits
+        float[] base = model.forward(ids, step).toFloatArray();
+        assertArrayEquals(expected.get("base_logits").toFloatArray(), base, 1e-4f);
+        adapter.applyTo(factory.loraModules());
+        float[] tuned = model.forward(ids, step).toFloatArray();
+        float[] peft = expected.get("logits").toFloatArray();
+        float worst = 0;
+        for (int i = 0; i < peft.length; i++) {
+          worst = Math.max(worst, Math.abs(peft[i] - tuned[i]));
+        }
+        assertTrue(worst < 1e-4, "max |ours - peft| = " + worst);
+      }
+    }
+  }
+
+  @Test
   void writesWhatPeftReads() throws Exception {
     Path out = Path.of("target/peft-ours");
     try (NDManager m = NDManager.newBaseManager()) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.loraflow.engine.model.AttentionStep;
+import io.loraflow.engine.model.Casts;
 import io.loraflow.engine.model.CausalLM;
 import io.loraflow.engine.model.Linear;
 import io.loraflow.engine.model.LinearFactory;
@@ -115,9 +116,9 @@ final class ToyCausalLM implements CausalLM {
 
   /** RMS norm in float32, back to the compute dtype. */
   private NDArray norm(NDArray x) {
-    NDArray x32 = x.toType(DataType.FLOAT32, false);
+    NDArray x32 = Casts.to(x, DataType.FLOAT32);
     NDArray rms = x32.square().mean(new int[] {-1}, true).add(1e-5f).sqrt();
-    return x32.div(rms).toType(compute, false);
+    return Casts.to(x32.div(rms), compute);
   }
 
   @Override
@@ -129,8 +130,7 @@ final class ToyCausalLM implements CausalLM {
     NDArray k = linears.get(p + "self_attn.k_proj").forward(x);
     NDArray v = linears.get(p + "self_attn.v_proj").forward(x);
     NDArray scores =
-        q.matMul(k.transpose(0, 2, 1))
-            .toType(DataType.FLOAT32, false)
+        Casts.to(q.matMul(k.transpose(0, 2, 1)), DataType.FLOAT32)
             .div((float) Math.sqrt(config.hiddenSize())); // (B, T, T) float32
     float[] mask = new float[(int) (t * t)];
     for (int i = 0; i < t; i++) {
@@ -143,17 +143,12 @@ final class ToyCausalLM implements CausalLM {
       NDArray pad = step.keyPadding().toType(DataType.FLOAT32, false).sub(1).mul(1e9f);
       scores = scores.add(pad.expandDims(1)); // (B, 1, S): -1e9 on padded keys
     }
-    NDArray attn = scores.softmax(-1).toType(compute, false).matMul(v);
+    NDArray attn = Casts.to(scores.softmax(-1), compute).matMul(v);
     NDArray h = hidden.add(linears.get(p + "self_attn.o_proj").forward(attn));
     NDArray up = linears.get(p + "mlp.up_proj").forward(norm(h));
     NDArray act =
         up.mul(
-            up.toType(DataType.FLOAT32, false)
-                .neg()
-                .exp()
-                .add(1)
-                .pow(-1)
-                .toType(compute, false)); // silu
+            Casts.to(Casts.to(up, DataType.FLOAT32).neg().exp().add(1).pow(-1), compute)); // silu
     return h.add(linears.get(p + "mlp.down_proj").forward(act));
   }
 

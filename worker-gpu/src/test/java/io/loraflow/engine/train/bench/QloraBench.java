@@ -192,6 +192,9 @@ public final class QloraBench {
       try (CausalLM model = Models.build(source, factory, dtype, dev)) {
         factory.requireAllTargetsMatched();
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        if (dev.isGpu()) {
+          ai.djl.pytorch.jni.JniUtils.emptyCudaCache(); // drop the quantizer's cached temporaries
+        }
         long memLoaded = MemoryProbe.bytesInUse(dev);
         long params = 0;
         for (String m : LinearModules.of(source)) {

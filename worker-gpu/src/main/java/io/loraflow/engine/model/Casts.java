@@ -1,0 +1,36 @@
+package io.loraflow.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * Float dtype casts that autograd sees through. DJL's {@code toType} detaches its result from the
+ * graph (DJL 0.36 PyTorch engine), so an fp16 model that computes norms or softmax in fp32 with
+ * {@code toType} gets no gradient below that point. Here: with autograd off (inference, the no-grad
+ * pass of gradient checkpointing) the cast is toType (cheapest); while recording, widening uses
+ * type promotion (x * ones(1) in the wider type) and narrowing uses cumprod over a size-1 axis with
+ * an output dtype, both differentiable torch ops of elementwise cost.
+ */
+public final class Casts {
+
+  private Casts() {}
+
+  /** x as {@code dtype} (FLOAT16/FLOAT32/FLOAT64), keeping the autograd graph when x has one. */
+  public static NDArray to(NDArray x, DataType dtype) {
+    if (x.getDataType() == dtype) {
+      return x;
+    }
+    if (!(x instanceof PtNDArray) || !JniUtils.isGradMode()) {
+      return x.toType(dtype, false);
+    }
+    if (dtype.getNumOfBytes() > x.getDataType().getNumOfBytes()) {
+      try (NDArray one = x.getManager().ones(new Shape(1), dtype, x.getDevice())) {
+        return x.mul(one);
+      }
+    }
+    return x.expandDims(-1).cumProd(-1, dtype).squeeze(-1);
+  }
+}
