@@ -80,9 +80,7 @@ public final class PromptsCommand {
       if (a.containsKey("eos")) {
         eos = Long.parseLong(a.get("eos"));
       } else {
-        try (PromptFormatter probe = PromptFormatter.open(tokenizer, template, 0, 2)) {
-          eos = template.name().equals("chatml") ? probe.specialTokenId("<|im_end|>") : -1;
-        }
+        eos = PromptFormatter.answerEosId(tokenizer, template, List.of());
         if (eos < 0) {
           err.println("missing --eos (the model's EOS token id)");
           return 2;
