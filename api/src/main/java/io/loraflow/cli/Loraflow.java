@@ -8,6 +8,7 @@ import io.loraflow.api.core.RunConflictException;
 import io.loraflow.api.core.RunNotFoundException;
 import io.loraflow.api.core.TemporalClients;
 import io.loraflow.engine.generate.GenerateCommand;
+import io.loraflow.engine.train.TrainCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -42,6 +43,7 @@ public final class Loraflow {
                                           talk to a fine-tuned adapter (or --base: its base model)
         generate --model <dir|file.gguf> --prompt "..." [--chat] [...]
                                           generate with the engine (loraflow generate --help)
+        train ...                         QLoRA training on local files, no stack (loraflow train --help)
 
       The stack is found through LORAFLOW_* variables or .state/stack.env (loraflow stack up).
       """;
@@ -77,6 +79,8 @@ public final class Loraflow {
           return WorkerCommand.run(rest, out);
         case "generate":
           return GenerateCommand.run(rest.toArray(String[]::new));
+        case "train":
+          return TrainCommand.run(rest.toArray(String[]::new));
         case "demo":
           settings = CliSettings.load(System.getenv());
           return new DemoCommand(out, err).run(rest);
