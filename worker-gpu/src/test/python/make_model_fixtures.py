@@ -164,6 +164,17 @@ def cases():
             tie_word_embeddings=False,
         ),
     )
+    # classic multi-head layout (per head [q, k, v]) with sequential attention -> MLP blocks
+    yield "falcon_sequential_mha", (
+        FalconForCausalLM,
+        FalconConfig(
+            **falcon_base,
+            new_decoder_architecture=False,
+            multi_query=False,
+            parallel_attn=False,
+            bias=True,
+        ),
+    )
 
 
 def make(name, cls, config, seed):

@@ -36,6 +36,15 @@ public final class PrefixPublisher {
    * @param prefix key prefix without trailing slash, e.g. {@code runs/r1/checkpoints/step-20}
    */
   public Manifest publish(Path dir, String prefix, Map<String, String> meta) {
+    return publish(dir, prefix, meta, () -> {});
+  }
+
+  /**
+   * {@link #publish(Path, String, Map)} with {@code beforeManifest} run after the files and before
+   * the manifest (fault injection in tests: a writer killed there must leave an untrusted prefix).
+   */
+  public Manifest publish(
+      Path dir, String prefix, Map<String, String> meta, Runnable beforeManifest) {
     List<Manifest.Entry> entries = new ArrayList<>();
     List<Path> files = new ArrayList<>(filesUnder(dir));
     // the directory's own manifest (an engine checkpoint has one) travels inside ours, so it is
@@ -69,6 +78,7 @@ public final class PrefixPublisher {
     for (Path file : files) {
       store.put(key(prefix, dir.relativize(file).toString().replace('\\', '/')), file);
     }
+    beforeManifest.run();
     Manifest manifest =
         new Manifest(
             Manifest.CURRENT_VERSION, Instant.now().toString(), entries, meta, localManifest);

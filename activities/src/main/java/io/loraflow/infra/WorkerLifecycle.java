@@ -17,6 +17,22 @@ public final class WorkerLifecycle {
 
   private WorkerLifecycle() {}
 
+  /**
+   * INFO logging for the worker mains unless a logback configuration is given ({@code
+   * -Dlogback.configurationFile=...}): logback's built-in default is DEBUG for everything.
+   */
+  public static void defaultLogging() {
+    ClassLoader cl = WorkerLifecycle.class.getClassLoader();
+    if (System.getProperty("logback.configurationFile") != null
+        || cl.getResource("logback.xml") != null
+        || cl.getResource("logback-test.xml") != null) {
+      return;
+    }
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext ctx) {
+      ctx.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
+    }
+  }
+
   /** Blocks until the JVM shuts down; returns only on interrupt. */
   public static void runUntilShutdown(
       String name,

@@ -128,7 +128,15 @@ class ObjectStoreIT {
     store.put(prefix + "/lora.safetensors", dir.resolve("lora.safetensors"));
     assertTrue(publisher.readComplete(prefix).isEmpty());
 
-    Manifest manifest = publisher.publish(dir, prefix, Map.of("step", "10"));
+    // the hook runs after the files, before the manifest: the prefix is not yet trusted there
+    boolean[] trustedInHook = {true};
+    Manifest manifest =
+        publisher.publish(
+            dir,
+            prefix,
+            Map.of("step", "10"),
+            () -> trustedInHook[0] = publisher.readComplete(prefix).isPresent());
+    assertFalse(trustedInHook[0]);
     assertEquals(2, manifest.files().size());
     assertEquals("10", publisher.readComplete(prefix).orElseThrow().meta().get("step"));
 

@@ -59,7 +59,12 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
   public void run(LoraflowConfiguration config, Environment environment) {
     TemporalClients temporal = TemporalClients.connect(config.getTemporal());
     environment.lifecycle().manage(temporal);
-    RunService runs = new RunService(temporal.workflows(), config.getLinks(), Clock.systemUTC());
+    RunService runs =
+        new RunService(
+            temporal.workflows(),
+            config.getLinks(),
+            Clock.systemUTC(),
+            java.time.Duration.ofMillis(config.getTemporal().queryTimeout().toMilliseconds()));
     Retrainer retrainer =
         new Retrainer(runs, temporal.schedules(), new ModelRegistry(config.getLinks().mlflow()));
     for (Object component :

@@ -19,7 +19,7 @@ public record CliSettings(TemporalSettings temporal, LinkSettings links) {
         new TemporalSettings(
             get(lookup, "LORAFLOW_TEMPORAL_TARGET", "127.0.0.1:7233"),
             get(lookup, "LORAFLOW_TEMPORAL_NAMESPACE", "default"),
-            Duration.seconds(5));
+            Duration.seconds(10));
     LinkSettings links =
         new LinkSettings(
             URI.create(get(lookup, "LORAFLOW_TEMPORAL_UI", "http://127.0.0.1:8233")),
@@ -28,6 +28,15 @@ public record CliSettings(TemporalSettings temporal, LinkSettings links) {
             URI.create(get(lookup, "LORAFLOW_MINIO_CONSOLE", "http://127.0.0.1:9001")),
             get(lookup, "LORAFLOW_BUCKET", "loraflow"));
     return new CliSettings(temporal, links);
+  }
+
+  /** The run service on {@code temporal}, with this CLI's query timeout. */
+  public io.loraflow.api.core.RunService runService(io.loraflow.api.core.TemporalClients temporal) {
+    return new io.loraflow.api.core.RunService(
+        temporal.workflows(),
+        links,
+        java.time.Clock.systemUTC(),
+        java.time.Duration.ofMillis(this.temporal.queryTimeout().toMilliseconds()));
   }
 
   private static String get(StackEnvLookup lookup, String key, String fallback) {

@@ -65,7 +65,7 @@ final class DemoCommand {
         Args.parse(
             "demo",
             argv,
-            Set.of("--epochs", "--eval-prompts", "--rows"),
+            Set.of("--epochs", "--eval-prompts", "--rows", "--base-model"),
             Set.of("--no-stack", "--no-workers"));
     Path home = repoRoot();
     Map<String, String> env = System.getenv();
@@ -87,9 +87,9 @@ final class DemoCommand {
         awaitPollers(temporal, TaskQueues.CPU, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, logs);
         awaitPollers(temporal, TaskQueues.GPU, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, logs);
       }
-      RunService runs = new RunService(temporal.workflows(), settings.links(), Clock.systemUTC());
+      RunService runs = settings.runService(temporal);
       RunSpec spec = demoSpec(a);
-      step("3/5", "fine-tuning " + BASE_MODEL + " on " + DATASET + " (CPU)");
+      step("3/5", "fine-tuning " + spec.baseModel() + " on " + DATASET);
       RunAccepted accepted = runs.start(spec, null);
       out.println("run " + accepted.runId());
       ResultPrinter.printLinks(accepted.links(), out);
@@ -141,7 +141,16 @@ final class DemoCommand {
             t.schedule(),
             t.warmupRatio());
     EvaluationSpec evaluation = new EvaluationSpec(64, intArg(a, "--eval-prompts", 8), null);
-    return new RunSpec(null, DATASET, null, BASE_MODEL, null, training, null, evaluation, null)
+    return new RunSpec(
+            null,
+            DATASET,
+            null,
+            a.value("--base-model", BASE_MODEL),
+            null,
+            training,
+            null,
+            evaluation,
+            null)
         .validate();
   }
 

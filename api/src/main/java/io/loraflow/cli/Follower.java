@@ -16,6 +16,9 @@ final class Follower {
   private static final Duration POLL = Duration.ofSeconds(1);
   private static final Duration LOG_EVERY = Duration.ofSeconds(15);
 
+  /** Consecutive failed polls (5 s apart) before following gives up. */
+  private static final int MAX_FAILURES = 60;
+
   private final RunService runs;
   private final PrintStream out;
   private final boolean interactive;
@@ -35,8 +38,28 @@ final class Follower {
     String lastPhase = null;
     Instant lastPrinted = Instant.MIN;
     int drawn = 0;
+    int failures = 0;
     while (true) {
-      RunView view = runs.describe(runId);
+      RunView view;
+      try {
+        view = runs.describe(runId);
+        failures = 0;
+      } catch (io.loraflow.api.core.RunNotFoundException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // a busy or restarting Temporal: keep following for a while, the run goes on regardless
+        if (++failures > MAX_FAILURES) {
+          throw e;
+        }
+        out.println(
+            (interactive ? "\n" : "")
+                + "Temporal did not answer ("
+                + e.getMessage()
+                + "); retrying");
+        drawn = 0;
+        Thread.sleep(POLL.toMillis() * 5);
+        continue;
+      }
       if (!"RUNNING".equals(view.status())) {
         if (interactive && drawn > 0) {
           out.print("\r" + " ".repeat(drawn) + "\r");

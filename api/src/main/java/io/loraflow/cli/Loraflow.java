@@ -6,10 +6,10 @@ import io.loraflow.api.LoraflowApplication;
 import io.loraflow.api.core.InvalidRunSpecException;
 import io.loraflow.api.core.RunConflictException;
 import io.loraflow.api.core.RunNotFoundException;
-import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
+import io.loraflow.engine.generate.GenerateCommand;
+import io.loraflow.engine.train.TrainCommand;
 import java.io.PrintStream;
-import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 
@@ -23,7 +23,8 @@ public final class Loraflow {
       """
       usage: loraflow <command> [args]
 
-        demo                              the whole thing on this machine: stack up, CPU + GPU workers,
+        demo [--epochs N] [--eval-prompts N] [--rows N] [--base-model M] [--no-stack] [--no-workers]
+                                          the whole thing on this machine: stack up, CPU + GPU workers,
                                           fine-tune SmolLM2-135M-Instruct on the sample FAQ, live
                                           progress, before/after answers, links (workers stopped after)
         run <spec.yaml|json> [--follow] [--key K]
@@ -37,6 +38,12 @@ public final class Loraflow {
         server [config.yml]               the REST API (default config: loraflow-server.yml in the jar;
                                           needs LORAFLOW_API_TOKEN)
         worker cpu|gpu|all                run Temporal workers until stopped (Ctrl-C / SIGTERM)
+        chat --adapter <run-id|models:/name/version|name@alias> [--prompt Q] [--base]
+             [--max-new-tokens N] [--temperature T] [--device cpu|gpu]
+                                          talk to a fine-tuned adapter (or --base: its base model)
+        generate --model <dir|file.gguf> --prompt "..." [--chat] [...]
+                                          generate with the engine (loraflow generate --help)
+        train ...                         QLoRA training on local files, no stack (loraflow train --help)
 
       The stack is found through LORAFLOW_* variables or .state/stack.env (loraflow stack up).
       """;
@@ -68,18 +75,27 @@ public final class Loraflow {
       switch (command) {
         case "server":
           return server(rest);
+        case "worker":
+          return WorkerCommand.run(rest, out);
+        case "generate":
+          return GenerateCommand.run(rest.toArray(String[]::new));
+        case "train":
+          return TrainCommand.run(rest.toArray(String[]::new));
         case "demo":
           settings = CliSettings.load(System.getenv());
           return new DemoCommand(out, err).run(rest);
+        case "chat":
+          settings = CliSettings.load(System.getenv());
+          try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
+            return new ChatCommand(settings.runService(temporal), out).run(rest);
+          }
         case "run":
         case "status":
         case "cancel":
         case "list":
           settings = CliSettings.load(System.getenv());
           try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
-            RunCommands commands =
-                new RunCommands(
-                    new RunService(temporal.workflows(), settings.links(), Clock.systemUTC()), out);
+            RunCommands commands = new RunCommands(settings.runService(temporal), out);
             return switch (command) {
               case "run" -> commands.run(rest);
               case "status" -> commands.status(rest);
@@ -100,7 +116,10 @@ public final class Loraflow {
       err.println("loraflow: invalid run spec:");
       e.problems().forEach(p -> err.println("  - " + p));
       return 1;
-    } catch (RunNotFoundException | RunConflictException | IllegalArgumentException e) {
+    } catch (RunNotFoundException
+        | RunConflictException
+        | io.loraflow.api.core.ModelVersionNotFoundException
+        | IllegalArgumentException e) {
       err.println("loraflow: " + e.getMessage());
       return 1;
     } catch (InterruptedException e) {

@@ -37,10 +37,18 @@ public final class ProgressLine {
    * @param loss latest training loss, or null before the first step
    * @param tokensPerSecond training throughput in tokens/s, or null when unknown
    * @param eta estimated time left in this phase, or null when unknown
+   * @param note what the run says it is doing (shown for phases without a step count)
    */
   public record Snapshot(
-      String phase, long step, long total, Double loss, Double tokensPerSecond, Duration eta) {
+      String phase,
+      long step,
+      long total,
+      Double loss,
+      Double tokensPerSecond,
+      Duration eta,
+      String note) {
     public Snapshot {
+      note = note == null ? "" : note.strip();
       if (phase == null || phase.isBlank()) {
         throw new IllegalArgumentException("phase must be named, got '" + phase + "'");
       }
@@ -73,7 +81,7 @@ public final class ProgressLine {
       String tailText = join(tail);
       int barRoom = width - phase.length() - 1 - tailText.length() - 2 - 2; // spaces + brackets
       if (!counted) {
-        return cut(phase + " " + tailText, width);
+        return cut((phase + " " + (s.note().isEmpty() ? "working" : s.note())).strip(), width);
       }
       if (barRoom >= MIN_BAR) {
         return phase + " " + bar(s.step(), s.total(), Math.min(barRoom, MAX_BAR)) + "  " + tailText;

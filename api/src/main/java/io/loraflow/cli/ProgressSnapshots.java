@@ -24,7 +24,8 @@ final class ProgressSnapshots {
         Math.max(0, p.totalSteps()),
         p.loss(),
         p.tokensPerSecond(),
-        reported != null ? reported : observed);
+        reported != null ? reported : observed,
+        p.message());
   }
 
   /** {@code PREPARING_DATASET} -> {@code dataset}: short enough for the phase column. */

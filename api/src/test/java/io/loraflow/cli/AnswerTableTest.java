@@ -11,13 +11,18 @@ class AnswerTableTest {
 
   @Test
   void findsTheRowsInAReportWhateverTheNesting() throws Exception {
+    // the shape of io.loraflow.gpu.EvalReport's JSON (runs/<id>/eval/report.json)
     String report =
         """
-        {"summary": {"base": {"rougeL": 0.1}, "adapter": {"rougeL": 0.4}},
-         "prompts": [
+        {"runId": "finetune-x", "baseModel": "smollm2-135m-instruct",
+         "result": {"baseEvalLoss": 2.1, "adapterEvalLoss": 1.2,
+                    "base": {"rougeL": 0.1, "tokenF1": 0.2, "exactMatch": 0.0},
+                    "adapter": {"rougeL": 0.4, "tokenF1": 0.5, "exactMatch": 0.0}},
+         "rows": [
            {"question": "How long does shipping take?", "reference": "3-5 business days.",
-            "base_answer": "It depends.", "adapter_answer": "Shipping takes 3-5 business days.",
-            "scores": {"base": 0.1, "adapter": 0.8}}]}
+            "baseAnswer": "It depends.", "adapterAnswer": "Shipping takes 3-5 business days.",
+            "baseScores": {"rougeL": 0.1, "tokenF1": 0.1, "exactMatch": 0.0},
+            "adapterScores": {"rougeL": 0.8, "tokenF1": 0.8, "exactMatch": 0.0}}]}
         """;
     List<AnswerTable.Row> rows = AnswerTable.rowsOf(new ObjectMapper().readTree(report));
     assertEquals(

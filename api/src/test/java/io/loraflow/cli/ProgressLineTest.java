@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ProgressLineTest {
 
   private static final Snapshot TRAIN =
-      new Snapshot("train", 120, 400, 1.23456, 812.4, Duration.ofSeconds(185));
+      new Snapshot("train", 120, 400, 1.23456, 812.4, Duration.ofSeconds(185), "training");
 
   @Test
   void wideTerminalShowsEveryField() {
@@ -59,9 +59,14 @@ class ProgressLineTest {
   }
 
   @Test
-  void phaseWithoutStepCountShowsNoBar() {
-    String line = ProgressLine.render(new Snapshot("prepare", 0, 0, null, null, null), 80);
-    assertEquals("prepare   ETA --", line);
+  void phaseWithoutStepCountShowsWhatTheRunSaysInsteadOfABar() {
+    assertEquals(
+        "evaluate  base model: eval loss",
+        ProgressLine.render(
+            new Snapshot("evaluate", 0, 0, null, null, null, "base model: eval loss"), 80));
+    assertEquals(
+        "dataset   working",
+        ProgressLine.render(new Snapshot("dataset", 0, 0, null, null, null, null), 80));
   }
 
   @ParameterizedTest
@@ -96,8 +101,10 @@ class ProgressLineTest {
   @Test
   void rejectsNonsense() {
     assertThrows(IllegalArgumentException.class, () -> ProgressLine.render(TRAIN, 0));
-    assertThrows(IllegalArgumentException.class, () -> new Snapshot(" ", 0, 0, null, null, null));
     assertThrows(
-        IllegalArgumentException.class, () -> new Snapshot("train", -1, 10, null, null, null));
+        IllegalArgumentException.class, () -> new Snapshot(" ", 0, 0, null, null, null, null));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Snapshot("train", -1, 10, null, null, null, null));
   }
 }

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -305,27 +304,27 @@ class KubernetesManifestsTest {
   }
 
   @Test
-  void composeAndKubernetesGiveTheContainersTheSameClientSettings() {
-    Set<String> kubernetes = new TreeSet<>();
-    K8S.find("ConfigMap", "loraflow-config")
-        .orElseThrow()
-        .object()
-        .path("data")
-        .fieldNames()
-        .forEachRemaining(kubernetes::add);
-    K8S.find("Secret", "loraflow-secrets")
-        .orElseThrow()
-        .object()
-        .path("stringData")
-        .fieldNames()
-        .forEachRemaining(
-            k -> {
-              if (k.startsWith("LORAFLOW_")) kubernetes.add(k);
-            });
-    Map<String, String> compose = ComposeFile.load().environmentOf("api");
-    Set<String> composeKeys = new TreeSet<>();
-    compose.keySet().stream().filter(k -> k.startsWith("LORAFLOW_")).forEach(composeKeys::add);
-    assertEquals(composeKeys, kubernetes);
+  void composeAndKubernetesGiveEachLoraflowContainerTheSameSettings() {
+    ComposeFile compose = ComposeFile.load();
+    for (String workload : List.of("api", "worker-cpu", "worker-gpu")) {
+      Container container =
+          K8S.containers().stream()
+              .filter(
+                  c -> c.owner().kind().equals("Deployment") && c.owner().name().equals(workload))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no Deployment " + workload));
+      Set<String> composeKeys = new TreeSet<>();
+      compose.environmentOf(workload).keySet().stream()
+          .filter(k -> k.startsWith("LORAFLOW_"))
+          .forEach(composeKeys::add);
+      Set<String> kubernetesKeys = new TreeSet<>();
+      environmentKeys(container).stream()
+          .filter(k -> k.startsWith("LORAFLOW_"))
+          .forEach(kubernetesKeys::add);
+      kubernetesKeys.remove(
+          "LORAFLOW_API_HOST"); // compose gets it from the image (deploy/docker/Dockerfile)
+      assertEquals(composeKeys, kubernetesKeys, workload + ": compose vs Kubernetes");
+    }
   }
 
   @Test
@@ -339,6 +338,26 @@ class KubernetesManifestsTest {
             container.where() + ": " + image + " is not built by compose (" + built + ")");
       }
     }
+  }
+
+  /**
+   * The variables a container sees: its env entries and every key of the ConfigMaps/Secrets in
+   * envFrom.
+   */
+  private static Set<String> environmentKeys(Container container) {
+    Set<String> keys = new TreeSet<>();
+    container.spec().path("env").forEach(e -> keys.add(e.path("name").asText()));
+    for (JsonNode source : container.spec().path("envFrom")) {
+      for (String kind : List.of("ConfigMap", "Secret")) {
+        JsonNode ref = source.path(kind.equals("ConfigMap") ? "configMapRef" : "secretRef");
+        if (ref.isObject()) {
+          JsonNode object = K8S.find(kind, ref.path("name").asText()).orElseThrow().object();
+          object.path("data").fieldNames().forEachRemaining(keys::add);
+          object.path("stringData").fieldNames().forEachRemaining(keys::add);
+        }
+      }
+    }
+    return keys;
   }
 
   private static boolean matches(JsonNode selector, JsonNode labels) {

@@ -15,12 +15,26 @@ import java.util.OptionalLong;
  * published files first, manifest last. Only complete ones are ever returned.
  */
 public final class CheckpointStore {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(CheckpointStore.class);
+
   private final ObjectStore store;
   private final PrefixPublisher publisher;
+  private final long faultPauseMillis;
 
   public CheckpointStore(ObjectStore store) {
+    this(store, 0);
+  }
+
+  /**
+   * @param faultPauseMillis fault injection for durability tests: sleep this long between a
+   *     checkpoint's files and its manifest ({@code LORAFLOW_FAULT_CHECKPOINT_PAUSE_MS}); 0 in
+   *     production
+   */
+  public CheckpointStore(ObjectStore store, long faultPauseMillis) {
     this.store = store;
     this.publisher = new PrefixPublisher(store);
+    this.faultPauseMillis = faultPauseMillis;
   }
 
   /** A complete checkpoint: its step and key prefix ({@code .../step-<n>/}). */
@@ -29,7 +43,20 @@ public final class CheckpointStore {
   /** Uploads a local checkpoint directory; returns its key once the manifest is written. */
   public Ref publish(String runId, long step, Path dir) {
     String key = StorageKeys.checkpoint(runId, step);
-    publisher.publish(dir, strip(key), Map.of("step", Long.toString(step), "run", runId));
+    publisher.publish(
+        dir,
+        strip(key),
+        Map.of("step", Long.toString(step), "run", runId),
+        () -> {
+          if (faultPauseMillis > 0) {
+            log.info("checkpoint files uploaded, manifest pending: {}", key);
+            try {
+              Thread.sleep(faultPauseMillis);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        });
     return new Ref(step, key);
   }
 

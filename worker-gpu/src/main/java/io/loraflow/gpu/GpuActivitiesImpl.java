@@ -31,6 +31,8 @@ public final class GpuActivitiesImpl implements GpuActivities {
   private final WorkflowClient client;
   private final BaseModelSources sources;
   private final BaseModelCache models;
+  private final TrainActivity train;
+  private final EvalActivity eval;
 
   public GpuActivitiesImpl(
       GpuSettings settings, ObjectStore store, Tracking tracking, WorkflowClient client) {
@@ -40,6 +42,8 @@ public final class GpuActivitiesImpl implements GpuActivities {
     this.client = client;
     this.sources = new BaseModelSources(settings, store);
     this.models = new BaseModelCache(store, settings.workDir().resolve("models"));
+    this.train = new TrainActivity(settings, store, tracking, models);
+    this.eval = new EvalActivity(settings, store, tracking, models);
   }
 
   @Override
@@ -67,19 +71,21 @@ public final class GpuActivitiesImpl implements GpuActivities {
 
   @Override
   public TrainResult train(TrainRequest request) {
-    // wired to the engine's Trainer when the train branch lands (TrainActivity)
-    throw io.temporal.failure.ApplicationFailure.newFailure(
-        "this GPU worker build has no training engine yet", "EngineMissing");
+    return train.run(request, new ProgressReporter(client, workflowId()));
   }
 
   @Override
   public EvalResult evaluate(EvalRequest request) {
-    throw io.temporal.failure.ApplicationFailure.newFailure(
-        "this GPU worker build has no evaluation engine yet", "EngineMissing");
+    return eval.run(request, new ProgressReporter(client, workflowId()));
+  }
+
+  private static String workflowId() {
+    return Activity.getExecutionContext().getInfo().getWorkflowId();
   }
 
   /** SIGTERM: running training checkpoints and stops; the attempt fails retryably. */
   public void requestStop() {
-    // nothing long-running without the engine
+    train.requestStopAll();
+    eval.requestStopAll();
   }
 }

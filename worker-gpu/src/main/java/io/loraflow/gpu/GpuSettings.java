@@ -18,6 +18,8 @@ import java.util.Map;
  * @param heartbeatEvery how often long activities heartbeat (default 10 s; the workflow's heartbeat
  *     timeout is 60 s)
  * @param device "cpu", "gpu" or "auto" ({@code LORAFLOW_DEVICE}, default auto: gpu when present)
+ * @param faultCheckpointPauseMillis fault injection for durability tests only: pause between a
+ *     checkpoint's files and its manifest ({@code LORAFLOW_FAULT_CHECKPOINT_PAUSE_MS}, default 0)
  */
 public record GpuSettings(
     Path workDir,
@@ -25,7 +27,8 @@ public record GpuSettings(
     int concurrency,
     Duration metricsFlush,
     Duration heartbeatEvery,
-    String device) {
+    String device,
+    long faultCheckpointPauseMillis) {
 
   public GpuSettings {
     if (concurrency < 1 || concurrency > 64) {
@@ -46,7 +49,8 @@ public record GpuSettings(
         intOf(env, "LORAFLOW_GPU_CONCURRENCY", 1),
         Duration.ofSeconds(intOf(env, "LORAFLOW_METRICS_FLUSH_SECONDS", 15)),
         Duration.ofSeconds(intOf(env, "LORAFLOW_HEARTBEAT_SECONDS", 10)),
-        env.getOrDefault("LORAFLOW_DEVICE", "auto"));
+        env.getOrDefault("LORAFLOW_DEVICE", "auto"),
+        intOf(env, "LORAFLOW_FAULT_CHECKPOINT_PAUSE_MS", 0));
   }
 
   private static int intOf(Map<String, String> env, String key, int fallback) {

@@ -29,6 +29,7 @@ public final class GpuWorker {
   private GpuWorker() {}
 
   public static void main(String[] args) {
+    WorkerLifecycle.defaultLogging();
     StackSettings stack = StackSettings.load();
     GpuSettings settings = GpuSettings.load(System.getenv());
     log.info(

@@ -139,16 +139,11 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
                 dataset.sha256(),
                 train.adapterKey(),
                 eval));
+    Map<String, String> registered = new LinkedHashMap<>();
+    registered.put("loraflow.registered_model", registration.modelName());
+    registered.put("loraflow.registered_version", registration.version());
     cpu.closeTrackingRun(
-        new TrackingFinish(
-            tracking.mlflowRunId(),
-            "FINISHED",
-            evalMetrics(eval),
-            Map.of(
-                "loraflow.registered_model",
-                registration.modelName(),
-                "loraflow.registered_version",
-                registration.version())));
+        new TrackingFinish(tracking.mlflowRunId(), "FINISHED", evalMetrics(eval), registered));
     RunLinks links =
         cpu.runLinks(
             new LinksRequest(

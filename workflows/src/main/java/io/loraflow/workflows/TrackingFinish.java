@@ -17,7 +17,7 @@ public record TrackingFinish(
     String mlflowRunId, String status, Map<String, Double> metrics, Map<String, String> tags) {
 
   public TrackingFinish {
-    metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
-    tags = tags == null ? Map.of() : Map.copyOf(tags);
+    metrics = OrderedMaps.copy(metrics);
+    tags = OrderedMaps.copy(tags);
   }
 }

@@ -20,7 +20,7 @@ public record TrackingStart(
     Map<String, String> tags) {
 
   public TrackingStart {
-    params = params == null ? Map.of() : Map.copyOf(params);
-    tags = tags == null ? Map.of() : Map.copyOf(tags);
+    params = OrderedMaps.copy(params);
+    tags = OrderedMaps.copy(tags);
   }
 }

@@ -24,6 +24,6 @@ public record TrainResult(
     String mlflowRunId) {
 
   public TrainResult {
-    metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+    metrics = OrderedMaps.copy(metrics);
   }
 }

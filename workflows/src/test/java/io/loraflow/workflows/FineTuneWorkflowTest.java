@@ -204,6 +204,26 @@ class FineTuneWorkflowTest {
     assertEquals(Phase.CANCELLED, running.progress().phase());
   }
 
+  @Test
+  void aPlainTemporalCancelEndsTheRunAsCanceledAndClosesTracking() throws Exception {
+    fakes.trainGate = new CountDownLatch(1);
+    String id = "finetune-temporal-cancel";
+    WorkflowClient.start(newRun(id)::run, SPEC);
+    FineTuneWorkflow running = client.newWorkflowStub(FineTuneWorkflow.class, id);
+    awaitProgress(running, q -> q.step() == 5);
+    WorkflowStub untyped = client.newUntypedWorkflowStub(id);
+    untyped.cancel();
+    var e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () ->
+                untyped.getResult(30, java.util.concurrent.TimeUnit.SECONDS, FineTuneResult.class));
+    assertInstanceOf(io.temporal.failure.CanceledFailure.class, e.getCause());
+    assertTrue(fakes.calls.contains("train-cancelled"), fakes.calls.toString());
+    assertTrue(fakes.calls.contains("closeTrackingRun:KILLED"), fakes.calls.toString());
+    assertEquals(Phase.CANCELLED, running.progress().phase());
+  }
+
   private static Progress awaitProgress(
       FineTuneWorkflow wf, java.util.function.Predicate<Progress> done) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

@@ -109,6 +109,16 @@ class RunSpecTest {
   }
 
   @Test
+  void theShippedExampleSpellsOutExactlyTheDefaults() throws Exception {
+    try (var in = getClass().getResourceAsStream("/examples/finetune-smollm2-faq.json")) {
+      String json = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(
+          RunSpec.of("builtin:ecommerce-faq", "smollm2-135m-instruct"),
+          RunSpecJson.parseStrict(json));
+    }
+  }
+
+  @Test
   void workflowIds() {
     var now = Instant.parse("2026-11-28T13:05:09Z");
     var spec = RunSpec.of("builtin:ecommerce-faq", "smollm2-135m-instruct");

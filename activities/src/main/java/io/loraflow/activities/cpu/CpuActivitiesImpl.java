@@ -156,35 +156,18 @@ public class CpuActivitiesImpl implements CpuActivities {
     }
   }
 
-  /**
-   * EOS appended to answers: {@code <|im_end|>} for ChatML (the turn end the chat template
-   * generates), else the model's first EOS id, else a well-known end token of the tokenizer.
-   */
   static long eosId(BaseModelRef model, PromptTemplate template, Path tokenizer)
       throws IOException {
-    try (PromptFormatter probe = PromptFormatter.open(tokenizer, template, 0, 2)) {
-      if (template.name().equals("chatml")) {
-        long imEnd = probe.specialTokenId("<|im_end|>");
-        if (imEnd >= 0) {
-          return imEnd;
-        }
-      }
-      if (!model.eosTokenIds().isEmpty()) {
-        return model.eosTokenIds().get(0);
-      }
-      for (String t : List.of("<|im_end|>", "<|eot_id|>", "</s>", "<|endoftext|>", "<eos>")) {
-        long id = probe.specialTokenId(t);
-        if (id >= 0) {
-          return id;
-        }
-      }
+    long id = PromptFormatter.answerEosId(tokenizer, template, model.eosTokenIds());
+    if (id < 0) {
+      throw ActivityFailures.badInput(
+          FailureTypes.INVALID_BASE_MODEL,
+          "base model "
+              + model.baseModel()
+              + " names no EOS token and its tokenizer has none of "
+              + PromptFormatter.WELL_KNOWN_EOS);
     }
-    throw ActivityFailures.badInput(
-        FailureTypes.INVALID_BASE_MODEL,
-        "base model "
-            + model.baseModel()
-            + " names no EOS token and its tokenizer has none of"
-            + " <|im_end|>, <|eot_id|>, </s>, <|endoftext|>, <eos>");
+    return id;
   }
 
   private static byte[] tokenized(List<io.loraflow.activities.prompts.TokenizedExample> examples)

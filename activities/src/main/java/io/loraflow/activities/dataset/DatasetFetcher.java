@@ -275,7 +275,9 @@ public final class DatasetFetcher {
               + url.getHost()
               + (url.getPort() > 0 ? ":" + url.getPort() : "")
               + " ("
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+              + (e.getMessage() != null
+                  ? e.getMessage()
+                  : e instanceof ConnectException ? "connection refused" : "unknown host")
               + "); check the URL and that the server is up",
           e);
     } catch (IOException e) {

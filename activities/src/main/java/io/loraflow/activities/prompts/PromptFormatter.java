@@ -74,6 +74,38 @@ public final class PromptFormatter implements AutoCloseable {
     return new PromptFormatter(tokenizer, template, eosTokenId, maxSeqLen);
   }
 
+  /** End tokens tried, in order, when the model metadata names no EOS. */
+  public static final List<String> WELL_KNOWN_EOS =
+      List.of("<|im_end|>", "<|eot_id|>", "</s>", "<|endoftext|>", "<eos>");
+
+  /**
+   * The id every answer ends with, the same for training and for stopping generation: {@code
+   * <|im_end|>} for the ChatML template (the turn end its chat template emits, even when the
+   * model's EOS is another token), else the model's first EOS id, else the first of {@link
+   * #WELL_KNOWN_EOS} the tokenizer knows; -1 when none is found.
+   */
+  public static long answerEosId(
+      Path tokenizerJson, PromptTemplate template, List<Integer> modelEosIds) throws IOException {
+    try (PromptFormatter probe = open(tokenizerJson, template, 0, 2)) {
+      if (template.name().equals("chatml")) {
+        long imEnd = probe.specialTokenId("<|im_end|>");
+        if (imEnd >= 0) {
+          return imEnd;
+        }
+      }
+      if (modelEosIds != null && !modelEosIds.isEmpty()) {
+        return modelEosIds.get(0);
+      }
+      for (String t : WELL_KNOWN_EOS) {
+        long id = probe.specialTokenId(t);
+        if (id >= 0) {
+          return id;
+        }
+      }
+      return -1;
+    }
+  }
+
   /**
    * The id of a token string the tokenizer treats as one special token (e.g. "<|im_end|>"), or -1.
    * For finding EOS when the model metadata does not name it.

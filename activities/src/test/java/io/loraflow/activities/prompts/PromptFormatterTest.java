@@ -93,6 +93,16 @@ class PromptFormatterTest {
   }
 
   @Test
+  void answerEosIsTheChatMlTurnEndElseTheModelsEos() throws Exception {
+    PromptTemplate chat = PromptTemplate.resolve("chat", ref.get("chat_template_source").asText());
+    // <|endoftext|> is id 0 in SmolLM2's vocabulary: a model whose metadata names it as EOS
+    assertEquals(0, formatter.specialTokenId("<|endoftext|>"));
+    assertEquals(2, PromptFormatter.answerEosId(tokenizerJson, chat, List.of(0)));
+    assertEquals(0, PromptFormatter.answerEosId(tokenizerJson, PromptTemplate.DEFAULT, List.of(0)));
+    assertEquals(2, PromptFormatter.answerEosId(tokenizerJson, PromptTemplate.DEFAULT, List.of()));
+  }
+
+  @Test
   void unicodeEncodesLikeTransformers() throws Exception {
     JsonNode enc = ref.get("encodings").get(2);
     try (var f =

@@ -40,9 +40,18 @@ public record LinkSettings(
     return join(mlflow, "/#/experiments/" + experimentId + "/runs/" + mlflowRunId);
   }
 
-  /** The MinIO console page of a prefix in the bucket. */
+  /**
+   * The MinIO console's object browser at a prefix: {@code /browser/<bucket>/<base64(prefix)>} (the
+   * console's own URL form; the pipeline's run links use the same).
+   */
   public URI minioPrefix(String prefix) {
-    return join(minioConsole, "/browser/" + bucket + "/" + Urls.encodePath(prefix));
+    return join(
+        minioConsole,
+        "/browser/"
+            + bucket
+            + "/"
+            + java.util.Base64.getEncoder()
+                .encodeToString(prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
   private static URI join(URI base, String path) {

@@ -33,8 +33,8 @@ public final class ModelRegistry {
   /**
    * The run id behind {@code ref}.
    *
-   * @throws IllegalArgumentException when MLflow does not know the version or it has no workflow
-   *     tag
+   * @throws ModelVersionNotFoundException when MLflow does not know the version
+   * @throws IllegalArgumentException when the version has no workflow tag
    */
   public String workflowIdOf(ModelVersionRef ref) {
     String path =
@@ -78,8 +78,12 @@ public final class ModelRegistry {
     if (response.statusCode() == 404
         || response.body().contains("RESOURCE_DOES_NOT_EXIST")
         || response.body().contains("INVALID_PARAMETER_VALUE")) {
-      throw new IllegalArgumentException(
-          "MLflow at " + mlflow + " has no registered model version " + ref);
+      throw new ModelVersionNotFoundException(
+          "MLflow at "
+              + mlflow
+              + " has no registered model version "
+              + ref
+              + "; see the Models page of the MLflow UI");
     }
     if (response.statusCode() != 200) {
       throw new IllegalStateException(

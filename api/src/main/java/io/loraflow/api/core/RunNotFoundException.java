@@ -8,6 +8,6 @@ public final class RunNotFoundException extends RuntimeException {
             + runId
             + "' in Temporal namespace '"
             + namespace
-            + "'; list runs with GET /v1/runs or `loraflow status`");
+            + "'; list runs with GET /v1/runs or `loraflow list`");
   }
 }

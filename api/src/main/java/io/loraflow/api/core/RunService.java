@@ -17,10 +17,13 @@ import io.loraflow.workflows.TaskQueues;
 import io.loraflow.workflows.WorkflowIds;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowExecutionMetadata;
@@ -37,11 +40,16 @@ import io.temporal.failure.TemporalFailure;
 import io.temporal.failure.TerminatedFailure;
 import io.temporal.failure.TimeoutFailure;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -54,14 +62,32 @@ public final class RunService {
   /** Memo key of a nonce per start request: tells "we started it" from "it already existed". */
   static final String MEMO_REQUEST = "loraflowRequest";
 
+  /** Default bound of one progress query. */
+  public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(3);
+
+  /** Runs progress queries so that a caller waits at most the query timeout (see progress). */
+  private static final ExecutorService QUERIES =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "loraflow-progress-query");
+            t.setDaemon(true);
+            return t;
+          });
+
   private final WorkflowClient client;
   private final LinkSettings links;
   private final Clock clock;
+  private final Duration queryTimeout;
 
   public RunService(WorkflowClient client, LinkSettings links, Clock clock) {
+    this(client, links, clock, DEFAULT_QUERY_TIMEOUT);
+  }
+
+  public RunService(WorkflowClient client, LinkSettings links, Clock clock, Duration queryTimeout) {
     this.client = client;
     this.links = links;
     this.clock = clock;
+    this.queryTimeout = queryTimeout;
   }
 
   public String namespace() {
@@ -204,9 +230,59 @@ public final class RunService {
     }
   }
 
-  /** The workflow's progress query (needs a CPU worker; bounded by the client's query timeout). */
+  /**
+   * The workflow's progress query. A query is answered by a CPU worker; without one the SDK keeps
+   * retrying for a minute, so this first asks the task queue whether anyone polls it and then waits
+   * at most the query timeout.
+   *
+   * @throws IllegalStateException naming the missing worker or the timeout
+   */
   public Progress progress(String runId) {
-    return client.newWorkflowStub(FineTuneWorkflow.class, runId).progress();
+    if (!cpuWorkerPolling()) {
+      throw new IllegalStateException(
+          "no CPU worker polls task queue "
+              + TaskQueues.CPU
+              + " in namespace "
+              + namespace()
+              + "; start one with `loraflow worker cpu`");
+    }
+    Future<Progress> answer =
+        QUERIES.submit(() -> client.newWorkflowStub(FineTuneWorkflow.class, runId).progress());
+    try {
+      return answer.get(queryTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      answer.cancel(true);
+      throw new IllegalStateException(
+          "no CPU worker answered the progress query within "
+              + queryTimeout.toMillis()
+              + " ms; is `loraflow worker cpu` running?");
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException re
+          ? re
+          : new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while querying " + runId, e);
+    }
+  }
+
+  private boolean cpuWorkerPolling() {
+    try {
+      return client
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .withDeadlineAfter(queryTimeout.toMillis(), TimeUnit.MILLISECONDS)
+              .describeTaskQueue(
+                  DescribeTaskQueueRequest.newBuilder()
+                      .setNamespace(namespace())
+                      .setTaskQueue(TaskQueue.newBuilder().setName(TaskQueues.CPU).build())
+                      .setTaskQueueType(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+                      .build())
+              .getPollersCount()
+          > 0;
+    } catch (RuntimeException e) {
+      return true; // cannot tell (e.g. an older server): let the bounded query decide
+    }
   }
 
   /** Runs matching {@code filter}, newest first (Temporal visibility). */
@@ -327,6 +403,9 @@ public final class RunService {
   }
 
   private static String queryProblem(RuntimeException e) {
+    if (e instanceof IllegalStateException) {
+      return e.getMessage();
+    }
     Status.Code code = grpcStatus(e);
     if (code == Status.Code.DEADLINE_EXCEEDED) {
       return "no CPU worker answered the progress query in time; is `loraflow worker cpu` running?";

@@ -29,6 +29,7 @@ public final class ErrorResponses {
   public static List<Object> all(String temporalTarget) {
     return List.of(
         new NotFound(),
+        new VersionNotFound(),
         new Conflict(),
         new InvalidSpec(),
         new BadArgument(),
@@ -43,6 +44,14 @@ public final class ErrorResponses {
   public static final class NotFound implements ExceptionMapper<RunNotFoundException> {
     @Override
     public Response toResponse(RunNotFoundException e) {
+      return json(404, ErrorBody.of(404, e.getMessage()));
+    }
+  }
+
+  public static final class VersionNotFound
+      implements ExceptionMapper<io.loraflow.api.core.ModelVersionNotFoundException> {
+    @Override
+    public Response toResponse(io.loraflow.api.core.ModelVersionNotFoundException e) {
       return json(404, ErrorBody.of(404, e.getMessage()));
     }
   }

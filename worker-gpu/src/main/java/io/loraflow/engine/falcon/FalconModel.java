@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.WeightSource;
-import io.loraflow.engine.model.Activations;
 import io.loraflow.engine.model.DecoderLM;
 import io.loraflow.engine.model.DynamicKvCache;
 import io.loraflow.engine.model.Linear;
@@ -15,7 +14,6 @@ import io.loraflow.engine.model.ModelLoadException;
 import io.loraflow.engine.model.Norm;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
-import java.util.function.UnaryOperator;
 
 /**
  * Falcon as HF's FalconForCausalLM computes it (rotary, no ALiBi):
@@ -36,7 +34,6 @@ public final class FalconModel extends DecoderLM {
 
   private final FalconLayout layout;
   private final Layer[] layers;
-  private final UnaryOperator<NDArray> act;
 
   /** One decoder block's modules. */
   private record Layer(
@@ -51,7 +48,11 @@ public final class FalconModel extends DecoderLM {
     super(config, compute, device);
     this.layout = config.falcon();
     this.layers = new Layer[config.numLayers()];
-    this.act = Activations.byName(config.hiddenAct());
+  }
+
+  /** Rejects layouts HF does not define, before anything is allocated. */
+  private static void validate(ModelConfig config) {
+    FalconLayout layout = config.falcon();
     if (config.headDim() * config.numHeads() != config.hiddenSize()) {
       throw new ModelLoadException(
           "Falcon needs hidden_size = heads * head_dim, got "
@@ -86,6 +87,7 @@ public final class FalconModel extends DecoderLM {
     if (c.family() != ModelConfig.Family.FALCON) {
       throw new IllegalArgumentException("not a Falcon config: " + c.family());
     }
+    validate(c);
     FalconModel model = new FalconModel(c, compute, device);
     try {
       model.read(new WeightReader(source, model.manager(), compute), factory);

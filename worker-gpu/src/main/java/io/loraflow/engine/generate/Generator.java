@@ -14,6 +14,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Batched autoregressive generation with a KV cache.
@@ -26,6 +28,7 @@ import java.util.Set;
  */
 public final class Generator {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Generator.class);
   private static final long PAD_ID = 0; // any valid id: pad slots are never attended to
 
   private final CausalLM model;
@@ -91,9 +94,11 @@ public final class Generator {
     int total = longest + config.maxNewTokens();
     if (total > model.config().maxPositions()) {
       // allowed (RoPE extrapolates) but worth knowing; HF warns the same way
-      System.err.printf(
-          "warning: %d prompt + %d new tokens exceed max_position_embeddings %d%n",
-          longest, config.maxNewTokens(), model.config().maxPositions());
+      LOG.warn(
+          "{} prompt + {} new tokens exceed max_position_embeddings {}",
+          longest,
+          config.maxNewTokens(),
+          model.config().maxPositions());
     }
     Set<Long> eos = new HashSet<>();
     for (int id :

@@ -20,8 +20,12 @@ final class GgufDequant {
     long blocks = count / type.blockSize;
     switch (type) {
       case F32 -> {
-        for (long i = 0; i < count; i++) {
-          dst.putFloat(src.getFloat());
+        if (dst.order() == ByteOrder.LITTLE_ENDIAN) {
+          dst.put(src.limit(src.position() + Math.toIntExact(count * 4)));
+        } else {
+          for (long i = 0; i < count; i++) {
+            dst.putFloat(src.getFloat());
+          }
         }
       }
       case F16 -> {
@@ -46,10 +50,12 @@ final class GgufDequant {
   /** block_q4_0 {fp16 d; u8 qs[16]}: x = (nibble - 8) * d; low nibbles first half, high second. */
   private static void q40(ByteBuffer src, long blocks, ByteBuffer dst) {
     float[] y = new float[32];
+    byte[] qs = new byte[16];
     for (long i = 0; i < blocks; i++) {
       float d = Half.toFloat(src.getShort());
+      src.get(qs);
       for (int j = 0; j < 16; j++) {
-        int q = src.get() & 0xff;
+        int q = qs[j] & 0xff;
         y[j] = ((q & 0x0f) - 8) * d;
         y[j + 16] = ((q >>> 4) - 8) * d;
       }
@@ -60,11 +66,13 @@ final class GgufDequant {
   /** block_q4_1 {fp16 d; fp16 m; u8 qs[16]}: x = nibble * d + m. */
   private static void q41(ByteBuffer src, long blocks, ByteBuffer dst) {
     float[] y = new float[32];
+    byte[] qs = new byte[16];
     for (long i = 0; i < blocks; i++) {
       float d = Half.toFloat(src.getShort());
       float m = Half.toFloat(src.getShort());
+      src.get(qs);
       for (int j = 0; j < 16; j++) {
-        int q = src.get() & 0xff;
+        int q = qs[j] & 0xff;
         y[j] = (q & 0x0f) * d + m;
         y[j + 16] = (q >>> 4) * d + m;
       }
@@ -74,11 +82,15 @@ final class GgufDequant {
 
   /** block_q8_0 {fp16 d; i8 qs[32]}: x = q * d. */
   private static void q80(ByteBuffer src, long blocks, ByteBuffer dst) {
+    float[] y = new float[32];
+    byte[] qs = new byte[32];
     for (long i = 0; i < blocks; i++) {
       float d = Half.toFloat(src.getShort());
+      src.get(qs);
       for (int j = 0; j < 32; j++) {
-        dst.putFloat(src.get() * d);
+        y[j] = qs[j] * d;
       }
+      put(dst, y);
     }
   }
 
@@ -164,9 +176,9 @@ final class GgufDequant {
     }
   }
 
+  /** Bulk-appends floats (a FloatBuffer view is much faster than putFloat per value). */
   private static void put(ByteBuffer dst, float[] y) {
-    for (float v : y) {
-      dst.putFloat(v);
-    }
+    dst.asFloatBuffer().put(y);
+    dst.position(dst.position() + y.length * 4);
   }
 }

@@ -274,17 +274,45 @@ public final class GgufFile implements AutoCloseable {
 
   /** Dequantizes a whole tensor to fp32 (native order buffer, ready to read). */
   public ByteBuffer dequantize(TensorInfo t) {
-    if (!t.type().supported) {
-      throw unsupported(t);
-    }
     long n = t.elements();
     if (n * 4 > Integer.MAX_VALUE) {
       throw ModelFormatException.inTensor(
           file, t.name(), n + " elements as fp32 exceed one buffer (2 GiB)");
     }
     ByteBuffer out = ByteBuffer.allocateDirect((int) (n * 4)).order(ByteOrder.nativeOrder());
-    GgufDequant.dequantize(t.type(), raw(t), n, out);
+    dequantize(t, 0, n, out);
     return out.flip();
+  }
+
+  /**
+   * Dequantizes elements [first, first + count) of a tensor (both whole blocks) to fp32, appended
+   * to {@code dst}.
+   */
+  public void dequantize(TensorInfo t, long first, long count, ByteBuffer dst) {
+    if (!t.type().supported) {
+      throw unsupported(t);
+    }
+    int bs = t.type().blockSize;
+    if (first % bs != 0 || count % bs != 0) {
+      throw new IllegalArgumentException(
+          t.name() + ": range " + first + "+" + count + " is not whole " + t.type() + " blocks");
+    }
+    ByteBuffer raw;
+    try {
+      long len = t.type().bytes(count);
+      raw =
+          len == 0
+              ? ByteBuffer.allocate(0)
+              : channel
+                  .map(
+                      FileChannel.MapMode.READ_ONLY,
+                      dataOffset + t.offset() + t.type().bytes(first),
+                      len)
+                  .order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": cannot read tensor '" + t.name() + "'", e);
+    }
+    GgufDequant.dequantize(t.type(), raw, count, dst);
   }
 
   ModelFormatException unsupported(TensorInfo t) {

@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.loraflow.engine.model.ModelConfig;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Map;
@@ -46,10 +44,15 @@ public final class GgufWeightSource implements WeightSource {
   private final ModelConfig config;
   private final Map<String, GgufFile.TensorInfo> byHfName;
   private final boolean unpermute;
+  private final TensorAssembler assembler;
 
   private GgufWeightSource(
-      GgufFile gguf, ModelConfig config, Map<String, GgufFile.TensorInfo> byHfName) {
+      GgufFile gguf,
+      ModelConfig config,
+      Map<String, GgufFile.TensorInfo> byHfName,
+      TensorAssembler assembler) {
     this.gguf = gguf;
+    this.assembler = assembler;
     this.config = config;
     this.byHfName = byHfName;
     this.unpermute = "llama".equals(gguf.string("general.architecture"));
@@ -57,9 +60,13 @@ public final class GgufWeightSource implements WeightSource {
 
   /** Opens and validates the file: every tensor must map to an HF name and be dequantizable. */
   public static GgufWeightSource open(Path file) {
+    return open(file, TensorAssembler.DEFAULT_BAND_BYTES);
+  }
+
+  static GgufWeightSource open(Path file, int bandBytes) {
     GgufFile gguf = GgufFile.open(file);
     try {
-      return over(gguf);
+      return over(gguf, bandBytes);
     } catch (RuntimeException e) {
       gguf.close();
       throw e;
@@ -68,6 +75,10 @@ public final class GgufWeightSource implements WeightSource {
 
   /** Wraps an open file; the source takes ownership and closes it. */
   public static GgufWeightSource over(GgufFile gguf) {
+    return over(gguf, TensorAssembler.DEFAULT_BAND_BYTES);
+  }
+
+  private static GgufWeightSource over(GgufFile gguf, int bandBytes) {
     Map<String, GgufFile.TensorInfo> map = new TreeMap<>();
     for (GgufFile.TensorInfo t : gguf.tensors().values()) {
       String hf = hfName(t.name());
@@ -81,7 +92,8 @@ public final class GgufWeightSource implements WeightSource {
       map.put(hf, t);
     }
     ModelConfig config = GgufConfig.translate(gguf);
-    return new GgufWeightSource(gguf, config, Collections.unmodifiableMap(map));
+    return new GgufWeightSource(
+        gguf, config, Collections.unmodifiableMap(map), new TensorAssembler(bandBytes));
   }
 
   /** The HF name of a GGUF tensor name, or null. */
@@ -130,12 +142,25 @@ public final class GgufWeightSource implements WeightSource {
   @Override
   public NDArray load(String name, NDManager manager, DataType dtype) {
     GgufFile.TensorInfo t = info(name);
-    ByteBuffer floats = gguf.dequantize(t);
-    int heads = rotaryHeads(name);
-    if (heads > 0) {
-      floats = unpermuteRows(floats, t.torchShape(), heads);
+    Shape shape = new Shape(t.torchShape());
+    long rowElems = shape.dimension() == 0 || shape.get(0) == 0 ? 0 : t.elements() / shape.get(0);
+    TensorAssembler.RowWriter writer =
+        (firstRow, rows, dst) -> gguf.dequantize(t, firstRow * rowElems, rows * rowElems, dst);
+    NDArray a;
+    synchronized (assembler) {
+      a = assembler.assemble(shape, DataType.FLOAT32, writer, manager, dtype);
     }
-    return NDArrays.fromFloats(floats, new Shape(t.torchShape()), manager, dtype);
+    int heads = rotaryHeads(name);
+    if (heads <= 0) {
+      return a;
+    }
+    // llama.cpp stored row h*hd + 2j + i; HF wants row h*hd + i*hd/2 + j: view the rows as
+    // (heads, hd/2, 2) and swap the last two
+    try (a) {
+      long rows = shape.get(0);
+      long cols = rowElems;
+      return a.reshape(heads, rows / heads / 2, 2, cols).swapAxes(1, 2).reshape(shape);
+    }
   }
 
   /** Heads whose rows llama.cpp permuted in this tensor, or 0 when it is not permuted. */
@@ -150,32 +175,6 @@ public final class GgufWeightSource implements WeightSource {
       return config.numKvHeads();
     }
     return 0;
-  }
-
-  /**
-   * Inverse of llama.cpp's {@code permute}: rows are (head, pair j, half i) in GGUF and (head, half
-   * i, j) in HF, with j < headDim/2. HF row h*hd + i*hd/2 + j = GGUF row h*hd + 2j + i.
-   */
-  static ByteBuffer unpermuteRows(ByteBuffer floats, long[] torchShape, int heads) {
-    int rows = (int) torchShape[0];
-    int rowFloats = (int) (torchShape.length > 1 ? floats.remaining() / 4 / rows : 1);
-    int headDim = rows / heads;
-    int half = headDim / 2;
-    ByteBuffer out = ByteBuffer.allocateDirect(floats.remaining()).order(ByteOrder.nativeOrder());
-    int rowBytes = rowFloats * 4;
-    for (int h = 0; h < heads; h++) {
-      for (int i = 0; i < 2; i++) {
-        for (int j = 0; j < half; j++) {
-          int hfRow = h * headDim + i * half + j;
-          int ggufRow = h * headDim + 2 * j + i;
-          ByteBuffer src = floats.duplicate();
-          src.position(ggufRow * rowBytes).limit(ggufRow * rowBytes + rowBytes);
-          out.position(hfRow * rowBytes);
-          out.put(src);
-        }
-      }
-    }
-    return out.position(0);
   }
 
   @Override

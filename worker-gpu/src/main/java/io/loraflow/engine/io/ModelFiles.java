@@ -30,8 +30,8 @@ import java.util.UUID;
  * Everything a model needs from disk, from either an HF directory ({@code config.json}, {@code
  * *.safetensors}, {@code tokenizer.json}, {@code tokenizer_config.json}) or one GGUF file (whose
  * vocabulary is converted once to {@code tokenizer.json} under {@code
- * ~/.cache/loraflow/converted/<sha256 of the GGUF header>/}; {@code LORAFLOW_CACHE} moves the cache
- * root).
+ * ~/.cache/loraflow/converted/<sha256 of the GGUF header>/}; {@code LORAFLOW_CACHE_DIR} moves the
+ * cache root, as for the rest of the project).
  */
 public final class ModelFiles implements AutoCloseable {
 
@@ -71,7 +71,7 @@ public final class ModelFiles implements AutoCloseable {
   }
 
   /**
-   * The cache root: system property {@code loraflow.cache}, else {@code $LORAFLOW_CACHE}, else
+   * The cache root: system property {@code loraflow.cache}, else {@code $LORAFLOW_CACHE_DIR}, else
    * {@code ~/.cache/loraflow}.
    */
   public static Path cacheRoot() {
@@ -79,7 +79,7 @@ public final class ModelFiles implements AutoCloseable {
     if (prop != null && !prop.isBlank()) {
       return Path.of(prop);
     }
-    String env = System.getenv("LORAFLOW_CACHE");
+    String env = System.getenv("LORAFLOW_CACHE_DIR");
     if (env != null && !env.isBlank()) {
       return Path.of(env);
     }

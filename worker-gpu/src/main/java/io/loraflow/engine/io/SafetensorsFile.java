@@ -47,13 +47,16 @@ public final class SafetensorsFile implements AutoCloseable {
   private final long dataStart;
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
+  private final TensorAssembler assembler;
 
   private SafetensorsFile(
       Path file,
       FileChannel channel,
       long dataStart,
       Map<String, TensorInfo> tensors,
-      Map<String, String> metadata) {
+      Map<String, String> metadata,
+      TensorAssembler assembler) {
+    this.assembler = assembler;
     this.file = file;
     this.channel = channel;
     this.dataStart = dataStart;
@@ -63,6 +66,10 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /** Opens and validates the header; throws {@link ModelFormatException} naming the file. */
   public static SafetensorsFile open(Path file) {
+    return open(file, TensorAssembler.DEFAULT_BAND_BYTES);
+  }
+
+  static SafetensorsFile open(Path file, int bandBytes) {
     FileChannel channel;
     try {
       channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -70,7 +77,7 @@ public final class SafetensorsFile implements AutoCloseable {
       throw new UncheckedIOException("cannot open safetensors file " + file, e);
     }
     try {
-      return parse(file, channel);
+      return parse(file, channel, new TensorAssembler(bandBytes));
     } catch (RuntimeException | IOException e) {
       try {
         channel.close();
@@ -84,7 +91,8 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  private static SafetensorsFile parse(Path file, FileChannel channel) throws IOException {
+  private static SafetensorsFile parse(Path file, FileChannel channel, TensorAssembler assembler)
+      throws IOException {
     long size = channel.size();
     if (size < 8) {
       throw ModelFormatException.inFile(
@@ -133,7 +141,8 @@ public final class SafetensorsFile implements AutoCloseable {
         channel,
         dataStart,
         Collections.unmodifiableMap(tensors),
-        Collections.unmodifiableMap(metadata));
+        Collections.unmodifiableMap(metadata),
+        assembler);
   }
 
   private static TensorInfo tensorInfo(Path file, String name, JsonNode v, long dataLen) {
@@ -242,21 +251,39 @@ public final class SafetensorsFile implements AutoCloseable {
               + info.dtypeName()
               + " is not supported (supported: F32 F16 BF16 F64 I64 I32 I8 U8 BOOL)");
     }
-    long len = info.end() - info.begin();
-    if (len > Integer.MAX_VALUE) {
-      throw ModelFormatException.inTensor(
-          file, name, len + " bytes is more than one buffer can hold (2 GiB)");
+    long rows = info.shape().dimension() == 0 ? 1 : info.shape().get(0);
+    long rowBytes = rows == 0 ? 0 : (info.end() - info.begin()) / rows;
+    boolean widen = source == SafetensorsDtype.BF16;
+    DataType produced = widen ? DataType.FLOAT32 : source.djl;
+    TensorAssembler.RowWriter writer =
+        (firstRow, n, dst) -> {
+          ByteBuffer raw = map(name, info.begin() + firstRow * rowBytes, n * rowBytes);
+          if (widen) {
+            while (raw.hasRemaining()) {
+              dst.putFloat(Half.bf16ToFloat(raw.getShort()));
+            }
+          } else if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            dst.put(raw);
+          } else {
+            throw new UnsupportedOperationException("big-endian hosts are not supported");
+          }
+        };
+    synchronized (assembler) {
+      return assembler.assemble(info.shape(), produced, writer, manager, dtype);
     }
-    ByteBuffer raw;
+  }
+
+  private ByteBuffer map(String name, long offset, long len) {
     try {
-      raw =
-          len == 0
-              ? ByteBuffer.allocate(0)
-              : channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), len);
+      if (len == 0) {
+        return ByteBuffer.allocate(0);
+      }
+      return channel
+          .map(FileChannel.MapMode.READ_ONLY, dataStart + offset, len)
+          .order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw new UncheckedIOException(file + ": cannot read tensor '" + name + "'", e);
     }
-    return NDArrays.fromRaw(raw, source, info.shape(), manager, dtype);
   }
 
   @Override

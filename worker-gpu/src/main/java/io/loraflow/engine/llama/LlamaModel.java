@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.WeightSource;
-import io.loraflow.engine.model.Activations;
 import io.loraflow.engine.model.DecoderLM;
 import io.loraflow.engine.model.DynamicKvCache;
 import io.loraflow.engine.model.Linear;
@@ -13,7 +12,6 @@ import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.engine.model.Norm;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
-import java.util.function.UnaryOperator;
 
 /**
  * The Llama family (Llama 2/3, Mistral, Qwen2, SmolLM2) as HF's LlamaForCausalLM computes it:
@@ -23,7 +21,6 @@ import java.util.function.UnaryOperator;
 public final class LlamaModel extends DecoderLM {
 
   private final Layer[] layers;
-  private final UnaryOperator<NDArray> act;
 
   /** One decoder block's modules. */
   private record Layer(
@@ -40,7 +37,6 @@ public final class LlamaModel extends DecoderLM {
   private LlamaModel(ModelConfig config, DataType compute, Device device) {
     super(config, compute, device);
     this.layers = new Layer[config.numLayers()];
-    this.act = Activations.byName(config.hiddenAct());
   }
 
   /**

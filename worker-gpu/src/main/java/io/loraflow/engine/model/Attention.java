@@ -12,11 +12,15 @@ public final class Attention {
   /**
    * softmax(q k^T * scale + mask) v.
    *
+   * <p>Grouped heads are not materialized (no repeat_kv copy): the g = heads / kvHeads query heads
+   * of a group are stacked along the time axis, (B, kvHeads, g * T, D), and multiplied with their
+   * one kv head. Same dot products as HF's repeat_kv, without copying K and V.
+   *
    * @param q (B, heads, T, D)
    * @param k (B, kvHeads, S, D), heads a multiple of kvHeads; kv head j serves query heads j*g ..
    *     j*g+g-1 (HF repeat_kv)
    * @param v (B, kvHeads, S, D)
-   * @param additiveMask (B, 1, T, S) fp32, 0 where attending and a huge negative elsewhere
+   * @param additiveMask (B or 1, 1, T, S) fp32, 0 where attending and a huge negative elsewhere
    * @return (B, T, heads * D) in the dtype of q
    */
   public static NDArray forward(
@@ -26,26 +30,26 @@ public final class Attention {
     long heads = qs.get(1);
     long t = qs.get(2);
     long d = qs.get(3);
-    NDArray keys = repeatKv(k, heads);
-    NDArray vals = repeatKv(v, heads);
-    NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(scale); // (B, heads, T, S)
-    NDArray probs =
-        Casts.to(Casts.to(scores, DataType.FLOAT32).add(additiveMask).softmax(-1), q.getDataType());
-    NDArray out = probs.matMul(vals); // (B, heads, T, D)
-    return out.transpose(0, 2, 1, 3).reshape(b, t, heads * d);
-  }
-
-  /** (B, kvHeads, S, D) -> (B, heads, S, D), each kv head repeated heads/kvHeads times in place. */
-  static NDArray repeatKv(NDArray x, long heads) {
-    Shape s = x.getShape();
-    long kvHeads = s.get(1);
-    if (kvHeads == heads) {
-      return x;
+    long kvHeads = k.getShape().get(1);
+    long s = k.getShape().get(2);
+    long g = heads / kvHeads;
+    NDArray grouped = g == 1 ? q : q.reshape(b, kvHeads, g * t, d);
+    NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, kvH, g*T, S)
+    NDArray scores32 = Casts.to(scores, DataType.FLOAT32);
+    NDArray probs;
+    if (g == 1) {
+      probs = scores32.add(additiveMask).softmax(-1);
+    } else {
+      long mb = additiveMask.getShape().get(0);
+      probs =
+          scores32
+              .reshape(b, kvHeads, g, t, s)
+              .add(additiveMask.reshape(mb, 1, 1, t, s))
+              .softmax(-1)
+              .reshape(b, kvHeads, g * t, s);
     }
-    long rep = heads / kvHeads;
-    return x.expandDims(2)
-        .broadcast(s.get(0), kvHeads, rep, s.get(2), s.get(3))
-        .reshape(s.get(0), heads, s.get(2), s.get(3));
+    NDArray out = Casts.to(probs, q.getDataType()).matMul(v); // (B, kvH, g*T, D)
+    return out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, heads * d);
   }
 
   /**

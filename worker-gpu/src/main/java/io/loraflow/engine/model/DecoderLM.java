@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * What the decoder families share: token embedding, final norm, LM head (own or tied), rotary, the
@@ -24,6 +25,7 @@ public abstract class DecoderLM implements CausalLM {
   protected final DataType compute;
   protected final NDManager manager;
   protected final Rotary rotary;
+  protected final UnaryOperator<NDArray> act; // the MLP activation (hidden_act)
   private final Map<String, Linear> linears = new LinkedHashMap<>();
 
   protected NDArray embedTokens; // (V, H)
@@ -42,7 +44,9 @@ public abstract class DecoderLM implements CausalLM {
     }
     this.config = config;
     this.compute = compute;
+    // everything that can reject the config runs before any native memory is taken
     this.rotary = new Rotary(config);
+    this.act = Activations.byName(config.hiddenAct());
     this.manager = NDManager.newBaseManager(device);
   }
 

@@ -37,13 +37,15 @@ public final class DynamicKvCache implements KvCache {
   /**
    * Appends this call's keys and values and returns the whole history.
    *
-   * @param k (B, kvHeads, T, headDim), v the same
+   * @param k (B, kvHeads, T, headDim), v the same; on the first call for a layer the cache takes
+   *     them over (attaches them to its manager)
    * @return {keys, values}, each (B, kvHeads, past + T, headDim); owned by the cache, valid until
    *     the next append to this layer or close
    */
   public NDArray[] append(int layer, NDArray k, NDArray v) {
-    NDArray newK = keys[layer] == null ? k.duplicate() : keys[layer].concat(k, 2);
-    NDArray newV = values[layer] == null ? v.duplicate() : values[layer].concat(v, 2);
+    // the first call's arrays are taken over as they are (the caller's scope lets go of them)
+    NDArray newK = keys[layer] == null ? k : keys[layer].concat(k, 2);
+    NDArray newV = values[layer] == null ? v : values[layer].concat(v, 2);
     newK.attach(manager);
     newV.attach(manager);
     if (keys[layer] != null) {

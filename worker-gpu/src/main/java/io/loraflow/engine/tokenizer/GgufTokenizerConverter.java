@@ -20,8 +20,9 @@ import java.util.Map;
  * bos/eos/pad tokens.
  *
  * <p>Supported: {@code tokenizer.ggml.model == "gpt2"} (byte-level BPE) with the pre-tokenizer
- * llama.cpp uses for {@code tokenizer.ggml.pre} (smollm/starcoder, gpt-2, llama3, qwen2, falcon).
- * Token types: CONTROL (3) become special added tokens, USER_DEFINED (4) plain added tokens.
+ * llama.cpp uses for {@code tokenizer.ggml.pre} (smollm/starcoder/refact, gpt-2, llama3/llama-bpe,
+ * qwen2), and {@code "llama"} sentencepiece BPE (see {@link SentencePieceBpe}). Token types:
+ * CONTROL (3) become special added tokens, USER_DEFINED (4) plain added tokens.
  */
 public final class GgufTokenizerConverter {
 
@@ -182,20 +183,14 @@ public final class GgufTokenizerConverter {
         list.add(split(QWEN2_SPLIT));
         list.add(byteLevel(false));
       }
-      case "falcon" -> {
-        // Falcon's tokenizer.json: punctuation runs, GPT-2 byte level, then digits in threes
-        list.addObject().put("type", "Punctuation").put("behavior", "contiguous");
-        list.add(byteLevel(true));
-        list.addObject().put("type", "Digits").put("individual_digits", false);
-        list.add(split("[0-9][0-9][0-9]"));
-      }
       default ->
           throw ModelFormatException.inFile(
               gguf.file(),
               "tokenizer.ggml.pre '"
                   + pre
                   + "' is not supported (supported: smollm, starcoder, refact, gpt-2, default,"
-                  + " llama3, llama-bpe, qwen2, falcon)");
+                  + " llama3, llama-v3, llama-bpe, falcon3, smaug-bpe, dbrx, qwen2,"
+                  + " deepseek-r1-qwen)");
     }
     return seq;
   }

@@ -10,6 +10,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.model.ModelConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -81,6 +85,37 @@ class GgufWeightSourceTest {
         Fixtures.assertClose(want, got, 1e-6, 1e-7, name);
       }
     }
+  }
+
+  @Test
+  void bandedAssemblyGivesTheSameTensors() {
+    // 1 KiB bands: every matrix is read in several bands and concatenated
+    try (GgufWeightSource src =
+            GgufWeightSource.open(Fixtures.resource("io/tiny_llama.gguf"), 1024);
+        SafetensorsFile ref =
+            Safetensors.open(Fixtures.resource("io/tiny_llama.hf_reference.safetensors"));
+        NDManager manager = NDManager.newBaseManager()) {
+      for (String name : ref.names()) {
+        Fixtures.assertClose(
+            ref.load(name, manager), src.load(name, manager, DataType.FLOAT32), 1e-6, 1e-7, name);
+      }
+    }
+  }
+
+  @Test
+  void unknownGgufArchitectureNamesFileAndValue(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws IOException {
+    byte[] all = Files.readAllBytes(Fixtures.resource("io/tiny_llama.gguf"));
+    // general.architecture = "llama" -> "gpt2x" (same length, so the layout stays valid)
+    String text = new String(all, StandardCharsets.ISO_8859_1);
+    int value = text.indexOf("llama", text.indexOf("general.architecture"));
+    System.arraycopy("gpt2x".getBytes(StandardCharsets.US_ASCII), 0, all, value, 5);
+    Path p = tmp.resolve("gpt2x.gguf");
+    Files.write(p, all);
+    ModelFormatException e =
+        assertThrows(ModelFormatException.class, () -> GgufWeightSource.open(p));
+    assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("'gpt2x'"), e.getMessage());
   }
 
   @Test

@@ -127,6 +127,20 @@ class SafetensorsTest {
   }
 
   @Test
+  void bandedReadsGiveTheSameTensors() {
+    try (SafetensorsFile whole = Safetensors.open(Fixtures.resource("io/py_written.safetensors"));
+        SafetensorsFile banded =
+            SafetensorsFile.open(Fixtures.resource("io/py_written.safetensors"), 8)) {
+      for (String name : whole.names()) {
+        NDArray a = whole.load(name, manager, DataType.FLOAT32);
+        NDArray b = banded.load(name, manager, DataType.FLOAT32);
+        assertEquals(a.getShape(), b.getShape(), name);
+        assertArrayEquals(a.toFloatArray(), b.toFloatArray(), name);
+      }
+    }
+  }
+
+  @Test
   void convertsOnLoadToTheRequestedDtype() {
     try (SafetensorsFile f = Safetensors.open(Fixtures.resource("io/py_written.safetensors"))) {
       NDArray f32 = f.load("f32", manager);

@@ -83,8 +83,10 @@ public final class GenerationBench {
           GenerationConfig.greedy(4).withEosTokenIds(List.of(vocab + 1)),
           TokenListener.NONE); // warm-up
       double best = 0;
+      long[] first = null;
       for (int r = 0; r < runs; r++) {
         GenerationResult result = generator.generate(prompts, config, TokenListener.NONE);
+        first = result.sequences().get(0).tokens();
         double seconds = (result.prefillNanos() + result.decodeNanos()) / 1e9;
         double tps = result.generatedTokens() / seconds;
         best = Math.max(best, tps);
@@ -96,6 +98,10 @@ public final class GenerationBench {
       System.out.printf(
           "loraflow %s %s %s: load %.1f s, best %.2f generated tokens/s (batch %d, prompt %d, new %d)%n",
           model.getFileName(), dev, type, load, best, batch, promptLen, newTokens);
+      System.out.println(
+          "greedy tokens of sequence 0: "
+              + java.util.Arrays.toString(
+                  java.util.Arrays.copyOf(first, Math.min(16, first.length))));
     }
   }
 }

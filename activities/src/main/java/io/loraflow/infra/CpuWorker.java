@@ -1,0 +1,54 @@
+package io.loraflow.infra;
+
+import io.loraflow.infra.mlflow.ModelRegistry;
+import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.CpuActivities;
+import io.loraflow.workflows.FineTuneWorkflowImpl;
+import io.loraflow.workflows.TaskQueues;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CPU worker: the FineTune workflow and the CPU activities on {@link TaskQueues#CPU}.
+ * Stateless; run as many as you like. SIGTERM stops polling and lets running activities finish.
+ */
+public final class CpuWorker {
+  private static final Logger log = LoggerFactory.getLogger(CpuWorker.class);
+  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
+  private CpuWorker() {}
+
+  /** Registers the workflow and {@code activities} on a new worker of {@code factory}. */
+  public static Worker register(WorkerFactory factory, CpuActivities activities) {
+    Worker worker = factory.newWorker(TaskQueues.CPU);
+    worker.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+    worker.registerActivitiesImplementations(activities);
+    return worker;
+  }
+
+  /** A started CPU worker on {@code client} (for tests and embedding). */
+  public static WorkerFactory start(WorkflowClient client, CpuActivities activities) {
+    WorkerFactory factory = WorkerFactory.newInstance(client);
+    register(factory, activities);
+    factory.start();
+    return factory;
+  }
+
+  public static void main(String[] args) {
+    WorkerLifecycle.defaultLogging();
+    StackSettings stack = StackSettings.load();
+    log.info("CPU worker: {}", stack);
+    TemporalConnection temporal = TemporalConnection.open(stack, Duration.ofSeconds(30));
+    ObjectStore store = ObjectStore.connect(stack);
+    Tracking tracking = Tracking.connect(stack, store);
+    ModelRegistry registry = new ModelRegistry(tracking.rest());
+    WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
+    register(factory, CpuActivitiesFactory.create(stack, store, tracking, registry));
+    WorkerLifecycle.runUntilShutdown(
+        "cpu-worker", factory, () -> {}, SHUTDOWN_GRACE, tracking, store, temporal);
+  }
+}

@@ -1,0 +1,291 @@
+package io.loraflow.gpu;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.activities.scoring.AnswerScorer;
+import io.loraflow.activities.scoring.EvalLoss;
+import io.loraflow.engine.generate.Generation;
+import io.loraflow.engine.generate.GenerationConfig;
+import io.loraflow.engine.generate.Generator;
+import io.loraflow.engine.generate.TokenCodec;
+import io.loraflow.engine.io.ModelFiles;
+import io.loraflow.engine.lora.BaseFormat;
+import io.loraflow.engine.lora.LoraLinear;
+import io.loraflow.engine.lora.LoraLinearFactory;
+import io.loraflow.engine.lora.PeftAdapter;
+import io.loraflow.engine.model.CausalLM;
+import io.loraflow.engine.model.Models;
+import io.loraflow.engine.tokenizer.TextTokenizer;
+import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.LossEvaluator;
+import io.loraflow.engine.train.TokenizedDataset;
+import io.loraflow.infra.ObjectStore;
+import io.loraflow.infra.PrefixPublisher;
+import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.EvalRequest;
+import io.loraflow.workflows.EvalResult;
+import io.loraflow.workflows.Phase;
+import io.loraflow.workflows.Progress;
+import io.loraflow.workflows.Scores;
+import io.loraflow.workflows.StorageKeys;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The evaluate activity: base vs adapter on the held-out split. Eval loss and perplexity over the
+ * whole eval split (answer tokens only), greedy answers to the chosen eval prompts with the same
+ * settings for both, scored with the pipeline's {@link AnswerScorer}. The base model is the same
+ * model with every LoRA B at zero (exactly the base function), then the adapter is loaded into it.
+ * Idempotent: an existing report.json is the result.
+ */
+final class EvalActivity {
+  private static final Logger log = LoggerFactory.getLogger(EvalActivity.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int LOSS_BATCH = 4;
+  private static final int GENERATION_BATCH = 8;
+
+  private final GpuSettings settings;
+  private final ObjectStore store;
+  private final Tracking tracking;
+  private final BaseModelCache models;
+  private final PrefixPublisher publisher;
+
+  EvalActivity(GpuSettings settings, ObjectStore store, Tracking tracking, BaseModelCache models) {
+    this.settings = settings;
+    this.store = store;
+    this.tracking = tracking;
+    this.models = models;
+    this.publisher = new PrefixPublisher(store);
+  }
+
+  void requestStopAll() {
+    // evaluation holds no state worth saving: a stopped attempt starts over
+  }
+
+  /** One eval prompt as formatPrompts wrote it. */
+  record EvalPrompt(String question, String reference, String prompt) {}
+
+  EvalResult run(EvalRequest req, ProgressReporter progress) {
+    String runId = req.runId();
+    String reportKey = StorageKeys.evalReportJson(runId);
+    if (store.exists(reportKey)) {
+      try {
+        return EvalReport.fromJson(store.getBytes(reportKey)).result();
+      } catch (IOException e) {
+        log.warn("{}: unreadable {} ({}); evaluating again", runId, reportKey, e.toString());
+      }
+    }
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    Path work =
+        settings
+            .workDir()
+            .resolve("runs")
+            .resolve(runId)
+            .resolve("eval-" + ctx.getInfo().getAttempt());
+    BaseModelCache.deleteTree(work);
+    AtomicLong done = new AtomicLong();
+    try (Heartbeats hb =
+        new Heartbeats(ctx, settings.heartbeatEvery(), () -> "evaluated " + done.get(), () -> {})) {
+      Path modelPath = models.local(req.model());
+      Path adapterDir = work.resolve("adapter");
+      publisher.download(TrainActivity.strip(req.adapterKey()), adapterDir);
+      Path evalJsonl = work.resolve("eval.jsonl");
+      store.download(req.prompts().evalKey(), evalJsonl);
+      Path promptsJsonl = work.resolve("eval-prompts.jsonl");
+      store.download(req.prompts().evalPromptsKey(), promptsJsonl);
+      List<EvalPrompt> prompts =
+          choose(readPrompts(promptsJsonl), req.evaluation().numPrompts(), req.evaluation().seed());
+      Device device = EngineSession.device(settings.device());
+      DataType dtype =
+          "fp16".equals(req.precision())
+                  || ("auto".equals(req.precision()) && !device.equals(Device.cpu()))
+              ? DataType.FLOAT16
+              : DataType.FLOAT32;
+      GenerationConfig generation =
+          GenerationConfig.greedy(req.evaluation().maxNewTokens())
+              .withEosTokenIds(req.model().eosTokenIds())
+              .withSeed(req.evaluation().seed());
+      long total = 2L * prompts.size();
+      try (ModelFiles files = ModelFiles.open(modelPath);
+          TextTokenizer tok = files.tokenizer();
+          NDManager manager = NDManager.newBaseManager(device)) {
+        List<Example> evalSet =
+            TokenizedDataset.read(evalJsonl, files.config().maxPositions()).examples();
+        PeftAdapter adapter = PeftAdapter.load(adapterDir, manager);
+        LoraLinearFactory factory =
+            new LoraLinearFactory(adapter.config(), BaseFormat.NF4, dtype, manager, 0);
+        CausalLM model = Models.build(files.weights(), factory, dtype, device);
+        try {
+          factory.loraModules().values().forEach(m -> m.setTraining(false));
+          zeroB(factory); // B = 0: exactly the base model
+          TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
+          Generator generator = new Generator(model, device, codec);
+
+          progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
+          EvalLoss baseLoss = loss(model, evalSet, device, hb);
+          List<String> baseAnswers =
+              answers(generator, codec, prompts, generation, hb, done, total, progress);
+
+          adapter.applyTo(factory.loraModules());
+          progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
+          EvalLoss adapterLoss = loss(model, evalSet, device, hb);
+          List<String> adapterAnswers =
+              answers(generator, codec, prompts, generation, hb, done, total, progress);
+
+          List<EvalReport.Row> rows = new ArrayList<>();
+          List<AnswerScorer.Scored> baseScored = new ArrayList<>();
+          List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
+          for (int i = 0; i < prompts.size(); i++) {
+            EvalPrompt p = prompts.get(i);
+            AnswerScorer.Scored b = AnswerScorer.score(p.reference(), baseAnswers.get(i));
+            AnswerScorer.Scored a = AnswerScorer.score(p.reference(), adapterAnswers.get(i));
+            baseScored.add(b);
+            adapterScored.add(a);
+            rows.add(
+                new EvalReport.Row(
+                    p.question(),
+                    p.reference(),
+                    baseAnswers.get(i),
+                    adapterAnswers.get(i),
+                    scores(b),
+                    scores(a)));
+          }
+          EvalResult result =
+              new EvalResult(
+                  baseLoss.mean(),
+                  adapterLoss.mean(),
+                  baseLoss.perplexity(),
+                  adapterLoss.perplexity(),
+                  AnswerScorer.mean(baseScored),
+                  AnswerScorer.mean(adapterScored),
+                  prompts.size(),
+                  reportKey,
+                  StorageKeys.evalReportHtml(runId));
+          EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows);
+          publish(req, report);
+          log.info(
+              "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
+              runId,
+              result.baseEvalLoss(),
+              result.adapterEvalLoss(),
+              result.base().rougeL(),
+              result.adapter().rougeL());
+          return result;
+        } finally {
+          model.close();
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("evaluation of " + runId + " failed: " + e.getMessage(), e);
+    } finally {
+      BaseModelCache.deleteTree(work);
+    }
+  }
+
+  /** HTML, then JSON (the completion marker of this activity), then MLflow artifacts. */
+  private void publish(EvalRequest req, EvalReport report) {
+    byte[] html = report.toHtml();
+    byte[] json = report.toJson();
+    store.put(StorageKeys.evalReportHtml(req.runId()), html);
+    store.put(StorageKeys.evalReportJson(req.runId()), json);
+    if (req.mlflowRunId() != null) {
+      var run = tracking.tracked(req.mlflowRunId());
+      tracking.logArtifact(run, "eval/report.html", html);
+      tracking.logArtifact(run, "eval/report.json", json);
+    }
+  }
+
+  private static EvalLoss loss(CausalLM model, List<Example> set, Device device, Heartbeats hb) {
+    EvalLoss loss = new EvalLoss();
+    for (int i = 0; i < set.size(); i += LOSS_BATCH) {
+      hb.throwIfCancelled();
+      double[] r =
+          LossEvaluator.batchLoss(
+              model, set.subList(i, Math.min(set.size(), i + LOSS_BATCH)), device);
+      loss.add(r[0], (long) r[1]);
+    }
+    return loss;
+  }
+
+  private static List<String> answers(
+      Generator generator,
+      TokenCodec codec,
+      List<EvalPrompt> prompts,
+      GenerationConfig config,
+      Heartbeats hb,
+      AtomicLong done,
+      long total,
+      ProgressReporter progress) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i += GENERATION_BATCH) {
+      hb.throwIfCancelled();
+      List<long[]> ids = new ArrayList<>();
+      for (EvalPrompt p : prompts.subList(i, Math.min(prompts.size(), i + GENERATION_BATCH))) {
+        ids.add(codec.encode(p.prompt()));
+      }
+      for (Generation g : generator.generate(ids, config, (row, id, text) -> {}).sequences()) {
+        out.add(codec.decode(g.tokens()).strip());
+      }
+      done.addAndGet(ids.size());
+      progress.report(
+          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"), false);
+    }
+    return out;
+  }
+
+  private static void zeroB(LoraLinearFactory factory) {
+    for (LoraLinear m : factory.loraModules().values()) {
+      m.loraB().set(new float[(int) m.loraB().size()]);
+    }
+  }
+
+  private static Scores scores(AnswerScorer.Scored s) {
+    return new Scores(s.rougeL(), s.tokenF1(), s.exactMatch());
+  }
+
+  static List<EvalPrompt> readPrompts(Path jsonl) throws IOException {
+    List<EvalPrompt> out = new ArrayList<>();
+    for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode n = JSON.readTree(line);
+      out.add(
+          new EvalPrompt(
+              n.path("question").asText(),
+              n.path("reference").asText(),
+              n.path("prompt").asText()));
+    }
+    return out;
+  }
+
+  /** {@code n} prompts picked by {@code seed}, in file order (all when n >= size). */
+  static List<EvalPrompt> choose(List<EvalPrompt> all, int n, long seed) {
+    if (n >= all.size()) {
+      return all;
+    }
+    List<Integer> idx = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      idx.add(i);
+    }
+    Collections.shuffle(idx, new Random(seed));
+    List<Integer> picked = new ArrayList<>(idx.subList(0, n));
+    Collections.sort(picked);
+    return picked.stream().map(all::get).toList();
+  }
+}

@@ -1,0 +1,300 @@
+package io.loraflow.gpu;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.StepMetrics;
+import io.loraflow.engine.train.TokenizedDataset;
+import io.loraflow.engine.train.TrainConfig;
+import io.loraflow.infra.Manifest;
+import io.loraflow.infra.ObjectStore;
+import io.loraflow.infra.PrefixPublisher;
+import io.loraflow.infra.mlflow.MetricPoint;
+import io.loraflow.infra.mlflow.TrackedRun;
+import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.Phase;
+import io.loraflow.workflows.Progress;
+import io.loraflow.workflows.StorageKeys;
+import io.loraflow.workflows.TrainHeartbeat;
+import io.loraflow.workflows.TrainRequest;
+import io.loraflow.workflows.TrainResult;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The train activity: resume point from the heartbeat or the newest complete checkpoint in MinIO,
+ * the engine's {@link io.loraflow.engine.train.Trainer} on local copies, every checkpoint published
+ * to {@code runs/<id>/checkpoints/step-<n>/} and heartbeated, metrics to MLflow in batches, the
+ * adapter to {@code runs/<id>/adapter/} and MLflow, the loss curve PNG.
+ */
+final class TrainActivity {
+  private static final Logger log = LoggerFactory.getLogger(TrainActivity.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Failure type of an attempt stopped by SIGTERM after a checkpoint: retried elsewhere. */
+  static final String WORKER_STOPPING = "WorkerStopping";
+
+  private final GpuSettings settings;
+  private final ObjectStore store;
+  private final Tracking tracking;
+  private final BaseModelCache models;
+  private final CheckpointStore checkpoints;
+  private final PrefixPublisher publisher;
+  private final Set<EngineSession> running = ConcurrentHashMap.newKeySet();
+  private volatile boolean stopping;
+
+  TrainActivity(GpuSettings settings, ObjectStore store, Tracking tracking, BaseModelCache models) {
+    this.settings = settings;
+    this.store = store;
+    this.tracking = tracking;
+    this.models = models;
+    this.checkpoints = new CheckpointStore(store, settings.faultCheckpointPauseMillis());
+    this.publisher = new PrefixPublisher(store);
+  }
+
+  void requestStopAll() {
+    stopping = true;
+    running.forEach(s -> s.trainer.requestStop());
+  }
+
+  TrainResult run(TrainRequest req, ProgressReporter progress) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    String runId = req.runId();
+    String adapterPrefix = strip(StorageKeys.adapterPrefix(runId));
+
+    // an earlier attempt finished and published the adapter: its result stands
+    Optional<Manifest> done = publisher.readComplete(adapterPrefix);
+    if (done.isPresent()) {
+      return resultOf(done.get(), req);
+    }
+
+    Device device = EngineSession.device(settings.device());
+    TrainConfig config = TrainConfigs.of(req.training(), !device.equals(Device.cpu()));
+    Path work =
+        settings
+            .workDir()
+            .resolve("runs")
+            .resolve(runId)
+            .resolve("attempt-" + ctx.getInfo().getAttempt());
+    BaseModelCache.deleteTree(work);
+
+    Optional<TrainHeartbeat> last = ctx.getHeartbeatDetails(TrainHeartbeat.class);
+    Optional<CheckpointStore.Ref> resume =
+        last.map(TrainHeartbeat::checkpointKey)
+            .filter(k -> k != null && !k.isBlank())
+            .flatMap(checkpoints::complete)
+            .or(() -> checkpoints.newestComplete(runId));
+    long startedAt = System.nanoTime();
+    try {
+      Path modelPath = models.local(req.model());
+      Path trainJsonl = work.resolve("train.jsonl");
+      store.download(req.prompts().trainKey(), trainJsonl);
+      List<Example> data = TokenizedDataset.read(trainJsonl, config.maxSeqLen()).examples();
+      Path resumeDir = null;
+      if (resume.isPresent()) {
+        resumeDir = work.resolve("resume").resolve("step-" + resume.get().step());
+        checkpoints.download(resume.get(), resumeDir);
+        progress.report(
+            Progress.of(Phase.TRAINING, "resumed from step " + resume.get().step()), true);
+        log.info("{}: resuming from {}", runId, resume.get().key());
+      }
+      AtomicReference<TrainHeartbeat> beat =
+          new AtomicReference<>(
+              new TrainHeartbeat(
+                  resume.map(CheckpointStore.Ref::step).orElse(0L),
+                  resume.map(CheckpointStore.Ref::key).orElse(null),
+                  null));
+      MetricsBuffer metrics =
+          new MetricsBuffer(tracking, req.mlflowRunId(), settings.metricsFlush());
+      try (EngineSession session =
+              EngineSession.open(
+                  modelPath,
+                  config,
+                  data,
+                  work.resolve("checkpoints"),
+                  req.model().baseModel(),
+                  resumeDir,
+                  device);
+          Heartbeats hb =
+              new Heartbeats(
+                  ctx, settings.heartbeatEvery(), beat::get, () -> session.trainer.requestStop())) {
+        running.add(session);
+        if (stopping) {
+          session.trainer.requestStop();
+        }
+        session.trainer.addCheckpointListener(
+            (step, dir) -> {
+              CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
+              TrainHeartbeat prev = beat.get();
+              beat.set(new TrainHeartbeat(step, ref.key(), prev.loss()));
+              hb.beat();
+            });
+        long firstStep = session.trainer.step();
+        long loopStart = System.nanoTime();
+        session.trainer.addProgressListener(
+            m -> {
+              TrainHeartbeat prev = beat.get();
+              beat.set(new TrainHeartbeat(m.step(), prev.checkpointKey(), m.loss()));
+              for (MetricPoint p : points(m)) {
+                metrics.add(p);
+              }
+              progress.report(progressOf(m, firstStep, loopStart), false);
+            });
+        io.loraflow.engine.train.TrainResult result;
+        try {
+          result = session.trainer.run();
+        } finally {
+          running.remove(session);
+          metrics.flush();
+        }
+        hb.throwIfCancelled(); // cancelled: checkpointed, report it as cancelled
+        if (result.stopped() && !result.finished()) {
+          throw ApplicationFailure.newFailure(
+              "worker stopping: checkpointed at step "
+                  + result.steps()
+                  + " of "
+                  + result.totalSteps()
+                  + ", the next attempt resumes there",
+              WORKER_STOPPING);
+        }
+        return finish(req, session, result, resume.isPresent(), startedAt, work);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("training of " + runId + " interrupted", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("training of " + runId + " failed: " + e.getMessage(), e);
+    } finally {
+      BaseModelCache.deleteTree(work);
+    }
+  }
+
+  private TrainResult finish(
+      TrainRequest req,
+      EngineSession session,
+      io.loraflow.engine.train.TrainResult result,
+      boolean resumed,
+      long startedAt,
+      Path work)
+      throws IOException {
+    String runId = req.runId();
+    Path adapterDir = work.resolve("adapter");
+    session.trainer.saveAdapter(adapterDir);
+    List<StepMetrics> history = result.history();
+    double finalLoss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).loss();
+    Map<String, Double> summary = new HashMap<>();
+    summary.put("train_loss", finalLoss);
+    summary.put("train_steps", (double) result.steps());
+    summary.put("train_seconds_last_attempt", (System.nanoTime() - startedAt) / 1e9);
+    summary.put("resumes", resumed ? 1.0 : 0.0);
+    history.stream()
+        .mapToDouble(StepMetrics::tokensPerSecond)
+        .filter(Double::isFinite)
+        .average()
+        .ifPresent(t -> summary.put("tokens_per_second", t));
+    history.stream()
+        .mapToLong(StepMetrics::memoryBytes)
+        .max()
+        .ifPresent(m -> summary.put("peak_memory_bytes", (double) m));
+    String lastCheckpoint =
+        result.lastCheckpoint() == null ? null : StorageKeys.checkpoint(runId, result.steps());
+
+    // loss curve: MinIO and MLflow
+    List<LossCurve.Point> curve = new ArrayList<>();
+    history.forEach(m -> curve.add(new LossCurve.Point(m.step(), m.loss())));
+    byte[] png = LossCurve.png("training loss, " + runId, curve);
+    store.put(StorageKeys.lossCurvePng(runId), png);
+
+    // adapter: files first, manifest (with the result) last
+    Map<String, String> meta = new HashMap<>();
+    meta.put("steps", Long.toString(result.steps()));
+    meta.put("finalLoss", Double.toString(finalLoss));
+    meta.put("metrics", JSON.writeValueAsString(summary));
+    if (lastCheckpoint != null) {
+      meta.put("checkpointKey", lastCheckpoint);
+    }
+    publisher.publish(adapterDir, strip(StorageKeys.adapterPrefix(runId)), meta);
+
+    if (req.mlflowRunId() != null) {
+      TrackedRun run = tracking.tracked(req.mlflowRunId());
+      tracking.logArtifacts(run, "adapter", adapterDir);
+      tracking.logArtifact(run, "plots/loss-curve.png", png);
+    }
+    log.info("{}: trained {} steps, final loss {}", runId, result.steps(), finalLoss);
+    return new TrainResult(
+        StorageKeys.adapterPrefix(runId),
+        result.steps(),
+        finalLoss,
+        summary,
+        lastCheckpoint,
+        req.mlflowRunId());
+  }
+
+  private static TrainResult resultOf(Manifest adapter, TrainRequest req) {
+    Map<String, String> meta = adapter.meta();
+    Map<String, Double> metrics;
+    try {
+      metrics = JSON.readValue(meta.getOrDefault("metrics", "{}"), new TypeReference<>() {});
+    } catch (IOException e) {
+      metrics = Map.of();
+    }
+    return new TrainResult(
+        StorageKeys.adapterPrefix(req.runId()),
+        Long.parseLong(meta.getOrDefault("steps", "0")),
+        Double.parseDouble(meta.getOrDefault("finalLoss", "NaN")),
+        metrics,
+        meta.get("checkpointKey"),
+        req.mlflowRunId());
+  }
+
+  private static List<MetricPoint> points(StepMetrics m) {
+    long now = System.currentTimeMillis();
+    List<MetricPoint> out = new ArrayList<>();
+    out.add(new MetricPoint("train/loss", m.loss(), m.step(), now));
+    out.add(new MetricPoint("train/learning_rate", m.learningRate(), m.step(), now));
+    out.add(new MetricPoint("train/grad_norm", m.gradNorm(), m.step(), now));
+    out.add(new MetricPoint("train/loss_scale", m.lossScale(), m.step(), now));
+    out.add(new MetricPoint("train/tokens_per_second", m.tokensPerSecond(), m.step(), now));
+    if (m.memoryBytes() >= 0) {
+      out.add(new MetricPoint("train/memory_bytes", m.memoryBytes(), m.step(), now));
+    }
+    return out;
+  }
+
+  /** Progress with an ETA from this attempt's mean step time. */
+  private static Progress progressOf(StepMetrics m, long firstStep, long loopStart) {
+    long stepsThisAttempt = m.step() - firstStep;
+    Long eta = null;
+    if (stepsThisAttempt > 0) {
+      double secondsPerStep = (System.nanoTime() - loopStart) / 1e9 / stepsThisAttempt;
+      eta = Math.round(secondsPerStep * (m.totalSteps() - m.step()));
+    }
+    return new Progress(
+        Phase.TRAINING,
+        m.step(),
+        m.totalSteps(),
+        m.loss(),
+        m.tokensPerSecond(),
+        eta,
+        "step " + m.step() + "/" + m.totalSteps());
+  }
+
+  static String strip(String prefix) {
+    return prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+  }
+}
