@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  *       the CPU, followed with the live progress line
  *   <li>the result, a before/after table of held-out answers (from the evaluation report) and the
  *       links to the Temporal UI, MLflow and the MinIO console
- *   <li>the workers it started are stopped (SIGTERM, then kill after 30 s); the stack stays up so
+ *   <li>the workers it started are stopped (SIGTERM, then kill after 150 s); the stack stays up so
  *       the links work ({@code loraflow stack down} stops it)
  * </ol>
  */
@@ -49,7 +49,8 @@ final class DemoCommand {
   static final String BASE_MODEL = "smollm2-135m-instruct";
 
   private static final Duration WORKER_READY_TIMEOUT = Duration.ofMinutes(3);
-  private static final Duration WORKER_STOP_GRACE = Duration.ofSeconds(30);
+  // the GPU worker gives a running training step 120 s to checkpoint and upload on SIGTERM
+  private static final Duration WORKER_STOP_GRACE = Duration.ofSeconds(150);
 
   private final PrintStream out;
   private final PrintStream err;

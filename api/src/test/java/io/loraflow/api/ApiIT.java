@@ -92,12 +92,15 @@ class ApiIT {
             OperatorServiceStubsOptions.newBuilder()
                 .setTarget(TARGET)
                 .validateAndBuildWithDefaults());
+    // a namespace registered just now takes a few seconds to reach every cache of the server
     Map<String, IndexedValueType> present =
-        operator
-            .blockingStub()
-            .listSearchAttributes(
-                ListSearchAttributesRequest.newBuilder().setNamespace(NAMESPACE).build())
-            .getCustomAttributesMap();
+        retry(
+            () ->
+                operator
+                    .blockingStub()
+                    .listSearchAttributes(
+                        ListSearchAttributesRequest.newBuilder().setNamespace(NAMESPACE).build())
+                    .getCustomAttributesMap());
     AddSearchAttributesRequest.Builder add =
         AddSearchAttributesRequest.newBuilder().setNamespace(NAMESPACE);
     for (String name :
@@ -113,7 +116,29 @@ class ApiIT {
     if (add.getSearchAttributesCount() > 0) {
       operator.blockingStub().addSearchAttributes(add.build());
     }
+    WorkflowClient client =
+        WorkflowClient.newInstance(
+            stubs, WorkflowClientOptions.newBuilder().setNamespace(NAMESPACE).build());
+    retry(() -> client.countWorkflows("LoraflowPhase = 'STARTING'"));
     return stubs;
+  }
+
+  private static <T> T retry(java.util.function.Supplier<T> call) {
+    RuntimeException last = null;
+    for (int i = 0; i < 60; i++) {
+      try {
+        return call.get();
+      } catch (RuntimeException e) {
+        last = e;
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+    throw last;
   }
 
   private static WorkerFactory startWorker() {

@@ -61,6 +61,15 @@ final class Heartbeats implements AutoCloseable {
     }
   }
 
+  /**
+   * What Temporal answered a heartbeat with instead of accepting it: a cancellation, a server-side
+   * timeout, or {@link io.temporal.client.ActivityWorkerShutdownException} (this worker is shutting
+   * down).
+   */
+  java.util.Optional<ActivityCompletionException> interruption() {
+    return java.util.Optional.ofNullable(cancelled.get());
+  }
+
   /** Rethrows the cancellation Temporal delivered, if any. */
   void throwIfCancelled() {
     ActivityCompletionException e = cancelled.get();

@@ -21,6 +21,7 @@ import io.loraflow.workflows.TrainRequest;
 import io.loraflow.workflows.TrainResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityWorkerShutdownException;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,6 +84,10 @@ final class TrainActivity {
       return resultOf(done.get(), req);
     }
 
+    if (stopping) {
+      throw ApplicationFailure.newFailure(
+          "worker stopping: not starting " + runId + " here", WORKER_STOPPING);
+    }
     Device device = EngineSession.device(settings.device());
     TrainConfig config = TrainConfigs.of(req.training(), !device.equals(Device.cpu()));
     Path work =
@@ -162,7 +167,11 @@ final class TrainActivity {
           running.remove(session);
           metrics.flush();
         }
-        hb.throwIfCancelled(); // cancelled: checkpointed, report it as cancelled
+        var interruption = hb.interruption();
+        if (interruption.isPresent()
+            && !(interruption.get() instanceof ActivityWorkerShutdownException)) {
+          throw interruption.get(); // cancelled: checkpointed, report it as cancelled
+        }
         if (result.stopped() && !result.finished()) {
           throw ApplicationFailure.newFailure(
               "worker stopping: checkpointed at step "

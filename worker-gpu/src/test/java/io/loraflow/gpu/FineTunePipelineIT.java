@@ -310,6 +310,49 @@ class FineTunePipelineIT {
     }
   }
 
+  @Test
+  @Order(4)
+  void sigtermCheckpointsTheCurrentStepAndTheNextWorkerResumesThere() throws Exception {
+    String workflowId = "finetune-" + id("sigterm");
+    String model = "it-sigterm-" + UUID.randomUUID().toString().substring(0, 8);
+    WorkflowStub run = start(spec(workflowId.substring("finetune-".length()), model), workflowId);
+    long stoppedAt;
+    try (GpuWorkerProcess gpu = gpuWorker("sigterm", Map.of())) {
+      awaitProgress(workflowId, p -> p.phase() == Phase.TRAINING && p.step() >= 1, RUN_TIMEOUT);
+      long t = System.nanoTime();
+      int exit = gpu.terminate(Duration.ofSeconds(150));
+      String line =
+          gpu.awaitLog(
+              l -> l.contains("worker stopping: checkpointed at step"), Duration.ofSeconds(1));
+      stoppedAt = Long.parseLong(line.replaceAll(".*checkpointed at step (\\d+).*", "$1"));
+      System.out.printf(
+          "[sigterm] worker exited %d after %.1f s, checkpointed at step %d%n",
+          exit, (System.nanoTime() - t) / 1e9, stoppedAt);
+      assertTrue(gpu.lines().stream().anyMatch(l -> l.contains("gpu-worker: stopped")), gpu.tail());
+    }
+    assertTrue(
+        new PrefixPublisher(store)
+            .readComplete("runs/" + workflowId + "/checkpoints/step-" + stoppedAt)
+            .isPresent(),
+        "the stop checkpoint is complete in MinIO");
+    FineTuneResult result;
+    try (GpuWorkerProcess gpu = gpuWorker("after-sigterm", Map.of())) {
+      result = run.getResult(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS, FineTuneResult.class);
+      assertTrue(
+          gpu.lines().stream()
+              .anyMatch(
+                  l ->
+                      l.contains(
+                          "resuming from runs/"
+                              + workflowId
+                              + "/checkpoints/step-"
+                              + stoppedAt
+                              + "/")),
+          gpu.tail());
+    }
+    assertEquals(24, result.train().steps());
+  }
+
   static String secondsSince(long nanos) {
     return String.format("%.1f", (System.nanoTime() - nanos) / 1e9);
   }

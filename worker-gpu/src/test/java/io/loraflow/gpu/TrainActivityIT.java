@@ -189,7 +189,6 @@ class TrainActivityIT {
     TrainResult b = retry.train(new TrainRequest(stopped, model, p, training(), null));
     byte[] adapterB = store.getBytes(StorageKeys.adapterWeights(stopped));
     assertEquals(a.steps(), b.steps());
-    assertArrayEquals(adapterA, adapterB, "resumed adapter differs from the uninterrupted one");
     assertEquals(1.0, b.metrics().get("resumes"));
     System.out.printf(
         "[train] %d steps in %.1f s; stopped at step %d, resumed, identical adapter%n",
@@ -223,5 +222,7 @@ class TrainActivityIT {
         "[eval] eval loss base %.4f -> adapter %.4f%n",
         eval.baseEvalLoss(), eval.adapterEvalLoss());
     env2.close();
+    // last, so everything above is checked even while the engine's first step is not reproducible
+    assertArrayEquals(adapterA, adapterB, "resumed adapter differs from the uninterrupted one");
   }
 }
