@@ -31,6 +31,8 @@ public final class Casts {
         return x.mul(one);
       }
     }
-    return x.expandDims(-1).cumProd(-1, dtype).squeeze(-1);
+    // the size-1 axis goes first: torch then runs its outer-dimension scan, one thread per element
+    // (a copy); a size-1 innermost axis would run the row-scan kernel once per element (slow)
+    return x.expandDims(0).cumProd(0, dtype).squeeze(0);
   }
 }

@@ -59,44 +59,59 @@ public final class Nf4Quantizer {
       NDArray codes = nearestCodes(scale(values, absmax), codeTable).reshape(-1, 2); // uint8
       NDArray packed = codes.get(":, 0").mul(16).add(codes.get(":, 1")); // (blocks * 32) uint8
       NDArray pairTable = scope.create(Nf4Code.pairTable(), new Shape(256, 2));
-      Nf4Tensor result;
       if (!doubleQuant) {
-        result =
-            new Nf4Tensor(
-                shape,
-                numel,
-                keep(packed, owner),
-                keep(absmax, owner),
-                null,
-                null,
-                0f,
-                blocks,
-                keep(pairTable, owner),
-                null);
-      } else {
-        float offset = absmax.mean().getFloat();
-        int blocks2 = (blocks + ABSMAX_BLOCK_SIZE - 1) / ABSMAX_BLOCK_SIZE;
-        NDArray centered =
-            padTo(absmax.sub(offset), (long) blocks2 * ABSMAX_BLOCK_SIZE)
-                .reshape(blocks2, ABSMAX_BLOCK_SIZE);
-        NDArray absmax2 = centered.abs().max(new int[] {1}); // (blocks2) float32
-        NDArray map = scope.create(DynamicMap8.signed());
-        NDArray absmaxCodes = nearestCodes(scale(centered, absmax2), map);
-        result =
-            new Nf4Tensor(
-                shape,
-                numel,
-                keep(packed, owner),
-                null,
-                keep(absmaxCodes, owner),
-                keep(absmax2, owner),
-                offset,
-                blocks,
-                keep(pairTable, owner),
-                keep(map, owner));
+        NDArray[] kept = persist(owner, scope, packed, absmax, pairTable);
+        return new Nf4Tensor(shape, numel, kept[0], kept[1], null, null, 0f, blocks, kept[2], null);
       }
-      return result;
+      float offset = absmax.mean().getFloat();
+      int blocks2 = (blocks + ABSMAX_BLOCK_SIZE - 1) / ABSMAX_BLOCK_SIZE;
+      NDArray centered =
+          padTo(absmax.sub(offset), (long) blocks2 * ABSMAX_BLOCK_SIZE)
+              .reshape(blocks2, ABSMAX_BLOCK_SIZE);
+      NDArray absmax2 = centered.abs().max(new int[] {1}); // (blocks2) float32
+      NDArray map = scope.create(DynamicMap8.signed());
+      NDArray absmaxCodes = nearestCodes(scale(centered, absmax2), map);
+      NDArray[] kept = persist(owner, scope, packed, absmaxCodes, absmax2, pairTable, map);
+      return new Nf4Tensor(
+          shape, numel, kept[0], null, kept[1], kept[2], offset, blocks, kept[3], kept[4]);
     }
+  }
+
+  /**
+   * Moves the arrays that outlive {@code scope} to {@code owner}. On a GPU they are re-created
+   * after the scope's temporaries are freed and PyTorch's cache is emptied: otherwise each small
+   * long-lived array is carved out of a large cached block of temporaries, which then can never be
+   * released (for Falcon-7B that pinned ~27 GB).
+   */
+  private static NDArray[] persist(NDManager owner, NDManager scope, NDArray... arrays) {
+    NDArray[] out = new NDArray[arrays.length];
+    if (!arrays[0].getDevice().isGpu()) {
+      for (int i = 0; i < arrays.length; i++) {
+        out[i] = arrays[i];
+        out[i].attach(owner);
+      }
+      return out;
+    }
+    byte[][] host = new byte[arrays.length][];
+    Shape[] shapes = new Shape[arrays.length];
+    DataType[] types = new DataType[arrays.length];
+    for (int i = 0; i < arrays.length; i++) {
+      host[i] = arrays[i].toByteArray();
+      shapes[i] = arrays[i].getShape();
+      types[i] = arrays[i].getDataType();
+    }
+    ai.djl.Device device = arrays[0].getDevice();
+    scope.close();
+    ai.djl.pytorch.jni.JniUtils.emptyCudaCache();
+    for (int i = 0; i < arrays.length; i++) {
+      java.nio.ByteBuffer buf =
+          java.nio.ByteBuffer.allocateDirect(host[i].length)
+              .order(java.nio.ByteOrder.nativeOrder());
+      buf.put(host[i]).flip();
+      out[i] = owner.create(buf, shapes[i], types[i]).toDevice(device, false);
+      out[i].attach(owner);
+    }
+    return out;
   }
 
   /** clamp(x * (1 / absmax), -1, 1) per row; an all-zero row stays zero (code of 0.0). */
@@ -147,10 +162,5 @@ public final class Nf4Quantizer {
     }
     NDArray zeros = flat.getManager().zeros(new Shape(missing), flat.getDataType());
     return flat.concat(zeros);
-  }
-
-  private static NDArray keep(NDArray array, NDManager owner) {
-    array.attach(owner);
-    return array;
   }
 }

@@ -26,7 +26,7 @@ import java.util.Locale;
  * generated on the device and quantized to NF4 there, one matrix at a time.
  *
  * <pre>
- * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny
+ * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny|llama-tiny
  *     [--device gpu] [--batch 1] [--seq 256] [--steps 6] [--r 16] [--targets query_key_value]
  *     [--layers N] [--precision fp16|fp32] [--no-grad-checkpointing] [--optimizer adamw8bit|adamw]
  * </pre>
@@ -112,9 +112,32 @@ public final class QloraBench {
               "gelu",
               1,
               List.of(2));
+      case "llama-tiny" ->
+          new ModelConfig(
+              ModelConfig.Family.LLAMA,
+              512,
+              256,
+              512,
+              layers > 0 ? layers : 2,
+              4,
+              2,
+              64,
+              512,
+              1e-5,
+              500000,
+              null,
+              false,
+              false,
+              false,
+              false,
+              null,
+              0,
+              "silu",
+              1,
+              List.of(2));
       default ->
           throw new IllegalArgumentException(
-              "--shape must be falcon-7b, llama-70b or tiny, got " + name);
+              "--shape must be falcon-7b, llama-70b, tiny or llama-tiny, got " + name);
     };
   }
 
