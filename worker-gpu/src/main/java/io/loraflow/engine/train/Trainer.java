@@ -36,7 +36,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * micro-batch i come from torch's generator seeded with f(seed, i, l) right before the block runs
  * (so the recomputation sees the same masks). The whole state is the LoRA weights, the optimizer
  * moments, the step, the loss scale and its counter: a {@link Checkpoint} holds exactly that and a
- * resumed run continues bit for bit.
+ * resumed run continues bit for bit. On CPU that needs MKL's strict reproducibility mode ({@code
+ * MKL_CBWR=AUTO,STRICT} in the environment: otherwise MKL picks kernels by buffer alignment and
+ * sums differ in the last bit between processes); on GPUs cuBLAS/cuDNN are not bit-reproducible
+ * across runs in general, so there a resume is exact in state, not in bits.
  *
  * <p>Stopping: {@link #requestStop()} (e.g. from a SIGTERM hook) makes the loop write a checkpoint
  * and return at the next step boundary; a thread interrupt makes it throw InterruptedException at

@@ -119,4 +119,19 @@ class Nf4QuantizerTest {
       assertEquals(values[values.length - 1], back[back.length - 1], 0.2f);
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void fp16DequantizationIsTheFloat32ResultUpToOneHalfRounding() {
+    try (NDManager m = manager.newSubManager()) {
+      NDArray w = ref.get("gauss.weight");
+      Nf4Tensor q = new Nf4Quantizer(true).quantize(w, m);
+      float[] f32 = q.dequantize(DataType.FLOAT32, m).toFloatArray();
+      float[] f16 =
+          q.dequantize(DataType.FLOAT16, m).toType(DataType.FLOAT32, false).toFloatArray();
+      for (int i = 0; i < f32.length; i++) {
+        // code value and absmax each rounded to fp16, then the product: < 3 half-ulps relative
+        assertEquals(f32[i], f16[i], Math.abs(f32[i]) * 3 * 0x1p-11 + 1e-8, "element " + i);
+      }
+    }
+  }
 }
