@@ -11,6 +11,11 @@ transformers + peft on exactly the tokenized splits our PromptFormatter writes.
 
 Defaults mirror io.loraflow.workflows.TrainingSpec: epochs 3, lr 2e-4, r 8, alpha 16, dropout
 0.05, q/k/v/o projections, batch 4, grad accum 1, cosine schedule, warmup ratio 0.05, seed 42.
+
+Measured 2026-11-28 (CPU, fp32, 89 train / 10 eval, 69 steps, ~45 s/step on a loaded 2-core box):
+held-out eval loss 3.4587 -> 2.9176 (-15.6%, short of the -20% target); ROUGE-L on 5 prompts
+0.118 -> 0.123; the adapter answers briefly in the shop's voice and stops (EOS learned). Try
+--lr 1e-3 (or more epochs) on a GPU to find defaults that reach -20%.
 """
 import argparse, json, math, os, pathlib, random, time
 
