@@ -47,6 +47,9 @@ final class TrainConfigs {
     b.schedule = TrainConfig.Schedule.valueOf(spec.schedule().toUpperCase(Locale.ROOT));
     b.warmupRatio = spec.warmupRatio();
     b.baseFormat = BaseFormat.NF4;
+    // Recomputing blocks saves GPU memory; on a CPU worker memory is not the limit for the models
+    // it can train in reasonable time, so skip the second forward there (same numbers, ~25% less work).
+    b.gradientCheckpointing = onGpu;
     b.logEvery = 1;
     try {
       return b.build();
