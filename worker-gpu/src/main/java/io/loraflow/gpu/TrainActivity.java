@@ -105,7 +105,27 @@ final class TrainActivity {
             .flatMap(checkpoints::complete)
             .or(() -> checkpoints.newestComplete(runId));
     long startedAt = System.nanoTime();
-    try {
+    AtomicReference<TrainHeartbeat> beat =
+        new AtomicReference<>(
+            new TrainHeartbeat(
+                resume.map(CheckpointStore.Ref::step).orElse(0L),
+                resume.map(CheckpointStore.Ref::key).orElse(null),
+                null));
+    AtomicReference<EngineSession> open = new AtomicReference<>();
+    // Heartbeats start before the downloads and the model load: loading and quantizing a base model
+    // can take longer than the heartbeat timeout on a busy machine, and a silent attempt is
+    // retried.
+    try (Heartbeats hb =
+        new Heartbeats(
+            ctx,
+            settings.heartbeatEvery(),
+            beat::get,
+            () -> {
+              EngineSession s = open.get();
+              if (s != null) {
+                s.trainer.requestStop();
+              }
+            })) {
       Path modelPath = models.local(req.model());
       Path trainJsonl = work.resolve("train.jsonl");
       store.download(req.prompts().trainKey(), trainJsonl);
@@ -118,28 +138,20 @@ final class TrainActivity {
             Progress.of(Phase.TRAINING, "resumed from step " + resume.get().step()), true);
         log.info("{}: resuming from {}", runId, resume.get().key());
       }
-      AtomicReference<TrainHeartbeat> beat =
-          new AtomicReference<>(
-              new TrainHeartbeat(
-                  resume.map(CheckpointStore.Ref::step).orElse(0L),
-                  resume.map(CheckpointStore.Ref::key).orElse(null),
-                  null));
       MetricsBuffer metrics =
           new MetricsBuffer(tracking, req.mlflowRunId(), settings.metricsFlush());
       try (EngineSession session =
-              EngineSession.open(
-                  modelPath,
-                  config,
-                  data,
-                  work.resolve("checkpoints"),
-                  req.model().baseModel(),
-                  resumeDir,
-                  device);
-          Heartbeats hb =
-              new Heartbeats(
-                  ctx, settings.heartbeatEvery(), beat::get, () -> session.trainer.requestStop())) {
+          EngineSession.open(
+              modelPath,
+              config,
+              data,
+              work.resolve("checkpoints"),
+              req.model().baseModel(),
+              resumeDir,
+              device)) {
+        open.set(session);
         running.add(session);
-        if (stopping) {
+        if (stopping || hb.interruption().isPresent()) {
           session.trainer.requestStop();
         }
         session.trainer.addCheckpointListener(

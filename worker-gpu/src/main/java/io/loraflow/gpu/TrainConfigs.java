@@ -48,7 +48,8 @@ final class TrainConfigs {
     b.warmupRatio = spec.warmupRatio();
     b.baseFormat = BaseFormat.NF4;
     // Recomputing blocks saves GPU memory; on a CPU worker memory is not the limit for the models
-    // it can train in reasonable time, so skip the second forward there (same numbers, ~25% less work).
+    // it can train in reasonable time, so skip the second forward there (same numbers, ~25% less
+    // work).
     b.gradientCheckpointing = onGpu;
     b.logEvery = 1;
     try {
