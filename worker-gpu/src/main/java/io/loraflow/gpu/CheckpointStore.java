@@ -57,6 +57,7 @@ public final class CheckpointStore {
             }
           }
         });
+    log.info("checkpoint published: {}", key);
     return new Ref(step, key);
   }
 
