@@ -167,7 +167,8 @@ public abstract class DecoderLM implements CausalLM {
     }
     NDArray[] cs = rotary.cosSin(positions, compute);
     NDArray mask =
-        Attention.causalMask(positions, batch, past, (int) t, keyPadding, config.slidingWindow());
+        Attention.causalMask(
+            positions, batch, past, (int) t, keyPadding, config.slidingWindow(), compute);
     StepTensors shared = new StepTensors(cs[0], cs[1], mask);
     if (memoize) {
       memoStep = step;

@@ -272,7 +272,7 @@ public final class Trainer implements AutoCloseable {
         NDArray unscaled =
             g == null
                 ? scope.zeros(p.getShape(), DataType.FLOAT32)
-                : g.toType(DataType.FLOAT32, true).muli((float) (1.0 / scale));
+                : unscale(g.toType(DataType.FLOAT32, true), scale);
         unscaled.attach(scope);
         if (g != null) {
           g.close();
@@ -286,7 +286,7 @@ public final class Trainer implements AutoCloseable {
       if (!skipped) {
         if (config.maxGradNorm() > 0 && gradNorm > config.maxGradNorm()) {
           float coef = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
-          grads.forEach(g -> g.muli(coef));
+          grads.forEach(g -> g.muli(io.loraflow.engine.model.Scalars.like(g, coef)));
         }
         optimizer.step(params, grads, lr, step + 1 - skippedSteps());
       }
@@ -305,6 +305,11 @@ public final class Trainer implements AutoCloseable {
         skipped,
         tokens / seconds,
         MemoryProbe.bytesInUse(params.get(0).getDevice()));
+  }
+
+  /** g * (1 / scale) in place, with the scalar made on g's device (no host-to-GPU sync). */
+  private static NDArray unscale(NDArray g, double scale) {
+    return g.muli(io.loraflow.engine.model.Scalars.like(g, 1.0 / scale));
   }
 
   /** Steps skipped for overflow so far (they do not count for Adam's bias correction). */

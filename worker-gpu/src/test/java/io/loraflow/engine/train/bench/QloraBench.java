@@ -29,6 +29,7 @@ import java.util.Locale;
  * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny
  *     [--device gpu] [--batch 1] [--seq 256] [--steps 6] [--r 16] [--targets query_key_value]
  *     [--layers N] [--precision fp16|fp32] [--no-grad-checkpointing] [--optimizer adamw8bit|adamw]
+ *     [--profile trace.json]
  * </pre>
  *
  * The data is the same formula bench/train/qlora_speed.py uses (ids 3 + (j * 7919 + b * 104729) mod
@@ -125,6 +126,7 @@ public final class QloraBench {
     int seq = 256;
     int steps = 6;
     int layers = 0;
+    String profile = null;
     TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
     b.checkpointEvery = 0;
     b.loraDropout = 0.05;
@@ -142,6 +144,7 @@ public final class QloraBench {
         case "--seq" -> seq = Integer.parseInt(v);
         case "--steps" -> steps = Integer.parseInt(v);
         case "--layers" -> layers = Integer.parseInt(v);
+        case "--profile" -> profile = v;
         case "--r" -> {
           b.loraR = Integer.parseInt(v);
           b.loraAlpha = 2.0 * b.loraR;
@@ -222,6 +225,7 @@ public final class QloraBench {
           List<StepMetrics> timed = new ArrayList<>();
           long[] dequant = {Nf4Tensor.dequantizations()};
           int totalLayers = config.numLayers();
+          String traceFile = profile; // chrome trace of step 3 (torch profiler), or null
           trainer.addProgressListener(
               m -> {
                 long now = Nf4Tensor.dequantizations();
@@ -244,6 +248,11 @@ public final class QloraBench {
                 dequant[0] = now;
                 if (m.step() > 2) {
                   timed.add(m);
+                }
+                if (traceFile != null && m.step() == 2) {
+                  ai.djl.pytorch.jni.JniUtils.startProfile(dev.isGpu(), true, true);
+                } else if (traceFile != null && m.step() == 3) {
+                  ai.djl.pytorch.jni.JniUtils.stopProfile(traceFile);
                 }
               });
           trainer.run();
