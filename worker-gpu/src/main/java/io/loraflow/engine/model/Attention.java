@@ -54,8 +54,11 @@ public final class Attention {
               ? mask.clip(HALF_BLOCKED, 0).toType(dtype, false)
               : mask.toType(dtype, false);
     }
-    NDArray grouped = g == 1 ? q : q.reshape(b, kvHeads, g * t, d);
-    NDArray scores = Scalars.mul(grouped.matMul(k.transpose(0, 1, 3, 2)), scale); // (B,kvH,g*T,S)
+    // scale q (B*heads*T*D values) rather than the scores (B*heads*T*S): same product, and for a
+    // power-of-two scale (head_dim 64, 256) bit-identical
+    NDArray scaled = Scalars.mul(q, scale);
+    NDArray grouped = g == 1 ? scaled : scaled.reshape(b, kvHeads, g * t, d);
+    NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2)); // (B, kvH, g*T, S)
     NDArray probs;
     if (g == 1) {
       probs = scores.add(mask).softmax(-1);

@@ -37,6 +37,8 @@ public final class Nf4Tensor implements AutoCloseable {
   private final int blocks;
   private final NDArray pairTable; // (256, 2) float32: byte -> its two NF4 values
   private NDArray pairTableHalf; // the same in float16, made on the first float16 dequantization
+  private NDArray dynamicColumn; // dynamicMap as (256, 1), made on first use
+  private NDArray scalesColumn; // absmaxScales as (paddedBlocks / 256, 1), made on first use
   private final NDArray dynamicMap; // (256) float32, null when not double-quantized
 
   Nf4Tensor(
@@ -113,27 +115,36 @@ public final class Nf4Tensor implements AutoCloseable {
    */
   public NDArray absmax(NDManager manager) {
     try (NDManager scope = manager.newSubManager()) {
-      NDArray result;
+      NDArray result = absmaxColumn(scope).reshape(-1);
       if (absmax != null) {
-        absmax.tempAttach(scope);
-        result = absmax.duplicate();
-      } else {
-        absmaxCodes.tempAttach(scope);
-        absmaxScales.tempAttach(scope);
-        dynamicMap.tempAttach(scope);
-        NDArray values = lookup(absmaxCodes, dynamicMap.reshape(256, 1)); // (paddedBlocks, 1)
-        result =
-            values
-                .reshape(-1, Nf4Quantizer.ABSMAX_BLOCK_SIZE)
-                .mul(absmaxScales.reshape(-1, 1))
-                .reshape(-1)
-                .get("0:" + blocks);
-        // the offset as a device scalar: a host scalar would cost a GPU sync per dequantization
-        result = io.loraflow.engine.model.Scalars.add(result, absmaxOffset);
+        result = result.duplicate(); // a copy, not a view of the stored absmax
       }
       result.attach(manager);
       return result;
     }
+  }
+
+  /** The per-block float32 absmax as a (blocks, 1) column, in {@code scope}. */
+  private NDArray absmaxColumn(NDManager scope) {
+    if (absmax != null) {
+      absmax.tempAttach(scope);
+      return absmax.reshape(-1, 1);
+    }
+    if (dynamicColumn == null) {
+      dynamicColumn = dynamicMap.reshape(256, 1); // views made once (each op is a JNI call)
+      scalesColumn = absmaxScales.reshape(-1, 1);
+    }
+    absmaxCodes.tempAttach(scope);
+    dynamicColumn.tempAttach(scope);
+    scalesColumn.tempAttach(scope);
+    NDArray column =
+        lookup(absmaxCodes, dynamicColumn) // (paddedBlocks, 1)
+            .reshape(-1, Nf4Quantizer.ABSMAX_BLOCK_SIZE)
+            .mul(scalesColumn)
+            .reshape(-1, 1)
+            .get("0:" + blocks);
+    // the offset as a device scalar: a host scalar would cost a GPU sync per dequantization
+    return io.loraflow.engine.model.Scalars.add(column, absmaxOffset);
   }
 
   /**
@@ -152,17 +163,16 @@ public final class Nf4Tensor implements AutoCloseable {
     boolean half = dtype == DataType.FLOAT16;
     NDArray table = half ? halfPairTable() : pairTable; // before any tempAttach below
     try (NDManager scope = manager.newSubManager()) {
-      NDArray blockAbsmax = absmax(scope); // (blocks) float32
+      NDArray blockAbsmax = absmaxColumn(scope); // (blocks, 1) float32
       if (half) {
         blockAbsmax = blockAbsmax.toType(DataType.FLOAT16, false);
       }
       packed.tempAttach(scope);
       table.tempAttach(scope);
       NDArray values = lookup(packed, table); // (paddedNumel / 2, 2)
-      NDArray w =
-          values.reshape(blocks, Nf4Code.BLOCK_SIZE).mul(blockAbsmax.reshape(-1, 1)).reshape(-1);
-      if (w.size() != numel) {
-        w = w.get("0:" + numel);
+      NDArray w = values.reshape(blocks, Nf4Code.BLOCK_SIZE).mul(blockAbsmax); // (blocks, 64)
+      if ((long) blocks * Nf4Code.BLOCK_SIZE != numel) {
+        w = w.reshape(-1).get("0:" + numel);
       }
       NDArray out = w.reshape(shape).toType(dtype, false);
       out.attach(manager);
@@ -191,7 +201,15 @@ public final class Nf4Tensor implements AutoCloseable {
   public void close() {
     for (NDArray a :
         new NDArray[] {
-          packed, absmax, absmaxCodes, absmaxScales, pairTable, pairTableHalf, dynamicMap
+          packed,
+          absmax,
+          absmaxCodes,
+          absmaxScales,
+          pairTable,
+          pairTableHalf,
+          dynamicMap,
+          dynamicColumn,
+          scalesColumn
         }) {
       if (a != null) {
         a.close();
