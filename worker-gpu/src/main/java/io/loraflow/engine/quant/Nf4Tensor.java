@@ -39,6 +39,7 @@ public final class Nf4Tensor implements AutoCloseable {
   private NDArray pairTableHalf; // the same in float16, made on the first float16 dequantization
   private NDArray dynamicColumn; // dynamicMap as (256, 1), made on first use
   private NDArray scalesColumn; // absmaxScales as (paddedBlocks / 256, 1), made on first use
+  private NDArray decodedAbsmax; // (blocks, 1) float16, only while cacheDecodedAbsmax is on
   private final NDArray dynamicMap; // (256) float32, null when not double-quantized
 
   Nf4Tensor(
@@ -152,20 +153,26 @@ public final class Nf4Tensor implements AutoCloseable {
    * device: packed bytes -> int32 -> (n/2, 2) NF4 values through the 256-row pair table -> times
    * the block absmax. For float32 (and any dtype but float16) the product is formed in float32 and
    * cast once, exactly as bitsandbytes' kernel does. For float16 the pair table and the absmax are
-   * float16 and the product is rounded once from float32 arithmetic inside the kernel: within one
-   * fp16 ulp of the float32 route, at less than half its memory traffic (the cost of QLoRA is this
-   * dequantization, run twice per layer per step). Per call: 1 cast + 1 gather + 1 multiply, plus 5
-   * small ops on the blocks-long absmax when double-quantized. The result lands in {@code manager};
-   * nothing else is kept.
+   * float16 and the product is rounded once from float32 arithmetic inside the kernel: within two
+   * fp16 steps of the float32 route (table and absmax are rounded to fp16 first), at about half its
+   * memory traffic (the cost of QLoRA is this dequantization, run twice per layer per step). Per
+   * call: 1 cast + 1 gather + 1 multiply, plus 5 small ops on the blocks-long absmax when
+   * double-quantized. The result lands in {@code manager}; nothing else is kept.
    */
   public NDArray dequantize(DataType dtype, NDManager manager) {
     DEQUANTIZATIONS.incrementAndGet();
     boolean half = dtype == DataType.FLOAT16;
     NDArray table = half ? halfPairTable() : pairTable; // before any tempAttach below
     try (NDManager scope = manager.newSubManager()) {
-      NDArray blockAbsmax = absmaxColumn(scope); // (blocks, 1) float32
-      if (half) {
-        blockAbsmax = blockAbsmax.toType(DataType.FLOAT16, false);
+      NDArray blockAbsmax; // (blocks, 1)
+      if (half && decodedAbsmax != null) {
+        blockAbsmax = decodedAbsmax;
+        blockAbsmax.tempAttach(scope);
+      } else {
+        blockAbsmax = absmaxColumn(scope); // float32
+        if (half) {
+          blockAbsmax = blockAbsmax.toType(DataType.FLOAT16, false);
+        }
       }
       packed.tempAttach(scope);
       table.tempAttach(scope);
@@ -178,6 +185,30 @@ public final class Nf4Tensor implements AutoCloseable {
       out.attach(manager);
       return out;
     }
+  }
+
+  /**
+   * Keep the decoded float16 block absmax, (blocks, 1), between float16 dequantizations: 2 bytes
+   * per 64 weights (0.031 bytes per parameter, 6% over NF4 + double quantization) for ~9 fewer
+   * small ops per dequantization, which is most of what a step costs the host at small batch. Off
+   * (the default) frees it.
+   */
+  public synchronized void cacheDecodedAbsmax(boolean on) {
+    if (on && decodedAbsmax == null) {
+      try (NDManager scope = pairTable.getManager().newSubManager()) {
+        NDArray half = absmaxColumn(scope).toType(DataType.FLOAT16, false);
+        half.attach(pairTable.getManager());
+        decodedAbsmax = half;
+      }
+    } else if (!on && decodedAbsmax != null) {
+      decodedAbsmax.close();
+      decodedAbsmax = null;
+    }
+  }
+
+  /** Bytes held by {@link #cacheDecodedAbsmax} (0 when off). */
+  public long cachedBytes() {
+    return decodedAbsmax == null ? 0 : 2 * decodedAbsmax.size();
   }
 
   /** The pair table in float16, made once and kept beside the float32 one (same manager). */
@@ -209,7 +240,8 @@ public final class Nf4Tensor implements AutoCloseable {
           pairTableHalf,
           dynamicMap,
           dynamicColumn,
-          scalesColumn
+          scalesColumn,
+          decodedAbsmax
         }) {
       if (a != null) {
         a.close();
