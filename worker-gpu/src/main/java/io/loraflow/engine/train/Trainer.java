@@ -268,22 +268,26 @@ public final class Trainer implements AutoCloseable {
     boolean skipped;
     Autograd.setGradMode(false);
     try (NDManager scope = manager.newSubManager()) {
+      // the gradients are the leaves' own float32 .grad tensors, scaled by the loss scale; the
+      // norm comes from one flat concatenation, and unscaling and clipping are one multiply per
+      // parameter with a shared device scalar (a power-of-two scale makes this bit-identical to
+      // unscaling first)
       List<NDArray> grads = new ArrayList<>(params.size());
-      NDArray sumSquares = scope.zeros(new Shape(), DataType.FLOAT32);
+      List<NDArray> flat = new ArrayList<>(params.size());
       for (NDArray p : params) {
         NDArray g = Autograd.gradient(p);
-        NDArray unscaled =
-            g == null
-                ? scope.zeros(p.getShape(), DataType.FLOAT32)
-                : unscale(g.toType(DataType.FLOAT32, true), scale);
-        unscaled.attach(scope);
-        if (g != null) {
-          g.close();
+        if (g == null) {
+          g = scope.zeros(p.getShape(), DataType.FLOAT32);
         }
-        grads.add(unscaled);
-        sumSquares = sumSquares.add(unscaled.square().sum());
+        g.attach(scope);
+        grads.add(g);
+        NDArray row = g.reshape(-1);
+        row.attach(scope);
+        flat.add(row);
       }
-      gradNorm = Math.sqrt(sumSquares.getFloat());
+      NDArray all = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(flat));
+      all.attach(scope);
+      gradNorm = Math.sqrt(all.square().sum().getFloat()) / scale;
       for (NDArray l : losses) {
         lossSum += l.getFloat(); // already computed: the norm above waited for the whole step
         l.close();
@@ -291,10 +295,12 @@ public final class Trainer implements AutoCloseable {
       boolean finite = Double.isFinite(gradNorm);
       skipped = !scaler.update(finite);
       if (!skipped) {
+        double clip = 1;
         if (config.maxGradNorm() > 0 && gradNorm > config.maxGradNorm()) {
-          float coef = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
-          grads.forEach(g -> g.muli(io.loraflow.engine.model.Scalars.like(g, coef)));
+          clip = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
         }
+        NDArray coef = io.loraflow.engine.model.Scalars.like(all, clip / scale);
+        grads.forEach(g -> g.muli(coef));
         optimizer.step(params, grads, lr, step + 1 - skippedSteps());
       }
       params.forEach(Autograd::zeroGradient);
@@ -312,11 +318,6 @@ public final class Trainer implements AutoCloseable {
         skipped,
         tokens / seconds,
         MemoryProbe.bytesInUse(params.get(0).getDevice()));
-  }
-
-  /** g * (1 / scale) in place, with the scalar made on g's device (no host-to-GPU sync). */
-  private static NDArray unscale(NDArray g, double scale) {
-    return g.muli(io.loraflow.engine.model.Scalars.like(g, 1.0 / scale));
   }
 
   /** Steps skipped for overflow so far (they do not count for Adam's bias correction). */
