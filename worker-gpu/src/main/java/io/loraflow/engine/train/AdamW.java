@@ -30,6 +30,11 @@ public final class AdamW implements Optimizer {
   static final int BLOCK = 256;
   static final int MIN_8BIT_SIZE = 4096;
 
+  /** Padded elements of 8-bit moments updated together (bounds the step's temporaries). */
+  static final long CHUNK = 1L << 20;
+
+  private final long chunk;
+
   private final NDManager manager;
   private final List<String> names;
   private final double beta1;
@@ -64,6 +69,18 @@ public final class AdamW implements Optimizer {
       List<NDArray> params,
       TrainConfig config,
       boolean eightBit) {
+    this(manager, names, params, config, eightBit, CHUNK);
+  }
+
+  /** As above, updating at most {@code chunk} padded 8-bit elements at a time (tests). */
+  AdamW(
+      NDManager manager,
+      List<String> names,
+      List<NDArray> params,
+      TrainConfig config,
+      boolean eightBit,
+      long chunk) {
+    this.chunk = chunk;
     this.manager = manager;
     this.names = List.copyOf(names);
     this.beta1 = config.adamBeta1();
@@ -193,42 +210,84 @@ public final class AdamW implements Optimizer {
     }
   }
 
-  /** One update of every 8-bit parameter through the flat moment layout. */
+  /**
+   * One update of every 8-bit parameter through the flat moment layout, in runs of consecutive
+   * parameters of at most {@code chunk} ({@link #CHUNK}) padded elements, so the temporaries
+   * (float32 moments, the (n, 15) code search) stay bounded however many parameters there are (a
+   * 70B all-linear LoRA has 207M).
+   */
   private void stepFlat(
       List<NDArray> params, List<NDArray> grads, double lr, float stepSize, float epsHat) {
+    int first = 0;
+    while (first < flatParams.size()) {
+      int end = first + 1;
+      long from = flatOffsets.get(first);
+      while (end < flatParams.size() && paddedEnd(params, end) - from <= chunk) {
+        end++;
+      }
+      stepRun(params, grads, lr, stepSize, epsHat, first, end);
+      first = end;
+    }
+  }
+
+  /** End (exclusive) of flat parameter q's padded segment. */
+  private long paddedEnd(List<NDArray> params, int q) {
+    long size = params.get(flatParams.get(q)).size();
+    return flatOffsets.get(q) + (size + BLOCK - 1) / BLOCK * BLOCK;
+  }
+
+  /** Updates flat parameters [first, end), whose padded segments are contiguous. */
+  private void stepRun(
+      List<NDArray> params,
+      List<NDArray> grads,
+      double lr,
+      float stepSize,
+      float epsHat,
+      int first,
+      int end) {
+    long from = flatOffsets.get(first);
+    long to = paddedEnd(params, end - 1);
     try (NDManager scope = manager.newSubManager(mCodes.getDevice())) {
       List<NDArray> pieces = new ArrayList<>();
-      for (int q = 0; q < flatParams.size(); q++) {
-        NDArray g = grads.get(flatParams.get(q));
-        NDArray flat = g.reshape(-1);
+      for (int q = first; q < end; q++) {
+        NDArray flat = grads.get(flatParams.get(q)).reshape(-1);
         flat.attach(scope);
         pieces.add(flat);
         if (flatPads.get(q) != null) {
           pieces.add(flatPads.get(q));
         }
       }
-      NDArray g = NDArrays.concat(new NDList(pieces)); // (total), zeros in the pads
+      NDArray g = pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(new NDList(pieces));
       g.attach(scope);
-      NDArray m = dequantize(mCodes, mAbsmax, signed, scope);
-      NDArray v = dequantize(vCodes, vAbsmax, unsigned, scope);
+      String codeRange = from + ":" + to;
+      String blockRange = (from / BLOCK) + ":" + (to / BLOCK);
+      NDArray[] mState = {slice(mCodes, codeRange, scope), slice(mAbsmax, blockRange, scope)};
+      NDArray[] vState = {slice(vCodes, codeRange, scope), slice(vAbsmax, blockRange, scope)};
+      NDArray m = dequantize(mState[0], mState[1], signed, scope);
+      NDArray v = dequantize(vState[0], vState[1], unsigned, scope);
       NDArray update = moments(m, v, g, stepSize, epsHat);
-      for (int q = 0; q < flatParams.size(); q++) {
+      for (int q = first; q < end; q++) {
         NDArray p = params.get(flatParams.get(q));
-        long from = flatOffsets.get(q);
+        long at = flatOffsets.get(q) - from;
         p.tempAttach(scope);
         decay(p, lr);
-        p.subi(update.get(from + ":" + (from + p.size())).reshape(p.getShape()));
+        p.subi(update.get(at + ":" + (at + p.size())).reshape(p.getShape()));
       }
-      quantize(mCodes, mAbsmax, m, signed);
-      quantize(vCodes, vAbsmax, v, unsigned);
+      quantize(mState[0], mState[1], m, signed);
+      quantize(vState[0], vState[1], v, unsigned);
     }
   }
 
-  /** codes (blocks*256) + absmax (blocks) -> (blocks*256) float32, in {@code scope}. */
+  /** A view of {@code flat}[range] in {@code scope} (writes go to {@code flat}). */
+  private static NDArray slice(NDArray flat, String range, NDManager scope) {
+    NDArray view = flat.get(range);
+    view.attach(scope);
+    return view;
+  }
+
+  /** codes (blocks*256) + absmax (blocks), both in scope -> (blocks*256) float32. */
   private static NDArray dequantize(
       NDArray codes, NDArray absmax, Codebook8 code, NDManager scope) {
-    codes.tempAttach(scope);
-    absmax.tempAttach(scope);
     return code.lookup(codes).reshape(-1, BLOCK).mul(absmax.reshape(-1, 1)).reshape(-1);
   }
 

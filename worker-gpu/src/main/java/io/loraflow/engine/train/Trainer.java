@@ -273,8 +273,11 @@ public final class Trainer implements AutoCloseable {
       // parameter with a shared device scalar (a power-of-two scale makes this bit-identical to
       // unscaling first)
       List<NDArray> grads = new ArrayList<>(params.size());
-      List<NDArray> flat = new ArrayList<>(params.size());
-      for (NDArray p : params) {
+      List<NDArray> run = new ArrayList<>();
+      long runSize = 0;
+      NDArray sumSquares = null;
+      for (int i = 0; i < params.size(); i++) {
+        NDArray p = params.get(i);
         NDArray g = Autograd.gradient(p);
         if (g == null) {
           g = scope.zeros(p.getShape(), DataType.FLOAT32);
@@ -283,11 +286,20 @@ public final class Trainer implements AutoCloseable {
         grads.add(g);
         NDArray row = g.reshape(-1);
         row.attach(scope);
-        flat.add(row);
+        run.add(row);
+        runSize += row.size();
+        // runs of about a million elements bound the concatenation (a 70B LoRA has 207M)
+        if (runSize >= AdamW.CHUNK || i == params.size() - 1) {
+          NDArray part =
+              run.size() == 1
+                  ? run.get(0).square().sum()
+                  : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(run)).square().sum();
+          sumSquares = sumSquares == null ? part : sumSquares.add(part);
+          run.clear();
+          runSize = 0;
+        }
       }
-      NDArray all = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(flat));
-      all.attach(scope);
-      gradNorm = Math.sqrt(all.square().sum().getFloat()) / scale;
+      gradNorm = Math.sqrt(sumSquares.getFloat()) / scale;
       for (NDArray l : losses) {
         lossSum += l.getFloat(); // already computed: the norm above waited for the whole step
         l.close();
@@ -299,7 +311,7 @@ public final class Trainer implements AutoCloseable {
         if (config.maxGradNorm() > 0 && gradNorm > config.maxGradNorm()) {
           clip = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
         }
-        NDArray coef = io.loraflow.engine.model.Scalars.like(all, clip / scale);
+        NDArray coef = io.loraflow.engine.model.Scalars.like(sumSquares, clip / scale);
         grads.forEach(g -> g.muli(coef));
         optimizer.step(params, grads, lr, step + 1 - skippedSteps());
       }

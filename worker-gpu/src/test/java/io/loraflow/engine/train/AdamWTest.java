@@ -85,7 +85,8 @@ class AdamWTest {
         alone.add(p.duplicate());
         names.add("p" + i);
       }
-      try (AdamW opt = new AdamW(m, names, joint, config(), true)) {
+      // a small chunk: the joint update runs over several runs of parameters
+      try (AdamW opt = new AdamW(m, names, joint, config(), true, 10000)) {
         AdamW[] single = new AdamW[shapes.length];
         for (int i = 0; i < shapes.length; i++) {
           single[i] = new AdamW(m, List.of(names.get(i)), List.of(alone.get(i)), config(), true);
