@@ -12,6 +12,7 @@ import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.engine.model.ModelConfig.FalconLayout;
 import io.loraflow.engine.model.ModelLoadException;
 import io.loraflow.engine.model.Norm;
+import io.loraflow.engine.model.Rotary;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
 
@@ -148,8 +149,16 @@ public final class FalconModel extends DecoderLM {
   protected NDArray blockBody(int layer, NDArray x, StepTensors shared, DynamicKvCache cache) {
     Layer l = layers[layer];
     NDArray attnIn = l.attnNorm().apply(x);
-    NDArray[] qkv = splitHeads(l.qkv().forward(attnIn));
-    NDArray attn = l.dense().forward(attend(layer, qkv[0], qkv[1], qkv[2], shared, cache));
+    NDArray fused = l.qkv().forward(attnIn);
+    NDArray attended;
+    if (layout.newDecoderArchitecture() || config.numKvHeads() == 1) {
+      NDArray[] qkv = splitRotated(fused, shared);
+      attended = attendRotated(layer, qkv[0], qkv[1], qkv[2], shared, cache);
+    } else {
+      NDArray[] qkv = splitHeads(fused);
+      attended = attend(layer, qkv[0], qkv[1], qkv[2], shared, cache);
+    }
+    NDArray attn = l.dense().forward(attended);
     if (!layout.parallelAttn()) {
       NDArray residual = x.add(attn);
       return residual.add(l.down().forward(act.apply(l.up().forward(l.mlpNorm().apply(residual)))));
@@ -157,6 +166,39 @@ public final class FalconModel extends DecoderLM {
     NDArray mlpIn = l.mlpNorm() == null ? attnIn : l.mlpNorm().apply(x);
     NDArray mlp = l.down().forward(act.apply(l.up().forward(mlpIn)));
     return mlp.add(attn).add(x); // HF order: (mlp + attention) + residual
+  }
+
+  /**
+   * Grouped layouts ([q_0 .. q_{g-1}, k, v] per kv group): the q heads and the k head of a group
+   * are adjacent, so one rotary pass covers q and k together (half the ops of rotating them apart).
+   *
+   * @return q (B, heads, T, D) and k (B, kvHeads, T, D) with rotary applied, v (B, kvHeads, T, D)
+   */
+  private NDArray[] splitRotated(NDArray fused, StepTensors shared) {
+    long b = fused.getShape().get(0);
+    long t = fused.getShape().get(1);
+    long kvHeads = config.numKvHeads();
+    long g = config.numHeads() / kvHeads;
+    long d = config.headDim();
+    NDArray grouped = fused.reshape(b, t, kvHeads, g + 2, d);
+    NDArray qk =
+        grouped
+            .get(":, :, :, :" + (g + 1) + ", :")
+            .reshape(b, t, kvHeads * (g + 1), d)
+            .transpose(0, 2, 1, 3); // (B, kvHeads * (g + 1), T, D)
+    NDArray rotated = Rotary.apply(qk, shared.cos(), shared.sin());
+    NDArray q;
+    NDArray k;
+    if (kvHeads == 1) {
+      q = rotated.get(":, :" + g); // (B, g, T, D)
+      k = rotated.get(":, " + g + ":"); // (B, 1, T, D)
+    } else {
+      NDArray perGroup = rotated.reshape(b, kvHeads, g + 1, t, d);
+      q = perGroup.get(":, :, :" + g).reshape(b, kvHeads * g, t, d);
+      k = perGroup.get(":, :, " + g); // (B, kvHeads, T, D)
+    }
+    NDArray v = grouped.get(":, :, :, " + (g + 1) + ", :").transpose(0, 2, 1, 3);
+    return new NDArray[] {q, k, v};
   }
 
   /** fused (B, T, (heads + 2 kvHeads) * D) -> q (B, heads, T, D), k and v (B, kvHeads, T, D). */

@@ -78,7 +78,7 @@ public final class LoraLinear implements Linear {
       NDArray b = Casts.to(loraB, x.getDataType());
       NDArray down = ai.djl.nn.core.Linear.linear(input, a, null).singletonOrThrow(); // (.., r)
       NDArray up = ai.djl.nn.core.Linear.linear(down, b, null).singletonOrThrow(); // (.., out)
-      NDArray out = y.add(up.mul(scaling));
+      NDArray out = y.add(io.loraflow.engine.model.Scalars.mul(up, scaling));
       out.attach(manager);
       y.close();
       return out;

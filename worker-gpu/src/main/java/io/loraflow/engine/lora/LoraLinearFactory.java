@@ -126,6 +126,23 @@ public final class LoraLinearFactory implements LinearFactory {
     }
   }
 
+  /**
+   * Switches {@link io.loraflow.engine.quant.Nf4Tensor#cacheDecodedAbsmax} on every NF4 base this
+   * factory built: +0.031 bytes per parameter for fewer ops per step (see there).
+   *
+   * @return bytes now held by the caches
+   */
+  public long cacheDecodedAbsmax(boolean on) {
+    long bytes = 0;
+    for (Linear l : bases) {
+      if (l instanceof Nf4Linear nf4) {
+        nf4.weight().cacheDecodedAbsmax(on);
+        bytes += nf4.weight().cachedBytes();
+      }
+    }
+    return bytes;
+  }
+
   /** Bytes of native storage of the frozen base linears (codes + scales, or dense weights). */
   public long baseBytes() {
     return baseBytes;

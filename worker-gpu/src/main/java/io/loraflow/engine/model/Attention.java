@@ -4,8 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-/** Scaled dot-product attention with grouped kv heads, softmax in fp32 (HF eager semantics). */
+/**
+ * Scaled dot-product attention with grouped kv heads, computed in the dtype of q: torch's softmax
+ * accumulates in float32 for float16 input and rounds once, which is what HF's eager attention gets
+ * from softmax(scores.float()).to(fp16) - without two full-size casts of the (B, heads, T, S)
+ * scores, which in a recorded (training) pass are not free.
+ */
 public final class Attention {
+
+  /**
+   * The additive mask value of a blocked key in float16: -2^15, far below any real score, yet score
+   * + mask stays finite (-65504 could overflow to -inf, and a row with only -inf is NaN).
+   */
+  static final float HALF_BLOCKED = -32768f;
 
   private Attention() {}
 
@@ -20,7 +31,8 @@ public final class Attention {
    * @param k (B, kvHeads, S, D), heads a multiple of kvHeads; kv head j serves query heads j*g ..
    *     j*g+g-1 (HF repeat_kv)
    * @param v (B, kvHeads, S, D)
-   * @param additiveMask (B or 1, 1, T, S) fp32, 0 where attending and a huge negative elsewhere
+   * @param additiveMask (B or 1, 1, T, S), 0 where attending and a large negative elsewhere, best
+   *     in the dtype of q ({@link #causalMask(NDArray, int, int, int, NDArray, int, DataType)})
    * @return (B, T, heads * D) in the dtype of q
    */
   public static NDArray forward(
@@ -33,23 +45,40 @@ public final class Attention {
     long kvHeads = k.getShape().get(1);
     long s = k.getShape().get(2);
     long g = heads / kvHeads;
-    NDArray grouped = g == 1 ? q : q.reshape(b, kvHeads, g * t, d);
-    NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2)).mul(scale); // (B, kvH, g*T, S)
-    NDArray scores32 = Casts.to(scores, DataType.FLOAT32);
+    DataType dtype = q.getDataType();
+    NDArray mask = additiveMask;
+    if (mask.getDataType() != dtype) {
+      // a float32 -MAX would become -inf in float16: clamp first (the mask needs no gradient)
+      mask =
+          dtype == DataType.FLOAT16
+              ? mask.clip(HALF_BLOCKED, 0).toType(dtype, false)
+              : mask.toType(dtype, false);
+    }
+    // scale q (B*heads*T*D values) rather than the scores (B*heads*T*S): same product, and for a
+    // power-of-two scale (head_dim 64, 256) bit-identical
+    NDArray scaled = Scalars.mul(q, scale);
+    NDArray grouped = g == 1 ? scaled : scaled.reshape(b, kvHeads, g * t, d);
+    NDArray scores = grouped.matMul(k.transpose(0, 1, 3, 2)); // (B, kvH, g*T, S)
     NDArray probs;
     if (g == 1) {
-      probs = scores32.add(additiveMask).softmax(-1);
+      probs = scores.add(mask).softmax(-1);
     } else {
-      long mb = additiveMask.getShape().get(0);
+      long mb = mask.getShape().get(0);
       probs =
-          scores32
+          scores
               .reshape(b, kvHeads, g, t, s)
-              .add(additiveMask.reshape(mb, 1, 1, t, s))
+              .add(mask.reshape(mb, 1, 1, t, s))
               .softmax(-1)
               .reshape(b, kvHeads, g * t, s);
     }
-    NDArray out = Casts.to(probs, q.getDataType()).matMul(v); // (B, kvH, g*T, D)
+    NDArray out = probs.matMul(v); // (B, kvH, g*T, D)
     return out.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, heads * d);
+  }
+
+  /** {@link #causalMask(NDArray, int, int, int, NDArray, int, DataType)} in float32. */
+  public static NDArray causalMask(
+      NDArray like, int batch, int past, int t, NDArray keyPadding, int slidingWindow) {
+    return causalMask(like, batch, past, t, keyPadding, slidingWindow, DataType.FLOAT32);
   }
 
   /**
@@ -59,10 +88,17 @@ public final class Attention {
    *
    * @param keyPadding (B, S) 1/0 (any integer or boolean type), or null for no padding
    * @param batch B (used when keyPadding is null)
-   * @return (B or 1, 1, T, S) fp32 in the manager of {@code like}
+   * @param dtype FLOAT32 (blocked = -Float.MAX_VALUE) or FLOAT16 (blocked = -2^15)
+   * @return (B or 1, 1, T, S) in {@code dtype}, in the manager of {@code like}
    */
   public static NDArray causalMask(
-      NDArray like, int batch, int past, int t, NDArray keyPadding, int slidingWindow) {
+      NDArray like,
+      int batch,
+      int past,
+      int t,
+      NDArray keyPadding,
+      int slidingWindow,
+      DataType dtype) {
     int s = past + t;
     var manager = like.getManager();
     NDArray queryPos = manager.arange(past, past + t).toType(DataType.INT64, false).reshape(t, 1);
@@ -91,6 +127,10 @@ public final class Attention {
     }
     // allowed -> (1 - 1) * MAX = 0, blocked -> (0 - 1) * MAX = -MAX (finite: a row with no real
     // key, a pad query, softmaxes to uniform instead of NaN)
-    return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
+    NDArray blocked = allowed.toType(DataType.FLOAT32, false).sub(1f); // 0 or -1
+    if (dtype == DataType.FLOAT16) {
+      return blocked.mul(-HALF_BLOCKED).toType(DataType.FLOAT16, false);
+    }
+    return blocked.mul(Float.MAX_VALUE);
   }
 }

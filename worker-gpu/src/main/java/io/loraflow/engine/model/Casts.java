@@ -12,7 +12,9 @@ import ai.djl.pytorch.jni.JniUtils;
  * {@code toType} gets no gradient below that point. Here: with autograd off (inference, the no-grad
  * pass of gradient checkpointing) the cast is toType (cheapest); while recording, widening uses
  * type promotion (x * ones(1) in the wider type) and narrowing uses cumprod over a size-1 axis with
- * an output dtype, both differentiable torch ops of elementwise cost.
+ * an output dtype, both differentiable torch ops of elementwise cost. Hot paths should not need
+ * either on big tensors: compute in the model dtype where torch accumulates in float32 anyway
+ * (softmax, layer_norm, matmul).
  */
 public final class Casts {
 
@@ -31,8 +33,8 @@ public final class Casts {
         return x.mul(one);
       }
     }
-    // the size-1 axis goes first: torch then runs its outer-dimension scan, one thread per element
-    // (a copy); a size-1 innermost axis would run the row-scan kernel once per element (slow)
+    // the size-1 axis goes first: torch scans a leading axis with one thread per element, while a
+    // trailing size-1 axis runs its row-scan kernel once per element (tens of ms on a big tensor)
     return x.expandDims(0).cumProd(0, dtype).squeeze(0);
   }
 }

@@ -130,6 +130,17 @@ public abstract class DecoderLM implements CausalLM {
       int layer, NDArray q, NDArray k, NDArray v, StepTensors shared, DynamicKvCache cache) {
     NDArray qr = Rotary.apply(q, shared.cos(), shared.sin());
     NDArray kr = Rotary.apply(k, shared.cos(), shared.sin());
+    return attendRotated(layer, qr, kr, v, shared, cache);
+  }
+
+  /**
+   * Cache append and attention for q and k that already carry their rotary embedding.
+   *
+   * @param qr (B, heads, T, D), kr and v (B, kvHeads, T, D)
+   * @return (B, T, heads * D)
+   */
+  protected NDArray attendRotated(
+      int layer, NDArray qr, NDArray kr, NDArray v, StepTensors shared, DynamicKvCache cache) {
     NDArray vv = v;
     if (cache != null) {
       NDArray[] kv = cache.append(layer, kr, v);
@@ -167,7 +178,8 @@ public abstract class DecoderLM implements CausalLM {
     }
     NDArray[] cs = rotary.cosSin(positions, compute);
     NDArray mask =
-        Attention.causalMask(positions, batch, past, (int) t, keyPadding, config.slidingWindow());
+        Attention.causalMask(
+            positions, batch, past, (int) t, keyPadding, config.slidingWindow(), compute);
     StepTensors shared = new StepTensors(cs[0], cs[1], mask);
     if (memoize) {
       memoStep = step;

@@ -18,7 +18,7 @@ public interface Norm {
     return x -> {
       NDArray x32 = Casts.to(x, DataType.FLOAT32);
       NDArray variance = x32.square().mean(new int[] {-1}, true);
-      NDArray normed = x32.div(variance.add(eps).sqrt());
+      NDArray normed = x32.div(Scalars.add(variance, eps).sqrt());
       // activation first: DJL puts a result in the manager of its first operand (the step's)
       return Casts.to(normed, x.getDataType()).mul(weight);
     };

@@ -58,7 +58,11 @@ public final class Codebook8 implements AutoCloseable {
       NDArray segment = column.gt(coarse).toType(DataType.INT64, false).sum(new int[] {1}); // (n)
       NDArray rows = fine.get(segment); // (n, 15)
       NDArray within = column.gt(rows).toType(DataType.INT64, false).sum(new int[] {1});
-      NDArray out = segment.mul(16).add(within).toType(DataType.UINT8, false);
+      NDArray out =
+          segment
+              .mul(io.loraflow.engine.model.Scalars.like(segment, 16))
+              .add(within)
+              .toType(DataType.UINT8, false);
       out.attach(target);
       return out;
     }

@@ -50,8 +50,11 @@ public final class Nf4Quantizer {
     }
     int blocks = Math.toIntExact((numel + Nf4Code.BLOCK_SIZE - 1) / Nf4Code.BLOCK_SIZE);
     try (NDManager scope = owner.newSubManager(weight.getDevice())) {
-      NDArray flat = weight.toType(DataType.FLOAT32, true).reshape(-1);
-      flat.attach(scope);
+      // the float32 copy must join the scope itself, not just its reshaped view: left in the
+      // weight's manager it would outlive the call (4 bytes per parameter kept for good)
+      NDArray wide = weight.toType(DataType.FLOAT32, true);
+      wide.attach(scope);
+      NDArray flat = wide.reshape(-1);
       flat = padTo(flat, (long) blocks * Nf4Code.BLOCK_SIZE);
       NDArray values = flat.reshape(blocks, Nf4Code.BLOCK_SIZE);
       NDArray absmax = values.abs().max(new int[] {1}); // (blocks) float32

@@ -36,7 +36,10 @@ public final class Nf4Tensor implements AutoCloseable {
   private final float absmaxOffset; // mean of the first-level absmax, added back
   private final int blocks;
   private final NDArray pairTable; // (256, 2) float32: byte -> its two NF4 values
-  private final NDArray pairTable16; // the same in float16, for fp16 compute
+  private NDArray pairTableHalf; // the same in float16, made on the first float16 dequantization
+  private NDArray dynamicColumn; // dynamicMap as (256, 1), made on first use
+  private NDArray scalesColumn; // absmaxScales as (paddedBlocks / 256, 1), made on first use
+  private NDArray decodedAbsmax; // (blocks, 1) float16, only while cacheDecodedAbsmax is on
   private final NDArray dynamicMap; // (256) float32, null when not double-quantized
 
   Nf4Tensor(
@@ -59,8 +62,6 @@ public final class Nf4Tensor implements AutoCloseable {
     this.absmaxOffset = absmaxOffset;
     this.blocks = blocks;
     this.pairTable = pairTable;
-    this.pairTable16 = pairTable.toType(DataType.FLOAT16, false);
-    this.pairTable16.attach(pairTable.getManager());
     this.dynamicMap = dynamicMap;
   }
 
@@ -115,55 +116,107 @@ public final class Nf4Tensor implements AutoCloseable {
    */
   public NDArray absmax(NDManager manager) {
     try (NDManager scope = manager.newSubManager()) {
-      NDArray result;
+      NDArray result = absmaxColumn(scope).reshape(-1);
       if (absmax != null) {
-        absmax.tempAttach(scope);
-        result = absmax.duplicate();
-      } else {
-        absmaxCodes.tempAttach(scope);
-        absmaxScales.tempAttach(scope);
-        dynamicMap.tempAttach(scope);
-        NDArray values = lookup(absmaxCodes, dynamicMap.reshape(256, 1)); // (paddedBlocks, 1)
-        result =
-            values
-                .reshape(-1, Nf4Quantizer.ABSMAX_BLOCK_SIZE)
-                .mul(absmaxScales.reshape(-1, 1))
-                .reshape(-1)
-                .get("0:" + blocks)
-                .add(absmaxOffset);
+        result = result.duplicate(); // a copy, not a view of the stored absmax
       }
       result.attach(manager);
       return result;
     }
   }
 
+  /** The per-block float32 absmax as a (blocks, 1) column, in {@code scope}. */
+  private NDArray absmaxColumn(NDManager scope) {
+    if (absmax != null) {
+      absmax.tempAttach(scope);
+      return absmax.reshape(-1, 1);
+    }
+    if (dynamicColumn == null) {
+      dynamicColumn = dynamicMap.reshape(256, 1); // views made once (each op is a JNI call)
+      scalesColumn = absmaxScales.reshape(-1, 1);
+    }
+    absmaxCodes.tempAttach(scope);
+    dynamicColumn.tempAttach(scope);
+    scalesColumn.tempAttach(scope);
+    NDArray column =
+        lookup(absmaxCodes, dynamicColumn) // (paddedBlocks, 1)
+            .reshape(-1, Nf4Quantizer.ABSMAX_BLOCK_SIZE)
+            .mul(scalesColumn)
+            .reshape(-1, 1)
+            .get("0:" + blocks);
+    // the offset as a device scalar: a host scalar would cost a GPU sync per dequantization
+    return io.loraflow.engine.model.Scalars.add(column, absmaxOffset);
+  }
+
   /**
    * The weight as {@code dtype} in its original shape, computed with DJL ops on the tensor's
    * device: packed bytes -> int32 -> (n/2, 2) NF4 values through the 256-row pair table -> times
-   * the block absmax in float32 -> cast once to {@code dtype} (as bitsandbytes' kernel does). Per
-   * call: 1 cast + 1 gather + 1 multiply + 1 cast, plus 4 small ops on the blocks/64-long absmax
-   * when double-quantized. The result lands in {@code manager}; nothing else is kept.
+   * the block absmax. For float32 (and any dtype but float16) the product is formed in float32 and
+   * cast once, exactly as bitsandbytes' kernel does. For float16 the pair table and the absmax are
+   * float16 and the product is rounded once from float32 arithmetic inside the kernel: within two
+   * fp16 steps of the float32 route (table and absmax are rounded to fp16 first), at about half its
+   * memory traffic (the cost of QLoRA is this dequantization, run twice per layer per step). Per
+   * call: 1 cast + 1 gather + 1 multiply, plus 5 small ops on the blocks-long absmax when
+   * double-quantized. The result lands in {@code manager}; nothing else is kept.
    */
   public NDArray dequantize(DataType dtype, NDManager manager) {
     DEQUANTIZATIONS.incrementAndGet();
+    boolean half = dtype == DataType.FLOAT16;
+    NDArray table = half ? halfPairTable() : pairTable; // before any tempAttach below
     try (NDManager scope = manager.newSubManager()) {
-      NDArray blockAbsmax = absmax(scope); // (blocks) float32
+      NDArray blockAbsmax; // (blocks, 1)
+      if (half && decodedAbsmax != null) {
+        blockAbsmax = decodedAbsmax;
+        blockAbsmax.tempAttach(scope);
+      } else {
+        blockAbsmax = absmaxColumn(scope); // float32
+        if (half) {
+          blockAbsmax = blockAbsmax.toType(DataType.FLOAT16, false);
+        }
+      }
       packed.tempAttach(scope);
-      // fp16 compute: gather fp16 pairs and scale in fp16 (2.4x fewer bytes moved than the
-      // float32 product + cast; differs from it by at most one fp16 rounding)
-      boolean half = dtype == DataType.FLOAT16;
-      NDArray table = half ? pairTable16 : pairTable;
       table.tempAttach(scope);
-      NDArray scale = half ? blockAbsmax.toType(DataType.FLOAT16, false) : blockAbsmax;
-      NDArray values = lookup(packed, table); // (blocks * 32, 2)
-      NDArray w = values.reshape(blocks, Nf4Code.BLOCK_SIZE).mul(scale.reshape(-1, 1)).reshape(-1);
-      if (w.size() != numel) {
-        w = w.get("0:" + numel);
+      NDArray values = lookup(packed, table); // (paddedNumel / 2, 2)
+      NDArray w = values.reshape(blocks, Nf4Code.BLOCK_SIZE).mul(blockAbsmax); // (blocks, 64)
+      if ((long) blocks * Nf4Code.BLOCK_SIZE != numel) {
+        w = w.reshape(-1).get("0:" + numel);
       }
       NDArray out = w.reshape(shape).toType(dtype, false);
       out.attach(manager);
       return out;
     }
+  }
+
+  /**
+   * Keep the decoded float16 block absmax, (blocks, 1), between float16 dequantizations: 2 bytes
+   * per 64 weights (0.031 bytes per parameter, 6% over NF4 + double quantization) for ~9 fewer
+   * small ops per dequantization, which is most of what a step costs the host at small batch. Off
+   * (the default) frees it.
+   */
+  public synchronized void cacheDecodedAbsmax(boolean on) {
+    if (on && decodedAbsmax == null) {
+      try (NDManager scope = pairTable.getManager().newSubManager()) {
+        NDArray half = absmaxColumn(scope).toType(DataType.FLOAT16, false);
+        half.attach(pairTable.getManager());
+        decodedAbsmax = half;
+      }
+    } else if (!on && decodedAbsmax != null) {
+      decodedAbsmax.close();
+      decodedAbsmax = null;
+    }
+  }
+
+  /** Bytes held by {@link #cacheDecodedAbsmax} (0 when off). */
+  public long cachedBytes() {
+    return decodedAbsmax == null ? 0 : 2 * decodedAbsmax.size();
+  }
+
+  /** The pair table in float16, made once and kept beside the float32 one (same manager). */
+  private synchronized NDArray halfPairTable() {
+    if (pairTableHalf == null) {
+      pairTableHalf = pairTable.toType(DataType.FLOAT16, true);
+    }
+    return pairTableHalf;
   }
 
   /** table[codes] for uint8 codes via torch.embedding: (n) uint8 -> (n, columns). */
@@ -179,7 +232,16 @@ public final class Nf4Tensor implements AutoCloseable {
   public void close() {
     for (NDArray a :
         new NDArray[] {
-          packed, absmax, absmaxCodes, absmaxScales, pairTable, pairTable16, dynamicMap
+          packed,
+          absmax,
+          absmaxCodes,
+          absmaxScales,
+          pairTable,
+          pairTableHalf,
+          dynamicMap,
+          dynamicColumn,
+          scalesColumn,
+          decodedAbsmax
         }) {
       if (a != null) {
         a.close();

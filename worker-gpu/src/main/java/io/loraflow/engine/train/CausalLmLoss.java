@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import io.loraflow.engine.model.CausalLM;
 
 /**
@@ -47,21 +48,50 @@ final class CausalLmLoss {
   }
 
   /**
+   * The targets as device arrays, made before the forward pass: creating them after it would make
+   * the host wait for the whole forward (a host-to-GPU copy synchronizes the stream).
+   *
+   * @return {positions (count) int64, labels (count, 1) int64} in {@code manager}
+   */
+  static NDArray[] onDevice(Targets targets, NDManager manager) {
+    NDArray positions = manager.create(targets.positions());
+    NDArray labels = manager.create(targets.labels(), new Shape(targets.count(), 1));
+    return new NDArray[] {positions, labels};
+  }
+
+  /**
    * Sum over supervised positions of -log p(target), a float32 scalar in hidden's manager.
    *
    * @param hidden (B, T, H) output of the last block
    */
   static NDArray sum(CausalLM model, NDArray hidden, Targets targets) {
-    NDManager manager = hidden.getManager();
+    NDArray[] device = onDevice(targets, hidden.getManager());
+    return sum(model, hidden, device[0], device[1]);
+  }
+
+  /**
+   * Sum over supervised positions of -log p(target), a float32 scalar in hidden's manager.
+   *
+   * @param hidden (B, T, H) output of the last block
+   * @param positions (n) int64 flat indices b * T + t, labels (n, 1) int64, from {@link #onDevice}
+   */
+  static NDArray sum(CausalLM model, NDArray hidden, NDArray positions, NDArray labels) {
     long h = hidden.getShape().get(2);
-    NDArray positions = manager.create(targets.positions()).toDevice(hidden.getDevice(), false);
-    NDArray selected = hidden.reshape(-1, h).get(positions).reshape(1, targets.count(), h);
-    NDArray logits = io.loraflow.engine.model.Casts.to(model.head(selected), DataType.FLOAT32);
-    NDArray logProbs = logits.logSoftmax(-1).reshape(targets.count(), -1);
-    NDArray labels =
-        manager
-            .create(targets.labels(), new Shape(targets.count(), 1))
-            .toDevice(hidden.getDevice(), false);
+    long n = positions.size();
+    // rows through torch.embedding: differentiable in the table (hidden), no host round trip
+    NDArray flat = hidden.reshape(-1, h);
+    NDArray selected =
+        flat.getNDArrayInternal()
+            .embedding(positions, flat, SparseFormat.DENSE)
+            .singletonOrThrow()
+            .reshape(1, n, h);
+    NDArray logits = model.head(selected); // (1, n, V) in the compute dtype
+    // log_softmax with a float32 result reads fp16 logits directly (torch's half_to_float path):
+    // no separate widening pass over the (n, V) logits and its backward
+    NDArray logProbs =
+        ai.djl.pytorch.jni.JniUtils.logSoftmax(
+                (ai.djl.pytorch.engine.PtNDArray) logits, -1, DataType.FLOAT32)
+            .reshape(n, -1);
     return logProbs.gather(labels, 1).sum().neg();
   }
 }

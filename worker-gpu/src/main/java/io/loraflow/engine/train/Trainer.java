@@ -243,7 +243,9 @@ public final class Trainer implements AutoCloseable {
   private StepMetrics trainStep() throws InterruptedException {
     long start = System.nanoTime();
     double scale = scaler.scale();
-    double lossSum = 0;
+    // micro-batch losses stay on the device until the step's one sync (the gradient norm), so the
+    // host never waits for a forward pass to finish before it queues the backward
+    List<NDArray> losses = new ArrayList<>();
     long tokens = 0;
     int micro = 0;
     int epoch = 0;
@@ -260,37 +262,60 @@ public final class Trainer implements AutoCloseable {
       for (Example e : batch) {
         tokens += e.length();
       }
-      lossSum += microStep(batch, index, scale / config.gradAccumulation());
+      losses.add(microStep(batch, index, scale / config.gradAccumulation(), manager));
       micro++;
     }
     double lr = schedule.lr(step);
+    double lossSum = 0;
     double gradNorm;
     boolean skipped;
     Autograd.setGradMode(false);
     try (NDManager scope = manager.newSubManager()) {
+      // the gradients are the leaves' own float32 .grad tensors, scaled by the loss scale; the
+      // norm comes from one flat concatenation, and unscaling and clipping are one multiply per
+      // parameter with a shared device scalar (a power-of-two scale makes this bit-identical to
+      // unscaling first)
       List<NDArray> grads = new ArrayList<>(params.size());
-      NDArray sumSquares = scope.zeros(new Shape(), DataType.FLOAT32);
-      for (NDArray p : params) {
+      List<NDArray> run = new ArrayList<>();
+      long runSize = 0;
+      NDArray sumSquares = null;
+      for (int i = 0; i < params.size(); i++) {
+        NDArray p = params.get(i);
         NDArray g = Autograd.gradient(p);
-        NDArray unscaled =
-            g == null
-                ? scope.zeros(p.getShape(), DataType.FLOAT32)
-                : g.toType(DataType.FLOAT32, true).muli((float) (1.0 / scale));
-        unscaled.attach(scope);
-        if (g != null) {
-          g.close();
+        if (g == null) {
+          g = scope.zeros(p.getShape(), DataType.FLOAT32);
         }
-        grads.add(unscaled);
-        sumSquares = sumSquares.add(unscaled.square().sum());
+        g.attach(scope);
+        grads.add(g);
+        NDArray row = g.reshape(-1);
+        row.attach(scope);
+        run.add(row);
+        runSize += row.size();
+        // runs of about a million elements bound the concatenation (a 70B LoRA has 207M)
+        if (runSize >= AdamW.CHUNK || i == params.size() - 1) {
+          NDArray part =
+              run.size() == 1
+                  ? run.get(0).square().sum()
+                  : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(run)).square().sum();
+          sumSquares = sumSquares == null ? part : sumSquares.add(part);
+          run.clear();
+          runSize = 0;
+        }
       }
-      gradNorm = Math.sqrt(sumSquares.getFloat());
+      gradNorm = Math.sqrt(sumSquares.getFloat()) / scale;
+      for (NDArray l : losses) {
+        lossSum += l.getFloat(); // already computed: the norm above waited for the whole step
+        l.close();
+      }
       boolean finite = Double.isFinite(gradNorm);
       skipped = !scaler.update(finite);
       if (!skipped) {
+        double clip = 1;
         if (config.maxGradNorm() > 0 && gradNorm > config.maxGradNorm()) {
-          float coef = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
-          grads.forEach(g -> g.muli(coef));
+          clip = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
         }
+        NDArray coef = io.loraflow.engine.model.Scalars.like(sumSquares, clip / scale);
+        grads.forEach(g -> g.muli(coef));
         optimizer.step(params, grads, lr, step + 1 - skippedSteps());
       }
       params.forEach(Autograd::zeroGradient);
@@ -324,9 +349,12 @@ public final class Trainer implements AutoCloseable {
   /**
    * Forward + backward of one micro-batch; gradients accumulate into the LoRA weights.
    *
-   * @return the micro-batch's mean token loss
+   * @param lossHome manager that receives the returned loss
+   * @return the micro-batch's mean token loss, a float32 scalar on the device (read it later:
+   *     reading it here would make the host wait for the forward pass)
    */
-  private double microStep(List<Example> batch, long index, double lossMultiplier) {
+  private NDArray microStep(
+      List<Example> batch, long index, double lossMultiplier, NDManager lossHome) {
     int rows = batch.size();
     int seqLen = batch.stream().mapToInt(Example::length).max().orElseThrow();
     long[] ids = new long[rows * seqLen];
@@ -354,22 +382,29 @@ public final class Trainer implements AutoCloseable {
     Device device = params.get(0).getDevice();
     try (NDManager m = NDManager.newBaseManager(device)) {
       NDArray idArray = m.create(ids, new Shape(rows, seqLen));
+      NDArray[] lossTargets = CausalLmLoss.onDevice(targets, m);
       AttentionStep attention =
           new AttentionStep(
               m.create(positions, new Shape(rows, seqLen)),
               padded ? m.create(keep, new Shape(rows, seqLen)) : null,
               null);
-      return config.gradientCheckpointing()
-          ? checkpointedPass(m, idArray, attention, targets, index, lossMultiplier)
-          : recordedPass(m, idArray, attention, targets, index, lossMultiplier);
+      NDArray loss =
+          config.gradientCheckpointing()
+              ? checkpointedPass(m, idArray, attention, lossTargets, index, lossMultiplier)
+              : recordedPass(m, idArray, attention, lossTargets, index, lossMultiplier);
+      loss.attach(lossHome);
+      return loss;
     }
   }
 
-  private double recordedPass(
+  /**
+   * @return the mean token loss, detached, in {@code m}
+   */
+  private NDArray recordedPass(
       NDManager m,
       NDArray ids,
       AttentionStep attention,
-      CausalLmLoss.Targets targets,
+      NDArray[] targets,
       long index,
       double lossMultiplier) {
     Autograd.setGradMode(true);
@@ -378,8 +413,9 @@ public final class Trainer implements AutoCloseable {
       Autograd.seed(dropoutSeed(index, l));
       h = model.block(l, h, attention);
     }
-    NDArray loss = CausalLmLoss.sum(model, h, targets).div(targets.count());
-    double value = loss.getFloat();
+    NDArray loss = meanLoss(h, targets);
+    NDArray value = loss.stopGradient();
+    value.attach(m);
     NDArray seed =
         m.full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
             .toDevice(loss.getDevice(), false);
@@ -388,11 +424,14 @@ public final class Trainer implements AutoCloseable {
     return value;
   }
 
-  private double checkpointedPass(
+  /**
+   * @return the mean token loss, detached, in {@code m}
+   */
+  private NDArray checkpointedPass(
       NDManager m,
       NDArray ids,
       AttentionStep attention,
-      CausalLmLoss.Targets targets,
+      NDArray[] targets,
       long index,
       double lossMultiplier) {
     int layers = model.config().numLayers();
@@ -412,13 +451,14 @@ public final class Trainer implements AutoCloseable {
     Autograd.setGradMode(true);
     NDArray last = inputs[layers];
     last.setRequiresGradient(true);
-    double value;
+    NDArray value;
     NDArray gradOut;
     try (NDManager lossScope = m.newSubManager()) {
       last.tempAttach(lossScope); // the head's temporaries (logits) die with this scope
-      NDArray loss = CausalLmLoss.sum(model, last, targets).div(targets.count());
+      NDArray loss = meanLoss(last, targets);
       loss.attach(lossScope);
-      value = loss.getFloat();
+      value = loss.stopGradient();
+      value.attach(m);
       NDArray seed =
           lossScope
               .full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
@@ -453,6 +493,12 @@ public final class Trainer implements AutoCloseable {
     return value;
   }
 
+  /** Sum of token losses / their count; the divisor is made on the device (no host sync). */
+  private NDArray meanLoss(NDArray hidden, NDArray[] targets) {
+    NDArray sum = CausalLmLoss.sum(model, hidden, targets[0], targets[1]);
+    return sum.div(io.loraflow.engine.model.Scalars.like(sum, targets[0].size()));
+  }
+
   /**
    * Runs forward and backward of one micro-batch with the loss unscaled (mean token loss) and
    * returns the LoRA gradients by parameter name, then zeroes them. For gradient tests.
@@ -460,7 +506,7 @@ public final class Trainer implements AutoCloseable {
   Map<String, float[]> gradientsOf(List<Example> batch) {
     boolean gradMode = Autograd.gradMode();
     try {
-      microStep(batch, 0, 1.0);
+      microStep(batch, 0, 1.0, manager).close();
       Map<String, float[]> out = new java.util.LinkedHashMap<>();
       for (int i = 0; i < params.size(); i++) {
         NDArray g = Autograd.gradient(params.get(i));

@@ -66,6 +66,86 @@ class AdamWTest {
     assertTrue(rel < 0.05, "relative deviation from torch AdamW " + rel);
   }
 
+  /**
+   * The 8-bit moments of several parameters live in one flat layout; each parameter's blocks are
+   * its own, so a joint optimizer must give exactly what one optimizer per parameter gives - for
+   * the weights and for every state array (the checkpoint views).
+   */
+  @Test
+  void eightBitParametersAreIndependentInTheFlatLayout() {
+    long[][] shapes = {{16, 300}, {5000}, {40, 16}, {7, 700}};
+    try (NDManager m = NDManager.newBaseManager()) {
+      Random rng = new Random(3);
+      List<NDArray> joint = new java.util.ArrayList<>();
+      List<NDArray> alone = new java.util.ArrayList<>();
+      List<String> names = new java.util.ArrayList<>();
+      for (int i = 0; i < shapes.length; i++) {
+        NDArray p = m.randomNormal(new Shape(shapes[i]));
+        joint.add(p.duplicate());
+        alone.add(p.duplicate());
+        names.add("p" + i);
+      }
+      // a small chunk: the joint update runs over several runs of parameters
+      try (AdamW opt = new AdamW(m, names, joint, config(), true, 10000)) {
+        AdamW[] single = new AdamW[shapes.length];
+        for (int i = 0; i < shapes.length; i++) {
+          single[i] = new AdamW(m, List.of(names.get(i)), List.of(alone.get(i)), config(), true);
+        }
+        for (int step = 1; step <= 3; step++) {
+          List<NDArray> grads = new java.util.ArrayList<>();
+          for (long[] s : shapes) {
+            float[] g = new float[(int) new Shape(s).size()];
+            for (int k = 0; k < g.length; k++) {
+              g[k] = (float) rng.nextGaussian() * (k % 7 == 0 ? 10f : 0.1f);
+            }
+            grads.add(m.create(g, new Shape(s)));
+          }
+          opt.step(joint, grads, 1e-2, step);
+          for (int i = 0; i < shapes.length; i++) {
+            single[i].step(List.of(alone.get(i)), List.of(grads.get(i)), 1e-2, step);
+          }
+        }
+        for (int i = 0; i < shapes.length; i++) {
+          assertArrayEquals(alone.get(i).toFloatArray(), joint.get(i).toFloatArray(), 0f);
+          for (Map.Entry<String, NDArray> e : single[i].state().entrySet()) {
+            NDArray mine = opt.state().get(e.getKey());
+            assertArrayEquals(
+                e.getValue().toType(DataType.FLOAT32, false).toFloatArray(),
+                mine.toType(DataType.FLOAT32, false).toFloatArray(),
+                0f,
+                e.getKey());
+          }
+          single[i].close();
+        }
+        // loading writes through the views into the flat layout
+        Map<String, NDArray> saved = new java.util.LinkedHashMap<>();
+        opt.state().forEach((k, v) -> saved.put(k, v.duplicate()));
+        try (AdamW fresh = new AdamW(m, names, joint, config(), true)) {
+          fresh.load(saved);
+          for (String k : saved.keySet()) {
+            assertArrayEquals(
+                saved.get(k).toType(DataType.FLOAT32, false).toFloatArray(),
+                fresh.state().get(k).toType(DataType.FLOAT32, false).toFloatArray(),
+                0f,
+                k);
+          }
+          // and the next update uses the loaded moments
+          List<NDArray> copies = new java.util.ArrayList<>();
+          List<NDArray> grads = new java.util.ArrayList<>();
+          for (int i = 0; i < shapes.length; i++) {
+            copies.add(joint.get(i).duplicate());
+            grads.add(m.randomNormal(new Shape(shapes[i])));
+          }
+          opt.step(joint, grads, 1e-2, 4);
+          fresh.step(copies, grads, 1e-2, 4);
+          for (int i = 0; i < shapes.length; i++) {
+            assertArrayEquals(joint.get(i).toFloatArray(), copies.get(i).toFloatArray(), 0f);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void codebookSearchIsTheNearestValue() {
     float[] code = DynamicMap8.signed();

@@ -29,6 +29,7 @@ import java.util.Locale;
  * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny|llama-tiny
  *     [--device gpu] [--batch 1] [--seq 256] [--steps 6] [--r 16] [--targets query_key_value]
  *     [--layers N] [--precision fp16|fp32] [--no-grad-checkpointing] [--optimizer adamw8bit|adamw]
+ *     [--profile trace.json] [--absmax-cache]
  * </pre>
  *
  * The data is the same formula bench/train/qlora_speed.py uses (ids 3 + (j * 7919 + b * 104729) mod
@@ -148,6 +149,8 @@ public final class QloraBench {
     int seq = 256;
     int steps = 6;
     int layers = 0;
+    String profile = null;
+    boolean absmaxCache = false;
     TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
     b.checkpointEvery = 0;
     b.loraDropout = 0.05;
@@ -155,6 +158,10 @@ public final class QloraBench {
       String a = args[i];
       if (a.equals("--no-grad-checkpointing")) {
         b.gradientCheckpointing = false;
+        continue;
+      }
+      if (a.equals("--absmax-cache")) {
+        absmaxCache = true; // keep the decoded fp16 block absmax (+0.031 bytes per parameter)
         continue;
       }
       String v = args[++i];
@@ -165,6 +172,7 @@ public final class QloraBench {
         case "--seq" -> seq = Integer.parseInt(v);
         case "--steps" -> steps = Integer.parseInt(v);
         case "--layers" -> layers = Integer.parseInt(v);
+        case "--profile" -> profile = v;
         case "--r" -> {
           b.loraR = Integer.parseInt(v);
           b.loraAlpha = 2.0 * b.loraR;
@@ -214,6 +222,7 @@ public final class QloraBench {
       long t0 = System.nanoTime();
       try (CausalLM model = Models.build(source, factory, dtype, dev)) {
         factory.requireAllTargetsMatched();
+        long absmaxCacheBytes = factory.cacheDecodedAbsmax(absmaxCache);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
         if (dev.isGpu()) {
           ai.djl.pytorch.jni.JniUtils.emptyCudaCache(); // drop the quantizer's cached temporaries
@@ -227,7 +236,8 @@ public final class QloraBench {
             Locale.ROOT,
             "{\"event\":\"loaded\",\"shape\":\"%s\",\"layers\":%d,"
                 + "\"linear_params\":%d,\"frozen_linear_bytes\":%d,\"bytes_per_param\":%.4f,"
-                + "\"lora_modules\":%d,\"load_s\":%.1f,\"mem_start\":%d,\"mem_loaded\":%d}%n",
+                + "\"lora_modules\":%d,\"load_s\":%.1f,\"mem_start\":%d,\"mem_loaded\":%d,"
+                + "\"absmax_cache_bytes\":%d}%n",
             shapeName,
             config.numLayers(),
             params,
@@ -236,7 +246,8 @@ public final class QloraBench {
             factory.loraModules().size(),
             loadSeconds,
             memStart,
-            memLoaded);
+            memLoaded,
+            absmaxCacheBytes);
         Path tmp = Files.createTempDirectory("qlora-bench");
         List<String> linears = new ArrayList<>(model.linears().keySet());
         try (Trainer trainer =
@@ -245,6 +256,7 @@ public final class QloraBench {
           List<StepMetrics> timed = new ArrayList<>();
           long[] dequant = {Nf4Tensor.dequantizations()};
           int totalLayers = config.numLayers();
+          String traceFile = profile; // chrome trace of step 3 (torch profiler), or null
           trainer.addProgressListener(
               m -> {
                 long now = Nf4Tensor.dequantizations();
@@ -267,6 +279,11 @@ public final class QloraBench {
                 dequant[0] = now;
                 if (m.step() > 2) {
                   timed.add(m);
+                }
+                if (traceFile != null && m.step() == 2) {
+                  ai.djl.pytorch.jni.JniUtils.startProfile(dev.isGpu(), true, true);
+                } else if (traceFile != null && m.step() == 3) {
+                  ai.djl.pytorch.jni.JniUtils.stopProfile(traceFile);
                 }
               });
           trainer.run();
