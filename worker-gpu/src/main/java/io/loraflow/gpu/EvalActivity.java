@@ -135,17 +135,22 @@ final class EvalActivity {
           zeroB(factory); // B = 0: exactly the base model
           TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
           Generator generator = new Generator(model, device, codec);
+          // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
+          // tokens
+          // on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without them
+          TokenCodec promptCodec =
+              TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
           progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
           EvalLoss baseLoss = loss(model, evalSet, device, hb);
           List<String> baseAnswers =
-              answers(generator, codec, prompts, generation, hb, done, total, progress);
+              answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
 
           adapter.applyTo(factory.loraModules());
           progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
           EvalLoss adapterLoss = loss(model, evalSet, device, hb);
           List<String> adapterAnswers =
-              answers(generator, codec, prompts, generation, hb, done, total, progress);
+              answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
 
           List<EvalReport.Row> rows = new ArrayList<>();
           List<AnswerScorer.Scored> baseScored = new ArrayList<>();

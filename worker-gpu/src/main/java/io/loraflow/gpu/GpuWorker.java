@@ -49,6 +49,10 @@ public final class GpuWorker {
             TaskQueues.GPU,
             WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(settings.concurrency())
+                // heartbeats carry the cancel back: without this the SDK throttles them to 0.8 x
+                // the
+                // heartbeat timeout (48 s), so a cancel could take that long to reach training
+                .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(5))
                 .build());
     worker.registerActivitiesImplementations(activities);
     WorkerLifecycle.runUntilShutdown(
