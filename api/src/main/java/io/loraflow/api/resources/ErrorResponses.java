@@ -29,6 +29,8 @@ public final class ErrorResponses {
   public static List<Object> all(String temporalTarget) {
     return List.of(
         new NotFound(),
+        new NamedNotFound(),
+        new Upstream(),
         new VersionNotFound(),
         new Conflict(),
         new InvalidSpec(),
@@ -45,6 +47,24 @@ public final class ErrorResponses {
     @Override
     public Response toResponse(RunNotFoundException e) {
       return json(404, ErrorBody.of(404, e.getMessage()));
+    }
+  }
+
+  public static final class NamedNotFound
+      implements ExceptionMapper<io.loraflow.api.core.NotFoundException> {
+    @Override
+    public Response toResponse(io.loraflow.api.core.NotFoundException e) {
+      return json(404, ErrorBody.of(404, e.getMessage()));
+    }
+  }
+
+  /** MLflow (or another stack server) down or failing: 503/502, logged with the cause. */
+  public static final class Upstream
+      implements ExceptionMapper<io.loraflow.api.core.UpstreamException> {
+    @Override
+    public Response toResponse(io.loraflow.api.core.UpstreamException e) {
+      LOG.warn("{} ({})", e.getMessage(), String.valueOf(e.getCause()));
+      return json(e.status(), ErrorBody.of(e.status(), e.getMessage()));
     }
   }
 

@@ -187,7 +187,7 @@ class OpenApiDocumentTest {
                               op.getValue().has("security")
                                   && op.getValue().path("security").isEmpty();
                           assertEquals(
-                              io.loraflow.api.auth.BearerTokenFilter.OPEN_PATHS.contains(
+                              io.loraflow.api.auth.ApiKeyFilter.OPEN_PATHS.contains(
                                   p.getKey().substring(1)),
                               open,
                               op.getKey() + " " + p.getKey());
