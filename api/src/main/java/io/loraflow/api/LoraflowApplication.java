@@ -17,17 +17,21 @@ import io.loraflow.api.auth.KeysCommand;
 import io.loraflow.api.core.ApiServices;
 import io.loraflow.api.core.AuthSettings;
 import io.loraflow.api.core.RunService;
+import io.loraflow.api.core.SchemaCheck;
 import io.loraflow.api.core.TemporalClients;
 import io.loraflow.api.health.HttpHealthCheck;
 import io.loraflow.api.health.TemporalHealthCheck;
 import io.loraflow.api.resources.AdaptersResource;
 import io.loraflow.api.resources.CompareResource;
 import io.loraflow.api.resources.ErrorResponses;
+import io.loraflow.api.resources.GenericErrors;
 import io.loraflow.api.resources.JsonErrorMapper;
 import io.loraflow.api.resources.OpenApiResource;
+import io.loraflow.api.resources.RequestLimits;
 import io.loraflow.api.resources.RetrainResource;
 import io.loraflow.api.resources.RunsResource;
 import io.loraflow.api.resources.SchedulesResource;
+import io.loraflow.api.resources.StrictJsonBodies;
 import io.loraflow.api.resources.ViolationMapper;
 import io.loraflow.workflows.EvaluationSpec;
 import io.loraflow.workflows.RegistrySpec;
@@ -77,7 +81,8 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
             Clock.systemUTC(),
             java.time.Duration.ofMillis(config.getTemporal().queryTimeout().toMilliseconds()));
     ApiServices services =
-        ApiServices.connect(runs, temporal.schedules(), config.getLinks().mlflow());
+        ApiServices.connect(
+            runs, temporal.schedules(), config.getLinks().mlflow(), config.getLimits());
     ApiKeys keys = keys(config.getAuth());
     for (Object component : jerseyComponents(services, keys, config.getTemporal().target())) {
       environment.jersey().register(component);
@@ -111,16 +116,20 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
   public static List<Object> jerseyComponents(
       ApiServices services, ApiKeys keys, String temporalTarget) {
     List<Object> c = new ArrayList<>();
-    c.add(new RunsResource(services.runs()));
-    c.add(new RetrainResource(services.retrainer()));
+    c.add(new RequestLimits(services.limits().maxBodyBytes()));
+    c.add(new RunsResource(services.runs(), services.admission()));
+    c.add(new RetrainResource(services.retrainer(), services.admission()));
     c.add(new AdaptersResource(services.adapters()));
     c.add(new CompareResource(services.comparer()));
     c.add(new SchedulesResource(services.schedules()));
-    c.add(new OpenApiResource());
+    OpenApiResource openApi = new OpenApiResource();
+    c.add(openApi);
+    c.addAll(new StrictJsonBodies(new SchemaCheck(openApi.tree())).readers());
     c.add(new ApiKeyFilter(keys));
     c.add(new ViolationMapper());
     c.add(new JsonErrorMapper());
     c.addAll(ErrorResponses.all(temporalTarget));
+    c.addAll(GenericErrors.all());
     return c;
   }
 
@@ -130,6 +139,8 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
    */
   public static ObjectMapper strictRunSpecs(ObjectMapper mapper) {
     return mapper
+        // responses omit absent values instead of writing null (the OpenAPI document says so)
+        .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .addMixIn(RunSpec.class, Strict.class)
         .addMixIn(TrainingSpec.class, Strict.class)

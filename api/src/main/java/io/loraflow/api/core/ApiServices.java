@@ -9,11 +9,22 @@ public record ApiServices(
     Retrainer retrainer,
     AdapterCatalog adapters,
     RunComparer comparer,
-    ScheduleService schedules) {
+    ScheduleService schedules,
+    AdmissionControl admission,
+    LimitSettings limits) {
+
+  /** Everything against one Temporal namespace and one MLflow server, with default limits. */
+  public static ApiServices connect(
+      RunService runs, io.temporal.client.schedules.ScheduleClient schedules, java.net.URI mlflow) {
+    return connect(runs, schedules, mlflow, LimitSettings.defaults());
+  }
 
   /** Everything against one Temporal namespace and one MLflow server. */
   public static ApiServices connect(
-      RunService runs, io.temporal.client.schedules.ScheduleClient schedules, java.net.URI mlflow) {
+      RunService runs,
+      io.temporal.client.schedules.ScheduleClient schedules,
+      java.net.URI mlflow,
+      LimitSettings limits) {
     io.loraflow.infra.mlflow.MlflowRest rest = new io.loraflow.infra.mlflow.MlflowRest(mlflow);
     AdapterCatalog adapters =
         new AdapterCatalog(new io.loraflow.infra.mlflow.ModelRegistry(rest), mlflow);
@@ -22,6 +33,8 @@ public record ApiServices(
         new Retrainer(runs, schedules, adapters),
         adapters,
         new RunComparer(rest),
-        new ScheduleService(schedules));
+        new ScheduleService(schedules),
+        new AdmissionControl(runs.client(), limits, java.time.Clock.systemUTC()),
+        limits);
   }
 }

@@ -46,6 +46,11 @@ public final class Retrainer {
   }
 
   public RetrainResponse retrain(RetrainRequest request, String idempotencyKey) {
+    return retrain(request, idempotencyKey, "cli");
+  }
+
+  /** {@link #retrain(RetrainRequest, String)} on behalf of the API key {@code keyId}. */
+  public RetrainResponse retrain(RetrainRequest request, String idempotencyKey, String keyId) {
     String sourceRun =
         request.fromRun() != null
             ? request.fromRun()
@@ -56,7 +61,7 @@ public final class Retrainer {
     if (!problems.isEmpty()) {
       throw new InvalidRunSpecException(problems);
     }
-    RunAccepted run = request.startsNow() ? runs.start(spec, idempotencyKey) : null;
+    RunAccepted run = request.startsNow() ? runs.start(spec, idempotencyKey, keyId) : null;
     RetrainResponse.ScheduleView schedule =
         request.schedule() == null ? null : schedule(request.schedule(), sourceRun, spec);
     return new RetrainResponse(spec, sourceRun, run, schedule);
