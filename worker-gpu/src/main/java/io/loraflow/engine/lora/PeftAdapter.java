@@ -7,6 +7,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import io.loraflow.engine.io.Safetensors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +61,7 @@ public record PeftAdapter(
       tensors.put(PREFIX + m.name() + A_SUFFIX, m.loraA().toType(DataType.FLOAT32, false));
       tensors.put(PREFIX + m.name() + B_SUFFIX, m.loraB().toType(DataType.FLOAT32, false));
     }
-    AdapterSafetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+    Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
     Files.writeString(
         dir.resolve(CONFIG_FILE),
         configJson(config, baseModel, targetList(modules.keySet(), allLinear)),
@@ -166,7 +167,7 @@ public record PeftAdapter(
             rslora);
     Map<String, NDArray> a = new TreeMap<>();
     Map<String, NDArray> b = new TreeMap<>();
-    for (Map.Entry<String, NDArray> e : AdapterSafetensors.read(weightsFile, manager).entrySet()) {
+    for (Map.Entry<String, NDArray> e : Safetensors.readAll(weightsFile, manager).entrySet()) {
       String key = e.getKey();
       String module = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
       NDArray value = e.getValue().toType(DataType.FLOAT32, false);

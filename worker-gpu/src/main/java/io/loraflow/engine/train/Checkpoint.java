@@ -6,7 +6,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.reflect.TypeToken;
-import io.loraflow.engine.lora.AdapterSafetensors;
+import io.loraflow.engine.io.Safetensors;
 import io.loraflow.engine.lora.PeftAdapter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -73,7 +73,7 @@ public final class Checkpoint {
   /** Writes the optimizer/state/config files, then the manifest. The PEFT files must exist. */
   static void finish(Path dir, Map<String, NDArray> optimizerState, State state, TrainConfig config)
       throws IOException {
-    AdapterSafetensors.write(dir.resolve(OPTIMIZER), optimizerState, Map.of("format", "pt"));
+    Safetensors.write(dir.resolve(OPTIMIZER), optimizerState, Map.of("format", "pt"));
     Files.writeString(dir.resolve(STATE), GSON.toJson(state), StandardCharsets.UTF_8);
     Files.writeString(dir.resolve(CONFIG), GSON.toJson(config), StandardCharsets.UTF_8);
     Map<String, Object> files = new LinkedHashMap<>();
@@ -148,7 +148,7 @@ public final class Checkpoint {
   }
 
   static Map<String, NDArray> readOptimizer(Path dir, NDManager manager) throws IOException {
-    return AdapterSafetensors.read(dir.resolve(OPTIMIZER), manager);
+    return Safetensors.readAll(dir.resolve(OPTIMIZER), manager);
   }
 
   /** Empties {@code dir} (a leftover of an interrupted write) and creates it. */
