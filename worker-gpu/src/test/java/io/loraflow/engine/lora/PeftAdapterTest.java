@@ -47,6 +47,30 @@ class PeftAdapterTest {
   }
 
   @Test
+  void aLoadedAdapterIsSavedBackUnchanged(@TempDir Path tmp) throws Exception {
+    // the fixture's adapter_config.json is PEFT 0.21.2's: 41 keys, most unknown to us, and values
+    // we would write differently (init_lora_weights false, base_model_name_or_path null)
+    Path original = FIXTURE.resolve("adapter");
+    String config = Files.readString(original.resolve(PeftAdapter.CONFIG_FILE));
+    var keys = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config);
+    assertEquals(41, keys.size());
+    assertEquals(false, keys.get("init_lora_weights").asBoolean(true));
+    try (NDManager m = NDManager.newBaseManager()) {
+      PeftAdapter a = PeftAdapter.load(original, m);
+      Path copy = tmp.resolve("copy");
+      a.save(copy);
+      assertEquals(config, Files.readString(copy.resolve(PeftAdapter.CONFIG_FILE)));
+      // our safetensors writer is byte-identical to Python's: the weights come back bit for bit
+      assertArrayEquals(
+          Files.readAllBytes(original.resolve(PeftAdapter.WEIGHTS_FILE)),
+          Files.readAllBytes(copy.resolve(PeftAdapter.WEIGHTS_FILE)));
+      PeftAdapter again = PeftAdapter.load(copy, m);
+      assertEquals(a.config(), again.config());
+      assertEquals(config, again.configJson());
+    }
+  }
+
+  @Test
   void peftSavedAdapterGivesPeftsLogits() throws Exception {
     try (NDManager m = NDManager.newBaseManager();
         io.loraflow.engine.io.ModelFiles files =
@@ -113,7 +137,10 @@ class PeftAdapterTest {
               && json.contains("\"k_proj\"")
               && json.contains("\"task_type\": \"CAUSAL_LM\""),
           json);
+      assertTrue(json.startsWith("{\n  \"alpha_pattern\": {},\n"), json); // PEFT's layout
+      assertTrue(json.contains("\"target_modules\": [\n    \""), json); // one entry a line
       PeftAdapter back = PeftAdapter.load(out, m);
+      assertEquals(json, back.configJson());
       assertEquals(config.r(), back.config().r());
       assertEquals(config.alpha(), back.config().alpha());
       for (LoraLinear l : factory.loraModules().values()) {
