@@ -172,7 +172,7 @@ final class TrainActivity {
               }
               progress.report(progressOf(m, firstStep, loopStart), false);
             });
-        io.loraflow.engine.train.TrainResult result;
+        io.loraflow.engine.train.TrainOutcome result;
         try {
           result = session.trainer.run();
         } finally {
@@ -208,7 +208,7 @@ final class TrainActivity {
   private TrainResult finish(
       TrainRequest req,
       EngineSession session,
-      io.loraflow.engine.train.TrainResult result,
+      io.loraflow.engine.train.TrainOutcome result,
       boolean resumed,
       long startedAt,
       Path work)
