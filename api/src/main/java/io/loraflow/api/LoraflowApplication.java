@@ -1,7 +1,5 @@
 package io.loraflow.api;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.configuration.ConfigurationSourceProvider;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
@@ -33,10 +31,7 @@ import io.loraflow.api.resources.RunsResource;
 import io.loraflow.api.resources.SchedulesResource;
 import io.loraflow.api.resources.StrictJsonBodies;
 import io.loraflow.api.resources.ViolationMapper;
-import io.loraflow.workflows.EvaluationSpec;
-import io.loraflow.workflows.RegistrySpec;
-import io.loraflow.workflows.RunSpec;
-import io.loraflow.workflows.TrainingSpec;
+import io.loraflow.workflows.RunSpecJson;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,7 +61,7 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
         new SubstitutingSourceProvider(
             new ClasspathOrFileSourceProvider(),
             new StackEnvLookup(System.getenv()).substitutor()));
-    strictRunSpecs(bootstrap.getObjectMapper());
+    apiMapper(bootstrap.getObjectMapper());
     bootstrap.addCommand(new KeysCommand());
   }
 
@@ -134,22 +129,14 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
   }
 
   /**
-   * Unknown fields in a run spec are errors at the API (a typo like "epoch" must not fall back to a
-   * default silently); the records themselves stay lenient for Temporal's converter.
+   * The API's mapper: unknown run-spec fields are errors (a typo like "epoch" must not fall back to
+   * a default silently; the records themselves stay lenient for Temporal's converter), and
+   * responses omit absent values instead of writing null (the OpenAPI document says so).
    */
-  public static ObjectMapper strictRunSpecs(ObjectMapper mapper) {
-    return mapper
-        // responses omit absent values instead of writing null (the OpenAPI document says so)
-        .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .addMixIn(RunSpec.class, Strict.class)
-        .addMixIn(TrainingSpec.class, Strict.class)
-        .addMixIn(EvaluationSpec.class, Strict.class)
-        .addMixIn(RegistrySpec.class, Strict.class);
+  public static ObjectMapper apiMapper(ObjectMapper mapper) {
+    return RunSpecJson.strict(mapper)
+        .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
   }
-
-  @JsonIgnoreProperties(ignoreUnknown = false)
-  private abstract static class Strict {}
 
   /** {@code classpath:x.yml} from the jar, anything else from the file system. */
   static final class ClasspathOrFileSourceProvider implements ConfigurationSourceProvider {

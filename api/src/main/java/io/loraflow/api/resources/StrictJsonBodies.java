@@ -45,7 +45,7 @@ public final class StrictJsonBodies {
   public StrictJsonBodies(SchemaCheck schemas) {
     this.schemas = schemas;
     this.mapper =
-        LoraflowApplication.strictRunSpecs(JsonMapper.builder().build())
+        LoraflowApplication.apiMapper(JsonMapper.builder().build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)

@@ -55,7 +55,7 @@ class RunsResourceTest {
   private static ResourceExtension build() {
     ResourceExtension.Builder b =
         ResourceExtension.builder()
-            .setMapper(LoraflowApplication.strictRunSpecs(Jackson.newObjectMapper()));
+            .setMapper(LoraflowApplication.apiMapper(Jackson.newObjectMapper()));
     for (Object c :
         LoraflowApplication.jerseyComponents(SERVICES, new ApiKeys(null, TOKEN), "test")) {
       b.addProvider(c);
