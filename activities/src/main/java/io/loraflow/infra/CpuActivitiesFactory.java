@@ -35,6 +35,13 @@ public final class CpuActivitiesFactory {
             stack.minioConsole() == null ? null : stack.minioConsole().toString(),
             stack.bucket());
     return new CpuActivitiesImpl(
-        store, new DatasetPreparer(DatasetConfig.fromEnv(env), store), tracking, registry, links);
+        store,
+        new DatasetPreparer(
+            DatasetConfig.fromEnv(env),
+            store,
+            io.loraflow.activities.dataset.AddressPolicy.fromEnv(env)),
+        tracking,
+        registry,
+        links);
   }
 }
