@@ -42,6 +42,8 @@ public final class CpuActivitiesFactory {
             io.loraflow.activities.dataset.AddressPolicy.fromEnv(env)),
         tracking,
         registry,
-        links);
+        links,
+        io.loraflow.activities.prompts.TrainingTextGuard.Mode.parse(
+            env.get(io.loraflow.activities.prompts.TrainingTextGuard.ENV)));
   }
 }

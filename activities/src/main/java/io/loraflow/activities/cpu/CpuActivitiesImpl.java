@@ -8,6 +8,7 @@ import io.loraflow.activities.dataset.QaPair;
 import io.loraflow.activities.prompts.FormattedSplits;
 import io.loraflow.activities.prompts.PromptFormatter;
 import io.loraflow.activities.prompts.PromptTemplate;
+import io.loraflow.activities.prompts.TrainingTextGuard;
 import io.loraflow.workflows.BaseModelRef;
 import io.loraflow.workflows.CpuActivities;
 import io.loraflow.workflows.DatasetRef;
@@ -57,6 +58,7 @@ public class CpuActivitiesImpl implements CpuActivities {
   private final RunTracker tracker;
   private final AdapterRegistry registry;
   private final LinkConfig links;
+  private final TrainingTextGuard.Mode markers;
 
   public CpuActivitiesImpl(
       ArtifactStore store,
@@ -64,6 +66,21 @@ public class CpuActivitiesImpl implements CpuActivities {
       RunTracker tracker,
       AdapterRegistry registry,
       LinkConfig links) {
+    this(store, datasets, tracker, registry, links, TrainingTextGuard.Mode.ESCAPE);
+  }
+
+  /**
+   * @param markers what formatPrompts does with role markers and special tokens inside training
+   *     text (escape them, or reject the dataset naming the record)
+   */
+  public CpuActivitiesImpl(
+      ArtifactStore store,
+      DatasetPreparer datasets,
+      RunTracker tracker,
+      AdapterRegistry registry,
+      LinkConfig links,
+      TrainingTextGuard.Mode markers) {
+    this.markers = markers;
     this.store = store;
     this.datasets = datasets;
     this.tracker = tracker;
@@ -121,8 +138,22 @@ public class CpuActivitiesImpl implements CpuActivities {
       FormattedSplits splits;
       try (PromptFormatter formatter =
           PromptFormatter.open(
-              tokenizer, template, eosId(model, template, tokenizer), request.maxSeqLen())) {
+              tokenizer,
+              template,
+              eosId(model, template, tokenizer),
+              request.maxSeqLen(),
+              markers)) {
         splits = formatter.format(pairs, request.evalFraction(), request.seed());
+        List<String> escaped = formatter.guard().escapedRecords();
+        if (!escaped.isEmpty()) {
+          log.warn(
+              "run {}: escaped role markers or special tokens in {} field(s) of the training text"
+                  + " (first: {}); set {}=reject to refuse such datasets",
+              request.runId(),
+              escaped.size(),
+              escaped.subList(0, Math.min(5, escaped.size())),
+              TrainingTextGuard.ENV);
+        }
       } catch (IllegalArgumentException e) {
         throw ActivityFailures.badInput(FailureTypes.INVALID_DATASET, e.getMessage());
       }
