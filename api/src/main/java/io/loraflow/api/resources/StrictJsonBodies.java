@@ -47,7 +47,8 @@ public final class StrictJsonBodies {
     this.mapper =
         LoraflowApplication.apiMapper(JsonMapper.builder().build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            // 9.0 for an integer passed the schema check (integral); 9.5 never gets here
+            .enable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     this.mapper
@@ -121,6 +122,15 @@ public final class StrictJsonBodies {
       String field = io.loraflow.api.api.ValidRunSpec.Validator.fieldOf(p);
       if (!reported.contains(field)) {
         more.add(new ErrorBody.FieldError(field, p, null));
+      } else {
+        // the record's own sentence is more specific than the schema's ("unsupported scheme")
+        for (int i = 0; i < found.size(); i++) {
+          if (found.get(i).field().equals(field) && found.get(i).message().startsWith("must match")
+              || found.get(i).field().equals(field)
+                  && found.get(i).message().startsWith("must be a")) {
+            found.set(i, new ErrorBody.FieldError(field, p, null));
+          }
+        }
       }
     }
     return more;
