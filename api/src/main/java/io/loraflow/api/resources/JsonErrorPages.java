@@ -22,6 +22,12 @@ public final class JsonErrorPages extends ErrorHandler {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** A JSON body for every method (Jetty's default writes none for DELETE, PUT, ...). */
+  @Override
+  public boolean errorPageForMethod(String method) {
+    return true;
+  }
+
   @Override
   protected void generateResponse(
       Request request,

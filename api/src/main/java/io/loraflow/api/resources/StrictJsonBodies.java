@@ -84,7 +84,7 @@ public final class StrictJsonBodies {
     if (!problems.isEmpty()) {
       throw new InvalidBodyException(
           problems.size() == 1
-              ? "invalid request: " + problems.get(0).field() + " " + problems.get(0).message()
+              ? "invalid request: " + sentence(problems.get(0))
               : "invalid request: " + problems.size() + " problems",
           problems);
     }
@@ -134,6 +134,16 @@ public final class StrictJsonBodies {
       }
     }
     return more;
+  }
+
+  /** "field message", without doubling the field when the message already starts with it. */
+  static String sentence(ErrorBody.FieldError e) {
+    String m = e.message();
+    return m.startsWith(e.field() + " ")
+            || m.startsWith(e.field() + "'")
+            || m.startsWith(e.field() + ".")
+        ? m
+        : e.field() + " " + m;
   }
 
   /** "request body is not valid JSON at line 3, column 7: ..." without parser internals. */
