@@ -117,6 +117,9 @@ public final class StrictJsonBodies {
     } catch (JsonProcessingException | RuntimeException e) {
       return List.of();
     }
+    if (spec == null) {
+      return List.of(); // a JSON null body: the schema's "must not be null" says it all
+    }
     List<ErrorBody.FieldError> more = new ArrayList<>();
     for (String p : spec.problems()) {
       String field = io.loraflow.api.api.ValidRunSpec.Validator.fieldOf(p);
