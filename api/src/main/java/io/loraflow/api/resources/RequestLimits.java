@@ -65,8 +65,11 @@ public final class RequestLimits implements ContainerRequestFilter {
     }
   }
 
-  /** Query parameters whose empty value means something ({@code prefix=}: every name). */
-  static final java.util.Set<String> MAY_BE_EMPTY = java.util.Set.of("prefix");
+  /**
+   * Query parameters whose empty value means something ({@code prefix=}: every name; {@code note=}:
+   * the default note).
+   */
+  static final java.util.Set<String> MAY_BE_EMPTY = java.util.Set.of("prefix", "note");
 
   static Response badQuery(String name, String problem) {
     String shown = name.length() <= 64 && name.matches("[A-Za-z0-9._-]+") ? name : "(a parameter)";
