@@ -19,6 +19,9 @@ final class FakeActivities {
   /** Thrown by prepareDataset when set. */
   volatile Supplier<RuntimeException> datasetFailure;
 
+  /** Thrown by evaluate when set. */
+  volatile Supplier<RuntimeException> evaluateFailure;
+
   /** train fails with a RuntimeException on attempts 1..trainFailures. */
   volatile int trainFailures;
 
@@ -137,6 +140,9 @@ final class FakeActivities {
     @Override
     public EvalResult evaluate(EvalRequest request) {
       record("evaluate", request);
+      if (evaluateFailure != null) {
+        throw evaluateFailure.get();
+      }
       String id = request.runId();
       return new EvalResult(
           2.0,
