@@ -36,6 +36,13 @@ class ReplayTest {
         .toList();
   }
 
+  /** The failure the run ended with; the history must end in WORKFLOW_EXECUTION_FAILED. */
+  private static io.temporal.api.failure.v1.Failure failure(WorkflowExecutionHistory h) {
+    HistoryEvent last = h.getLastEvent();
+    assertEquals(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, last.getEventType());
+    return last.getWorkflowExecutionFailedEventAttributes().getFailure();
+  }
+
   @Test
   void pipelineVersion1HappyPathStillReplays() throws Exception {
     WorkflowExecutionHistory h = replay("finetune-v1-happy.json");
@@ -46,9 +53,7 @@ class ReplayTest {
   @Test
   void pipelineVersion1RunCancelledBySignalStillReplays() throws Exception {
     WorkflowExecutionHistory h = replay("finetune-v1-cancelled.json");
-    HistoryEvent last = h.getLastEvent();
-    assertEquals(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, last.getEventType());
-    var failure = last.getWorkflowExecutionFailedEventAttributes().getFailure();
+    var failure = failure(h);
     assertEquals("run cancelled: user request", failure.getMessage());
     assertEquals(
         FailureTypes.CANCELLED, failure.getApplicationFailureInfo().getType(), failure.toString());
@@ -74,10 +79,8 @@ class ReplayTest {
   @Test
   void pipelineVersion1FailedEvaluationStillReplays() throws Exception {
     WorkflowExecutionHistory h = replay("finetune-v1-failed.json");
-    HistoryEvent last = h.getLastEvent();
-    assertEquals(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, last.getEventType());
-    var failure = last.getWorkflowExecutionFailedEventAttributes().getFailure();
-    assertTrue(failure.getMessage().contains("out of GPU memory"), failure.getMessage());
+    String message = failure(h).getMessage();
+    assertTrue(message.contains("out of GPU memory"), message);
     List<String> acts = activities(h);
     assertEquals("CloseTrackingRun", acts.get(acts.size() - 1), acts.toString());
     assertTrue(acts.contains("Evaluate") && !acts.contains("RegisterAdapter"), acts.toString());

@@ -28,30 +28,23 @@ import java.util.Map;
  * A/B, a loaded adapter) and the model; {@link #close()} frees all of it. It borrows {@link
  * ModelFiles}: the caller opens them first (to read the tokenizer, validate data, ...) and closes
  * them after the session. A failed open leaves nothing allocated.
+ *
+ * @param manager owns every weight of the session, on {@code device}
+ * @param factory the LoRA factory (frozen-base bytes, keepDequantized); null for a {@link #plain}
+ *     session
+ * @param model the model; its linears come from {@code factory}
+ * @param adapter the PEFT adapter the session was opened with, or null
+ * @param device where every weight lives
+ * @param dtype compute dtype, FLOAT16 or FLOAT32
  */
-public final class ModelSession implements AutoCloseable {
-
-  private final NDManager manager;
-  private final LoraLinearFactory factory; // null for a plain (no LoRA) model
-  private final CausalLM model;
-  private final PeftAdapter adapter; // null unless opened with one
-  private final Device device;
-  private final DataType dtype;
-
-  private ModelSession(
-      NDManager manager,
-      LoraLinearFactory factory,
-      CausalLM model,
-      PeftAdapter adapter,
-      Device device,
-      DataType dtype) {
-    this.manager = manager;
-    this.factory = factory;
-    this.model = model;
-    this.adapter = adapter;
-    this.device = device;
-    this.dtype = dtype;
-  }
+public record ModelSession(
+    NDManager manager,
+    LoraLinearFactory factory,
+    CausalLM model,
+    PeftAdapter adapter,
+    Device device,
+    DataType dtype)
+    implements AutoCloseable {
 
   /**
    * For training with {@code config}: its LoRA targets (or the family default), base format, seed
@@ -181,15 +174,6 @@ public final class ModelSession implements AutoCloseable {
     }
   }
 
-  public CausalLM model() {
-    return model;
-  }
-
-  /** The LoRA factory (frozen-base bytes, keepDequantized); null for a {@link #plain} session. */
-  public LoraLinearFactory factory() {
-    return factory;
-  }
-
   /** LoRA modules by HF module path, in load order (empty for a {@link #plain} session). */
   public Map<String, LoraLinear> loraModules() {
     return factory == null ? Map.of() : factory.loraModules();
@@ -198,23 +182,6 @@ public final class ModelSession implements AutoCloseable {
   /** Every linear module path of the model, in load order. */
   public List<String> linears() {
     return List.copyOf(model.linears().keySet());
-  }
-
-  /** The adapter this session was opened with, or null. */
-  public PeftAdapter adapter() {
-    return adapter;
-  }
-
-  public NDManager manager() {
-    return manager;
-  }
-
-  public Device device() {
-    return device;
-  }
-
-  public DataType dtype() {
-    return dtype;
   }
 
   @Override
