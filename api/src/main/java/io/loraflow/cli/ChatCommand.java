@@ -4,9 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.activities.prompts.PromptTemplate;
 import io.loraflow.api.api.RunView;
-import io.loraflow.api.core.ModelRegistry;
-import io.loraflow.api.core.ModelVersionRef;
 import io.loraflow.api.core.RunService;
+import io.loraflow.api.core.VersionSelector;
 import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
@@ -146,14 +145,19 @@ final class ChatCommand {
 
   /** Run id from a run id or a registered version (MLflow tag loraflow.workflow_id). */
   String resolveRun(String adapter) {
-    ModelVersionRef ref =
+    VersionSelector ref =
         adapter.contains("/") || adapter.contains("@")
-            ? ModelVersionRef.parseOrNull(adapter)
+            ? VersionSelector.parseOrNull(adapter)
             : null;
     if (ref == null) {
       return adapter;
     }
-    return new ModelRegistry(runs.links().mlflow()).workflowIdOf(ref);
+    java.net.URI mlflow = runs.links().mlflow();
+    return new io.loraflow.api.core.AdapterCatalog(
+            new io.loraflow.infra.mlflow.ModelRegistry(
+                new io.loraflow.infra.mlflow.MlflowRest(mlflow)),
+            mlflow)
+        .workflowIdOf(ref);
   }
 
   private static GenerationConfig generationConfig(Args a) {

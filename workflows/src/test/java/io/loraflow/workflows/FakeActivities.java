@@ -76,7 +76,12 @@ final class FakeActivities {
     public RegistrationResult registerAdapter(RegistrationRequest request) {
       record("registerAdapter", request);
       return new RegistrationResult(
-          request.modelName(), "3", List.of("candidate", "champion"), true);
+          request.modelName(),
+          "3",
+          List.of("candidate", "champion"),
+          true,
+          "first champion of " + request.modelName(),
+          "e".repeat(64));
     }
 
     @Override
