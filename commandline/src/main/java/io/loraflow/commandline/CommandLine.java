@@ -161,7 +161,11 @@ public final class CommandLine {
     } catch (ArgumentParserException e) {
       PrintWriter w = writer(console);
       e.getParser().handleError(e, w);
-      w.println("(" + program + " " + commandWord(args) + " --help lists every option)");
+      boolean known = commands.containsKey(commandWord(args));
+      w.println(
+          known
+              ? "(" + program + " " + commandWord(args) + " --help lists every option)"
+              : "(" + program + " --help lists every command)");
       w.flush();
       return ExitCodes.USAGE;
     }

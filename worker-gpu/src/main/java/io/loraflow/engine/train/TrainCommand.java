@@ -81,10 +81,9 @@ public final class TrainCommand implements Command {
     return "examples:\n"
         + "  loraflow train --model ~/.cache/loraflow/models/SmolLM2-135M-Instruct.Q4_1.gguf \\\n"
         + "      --data faq.json --out adapter/ --compare 4\n"
-        + "  loraflow train --model llama-dir/ --data tokenized.jsonl --out a/ --epochs 2"
-        + " --targets q_proj,v_proj --resume\n"
-        + "exit codes: 0 trained (or stopped with a checkpoint), 2 bad arguments, model or data,"
-        + " 1 failed, 130 interrupted";
+        + "  loraflow train --model llama-dir/ --data tokenized.jsonl --out a/ --resume\n"
+        + "exit codes: 0 trained (or stopped with a checkpoint); 2 bad arguments, model or data;\n"
+        + "  1 failed; 130 interrupted";
   }
 
   @Override
