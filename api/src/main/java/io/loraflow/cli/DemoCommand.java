@@ -151,24 +151,7 @@ final class DemoCommand implements Command {
 
   /** Defaults of the run spec, with a shorter evaluation so the demo ends in minutes on a CPU. */
   static RunSpec demoSpec(Namespace a) {
-    TrainingSpec t = TrainingSpec.defaults();
-    TrainingSpec training =
-        new TrainingSpec(
-            a.getInt("epochs"),
-            t.learningRate(),
-            t.loraR(),
-            t.loraAlpha(),
-            t.loraDropout(),
-            t.targetModules(),
-            t.maxSeqLen(),
-            t.batchSize(),
-            t.gradAccum(),
-            t.seed(),
-            t.precision(),
-            t.checkpointEverySteps(),
-            t.optimizer(),
-            t.schedule(),
-            t.warmupRatio());
+    TrainingSpec training = TrainingSpec.defaults().withEpochs(a.getInt("epochs"));
     EvaluationSpec evaluation = new EvaluationSpec(64, a.getInt("eval_prompts"), null);
     return new RunSpec(
             null, DATASET, null, a.getString("base_model"), null, training, null, evaluation, null)

@@ -292,7 +292,7 @@ public final class TrainCommand implements Command {
               if (!data.eval.isEmpty()) {
                 out.printf(Locale.ROOT, "eval loss before: %.4f%n", evalBefore);
               }
-              TrainResult result = runWithSignals(trainer, err);
+              TrainOutcome result = runWithSignals(trainer, err);
               if (result.stopped()) {
                 out.println(
                     "stopped at step "
@@ -326,7 +326,7 @@ public final class TrainCommand implements Command {
   }
 
   /** Runs the trainer; a SIGTERM (JVM shutdown) asks it to checkpoint and waits for that. */
-  private static TrainResult runWithSignals(Trainer trainer, PrintStream err) throws Exception {
+  private static TrainOutcome runWithSignals(Trainer trainer, PrintStream err) throws Exception {
     CountDownLatch done = new CountDownLatch(1);
     Thread hook =
         new Thread(
