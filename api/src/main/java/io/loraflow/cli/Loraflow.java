@@ -57,6 +57,7 @@ public final class Loraflow {
   static CommandLine commandLine(StackSession.Opener stack) {
     List<Command> commands = new ArrayList<>();
     commands.addAll(RunCommands.all(stack));
+    commands.add(new RetrainCommand(stack));
     commands.add(new DemoCommand());
     commands.add(new ServerCommand());
     return new CommandLine(

@@ -1,5 +1,7 @@
 package io.loraflow.cli;
 
+import io.loraflow.api.core.ModelRegistry;
+import io.loraflow.api.core.Retrainer;
 import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
 import java.util.Map;
@@ -50,6 +52,14 @@ final class StackSession implements AutoCloseable {
 
   RunService runs() {
     return runs;
+  }
+
+  /** The retrain service of {@code POST /v1/retrain}: schedules on this session's Temporal. */
+  Retrainer retrainer() {
+    return new Retrainer(
+        runs,
+        temporal == null ? null : temporal.schedules(),
+        new ModelRegistry(settings.links().mlflow()));
   }
 
   @Override
