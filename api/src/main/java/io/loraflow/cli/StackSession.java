@@ -1,6 +1,6 @@
 package io.loraflow.cli;
 
-import io.loraflow.api.core.ModelRegistry;
+import io.loraflow.api.core.ApiServices;
 import io.loraflow.api.core.Retrainer;
 import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
@@ -29,6 +29,7 @@ final class StackSession implements AutoCloseable {
   private final CliSettings settings;
   private final TemporalClients temporal;
   private final RunService runs;
+  private ApiServices services;
 
   StackSession(CliSettings settings, TemporalClients temporal, RunService runs) {
     this.settings = settings;
@@ -54,12 +55,21 @@ final class StackSession implements AutoCloseable {
     return runs;
   }
 
-  /** The retrain service of {@code POST /v1/retrain}: schedules on this session's Temporal. */
+  /**
+   * The REST service's core services (retrain, adapters, compare, schedules) on this session's
+   * Temporal and MLflow, wired as the server wires them.
+   */
+  ApiServices services() {
+    if (services == null) {
+      services =
+          ApiServices.connect(
+              runs, temporal == null ? null : temporal.schedules(), settings.links().mlflow());
+    }
+    return services;
+  }
+
   Retrainer retrainer() {
-    return new Retrainer(
-        runs,
-        temporal == null ? null : temporal.schedules(),
-        new ModelRegistry(settings.links().mlflow()));
+    return services().retrainer();
   }
 
   @Override

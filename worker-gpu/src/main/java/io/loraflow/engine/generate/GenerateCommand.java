@@ -9,8 +9,7 @@ import io.loraflow.commandline.ExitCodes;
 import io.loraflow.commandline.UsageException;
 import io.loraflow.engine.io.ModelFiles;
 import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.DenseLinear;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.ChatMessage;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import java.io.PrintStream;
@@ -154,12 +153,8 @@ public final class GenerateCommand implements Command {
     long loadStart = System.nanoTime();
     try (ModelFiles files = ModelFiles.open(o.model());
         TextTokenizer tokenizer = files.tokenizer();
-        CausalLM model =
-            Models.build(
-                files.weights(),
-                DenseLinear.factory(o.dtype(), o.device()),
-                o.dtype(),
-                o.device())) {
+        ModelSession session = ModelSession.plain(files, o.dtype(), o.device())) {
+      CausalLM model = session.model();
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
       long[] ids;
       if (o.chat()) {

@@ -1,8 +1,8 @@
 package io.loraflow.gpu.cli;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.loraflow.activities.cpu.AdapterRegistry.ModelVersion;
 import io.loraflow.activities.prompts.PromptTemplate;
 import io.loraflow.commandline.Command;
 import io.loraflow.commandline.Console;
@@ -12,11 +12,7 @@ import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.BaseFormat;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.lora.PeftAdapter;
-import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.PrefixPublisher;
@@ -25,7 +21,6 @@ import io.loraflow.infra.StackSettings;
 import io.loraflow.infra.TemporalConnection;
 import io.loraflow.infra.mlflow.MlflowRest;
 import io.loraflow.infra.mlflow.ModelRegistry;
-import io.loraflow.infra.mlflow.ModelVersionRef;
 import io.loraflow.workflows.BaseModelRef;
 import io.loraflow.workflows.FineTuneResult;
 import io.loraflow.workflows.StorageKeys;
@@ -150,43 +145,38 @@ final class ChatCommand implements Command {
 
     try (ModelFiles files = ModelFiles.open(weights);
         TextTokenizer tok = files.tokenizer();
-        NDManager manager = NDManager.newBaseManager(device)) {
-      PeftAdapter peft = PeftAdapter.load(adapterDir, manager);
-      LoraLinearFactory factory =
-          new LoraLinearFactory(peft.config(), BaseFormat.NF4, DataType.FLOAT32, manager, 0);
-      try (CausalLM lm = Models.build(files.weights(), factory, DataType.FLOAT32, device)) {
-        factory.loraModules().values().forEach(m -> m.setTraining(false));
-        if (!base) {
-          peft.applyTo(factory.loraModules());
-        }
-        TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
-        Generator generator = new Generator(lm, device, codec);
-        String what =
-            (base ? "the base model of " : "the adapter of ")
-                + runId
-                + " ("
-                + model.baseModel()
-                + ", template "
-                + template.name()
-                + ")";
-        String oneShot = a.getString("prompt");
-        if (oneShot != null) {
-          err.println("answering with " + what);
-          answer(generator, codec, template, generation, oneShot, out);
+        ModelSession session =
+            ModelSession.withAdapter(files, adapterDir, DataType.FLOAT32, device)) {
+      if (!base) {
+        session.useAdapter();
+      }
+      TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
+      Generator generator = new Generator(session.model(), device, codec);
+      String what =
+          (base ? "the base model of " : "the adapter of ")
+              + runId
+              + " ("
+              + model.baseModel()
+              + ", template "
+              + template.name()
+              + ")";
+      String oneShot = a.getString("prompt");
+      if (oneShot != null) {
+        err.println("answering with " + what);
+        answer(generator, codec, template, generation, oneShot, out);
+        return ExitCodes.OK;
+      }
+      err.println("chatting with " + what + "; empty line or Ctrl-D ends");
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      while (true) {
+        err.print("> ");
+        err.flush();
+        String line = in.readLine();
+        if (line == null || line.isBlank()) {
           return ExitCodes.OK;
         }
-        err.println("chatting with " + what + "; empty line or Ctrl-D ends");
-        BufferedReader in =
-            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        while (true) {
-          err.print("> ");
-          err.flush();
-          String line = in.readLine();
-          if (line == null || line.isBlank()) {
-            return ExitCodes.OK;
-          }
-          answer(generator, codec, template, generation, line.strip(), out);
-        }
+        answer(generator, codec, template, generation, line.strip(), out);
       }
     }
   }
@@ -229,20 +219,18 @@ final class ChatCommand implements Command {
       return adapter;
     }
     ModelRegistry registry = new ModelRegistry(new MlflowRest(stack.mlflowUri()));
-    ModelVersionRef ref =
-        byVersion
-            ? registry.version(version.group(1), version.group(2))
-            : registry
-                .aliasTarget(alias.group(1), alias.group(2))
-                .orElseThrow(
-                    () ->
-                        new IllegalArgumentException(
-                            "no registered model '"
-                                + alias.group(1)
-                                + "' with alias '"
-                                + alias.group(2)
-                                + "' in MLflow at "
-                                + stack.mlflowUri()));
+    ModelVersion ref =
+        (byVersion
+                ? registry.version(version.group(1), version.group(2))
+                : registry.versionByAlias(alias.group(1), alias.group(2)))
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "no registered version "
+                            + adapter
+                            + " in MLflow at "
+                            + stack.mlflowUri()
+                            + " (loraflow adapters lists them)"));
     String runId = ref.tags().get(io.loraflow.infra.mlflow.Tracking.WORKFLOW_TAG);
     if (runId == null || runId.isBlank()) {
       throw new IllegalArgumentException(
