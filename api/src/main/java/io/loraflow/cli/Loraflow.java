@@ -58,6 +58,7 @@ public final class Loraflow {
     List<Command> commands = new ArrayList<>();
     commands.addAll(RunCommands.all(stack));
     commands.add(new RetrainCommand(stack));
+    commands.addAll(CatalogCommands.all(stack));
     commands.add(new DemoCommand());
     commands.add(new ServerCommand());
     return new CommandLine(
@@ -73,6 +74,8 @@ public final class Loraflow {
       return ExitCodes.FAILED;
     }
     if (e instanceof RunNotFoundException
+        || e instanceof io.loraflow.api.core.NotFoundException
+        || e instanceof io.loraflow.api.core.UpstreamException
         || e instanceof RunConflictException
         || e instanceof ModelVersionNotFoundException
         || e instanceof IllegalArgumentException
