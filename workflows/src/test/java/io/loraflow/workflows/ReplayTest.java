@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,11 +25,34 @@ import org.junit.jupiter.api.Test;
  */
 class ReplayTest {
 
+  private static TestWorkflowEnvironment env;
+  private static Worker worker;
+
+  /**
+   * One replay worker for every history. Its deadlock detection allows 30 s instead of 1 s: the
+   * first replay loads and links the SDK's classes, which on a loaded 2-core CI machine can take
+   * longer than a second without any workflow code blocking.
+   */
+  @BeforeAll
+  static void replayWorker() {
+    env = TestWorkflowEnvironment.newInstance();
+    worker =
+        env.newWorker(
+            "replay",
+            WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(30_000).build());
+    worker.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+  }
+
+  @AfterAll
+  static void closeEnvironment() {
+    env.close();
+  }
+
   private static WorkflowExecutionHistory replay(String file) throws Exception {
     try (InputStream in = ReplayTest.class.getResourceAsStream("/histories/" + file)) {
       String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(json);
-      WorkflowReplayer.replayWorkflowExecution(history, FineTuneWorkflowImpl.class);
+      WorkflowReplayer.replayWorkflowExecution(history, worker);
       return history;
     }
   }
