@@ -4,8 +4,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.ModelFiles;
+import io.loraflow.engine.io.ModelFormatException;
 import io.loraflow.engine.lora.LoraLinearFactory;
 import io.loraflow.engine.model.CausalLM;
+import io.loraflow.engine.model.ModelLoadException;
 import io.loraflow.engine.model.Models;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.TrainConfig;
@@ -14,6 +16,8 @@ import io.loraflow.workflows.FailureTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 
 /**
@@ -49,8 +53,16 @@ final class EngineSession implements AutoCloseable {
   }
 
   /**
+   * Every native resource made here is closed again when a later step fails (model files, the
+   * manager with the LoRA weights, the model, the trainer's optimizer state), so a failing retry
+   * leaks nothing. Failures that no retry can fix are non-retryable ApplicationFailures whose
+   * message says what to change: {@link FailureTypes#INVALID_BASE_MODEL} (unreadable or unsupported
+   * model), {@link FailureTypes#INVALID_TRAINING_CONFIG} (the config does not fit the model),
+   * {@link FailureTypes#CHECKPOINT_MISMATCH} (the resume checkpoint does not fit this run).
+   *
    * @param resumeFrom a complete local checkpoint directory, or null for a fresh run (its config
    *     wins over {@code config}: a resumed run continues with what it started with)
+   * @param resumeKey the checkpoint's object-store key, for messages (null for a fresh run)
    */
   static EngineSession open(
       Path modelPath,
@@ -59,15 +71,20 @@ final class EngineSession implements AutoCloseable {
       Path checkpointRoot,
       String baseModel,
       Path resumeFrom,
+      String resumeKey,
       Device device)
       throws IOException {
     TrainConfig effective =
         resumeFrom == null ? config : io.loraflow.engine.train.Checkpoint.readConfig(resumeFrom);
     DataType dtype =
         effective.precision() == TrainConfig.Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
-    ModelFiles files = ModelFiles.open(modelPath);
-    NDManager manager = NDManager.newBaseManager(device);
+    // closed in reverse order if anything below fails
+    Deque<AutoCloseable> made = new ArrayDeque<>();
     try {
+      ModelFiles files = loadStep(baseModel, () -> ModelFiles.open(modelPath));
+      made.push(files);
+      NDManager manager = NDManager.newBaseManager(device);
+      made.push(manager);
       LoraLinearFactory factory =
           new LoraLinearFactory(
               effective.lora(effective.resolvedTargets(files.config().family())),
@@ -75,35 +92,93 @@ final class EngineSession implements AutoCloseable {
               dtype,
               manager,
               effective.seed());
-      CausalLM model = Models.build(files.weights(), factory, dtype, device);
+      CausalLM model =
+          loadStep(baseModel, () -> Models.build(files.weights(), factory, dtype, device));
+      made.push(model);
       List<String> linears = List.copyOf(model.linears().keySet());
+      Trainer trainer = null;
       try {
         effective.validateAgainst(files.config(), linears, baseModel);
         factory.requireAllTargetsMatched();
+        if (resumeFrom == null) {
+          trainer =
+              new Trainer(
+                  model,
+                  factory.loraModules(),
+                  linears,
+                  effective,
+                  data,
+                  checkpointRoot,
+                  baseModel);
+        }
       } catch (IllegalArgumentException e) {
-        model.close();
-        throw ApplicationFailure.newNonRetryableFailure(
-            e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
+        throw ApplicationFailure.newNonRetryableFailureWithCause(
+            "training config does not fit base model " + baseModel + ": " + e.getMessage(),
+            FailureTypes.INVALID_TRAINING_CONFIG,
+            e);
       }
-      Trainer trainer =
-          resumeFrom == null
-              ? new Trainer(
-                  model, factory.loraModules(), linears, effective, data, checkpointRoot, baseModel)
-              : Trainer.resume(
+      if (resumeFrom != null) {
+        try {
+          trainer =
+              Trainer.resume(
                   resumeFrom, model, factory.loraModules(), linears, data, checkpointRoot);
+        } catch (IllegalArgumentException e) {
+          throw ApplicationFailure.newNonRetryableFailureWithCause(
+              "resume checkpoint "
+                  + resumeKey
+                  + " does not fit this run: "
+                  + e.getMessage()
+                  + "; the training data or plan changed since it was written. Start a new run"
+                  + " (a new run id), or delete the run's checkpoints/ prefix to train this one"
+                  + " from the start",
+              FailureTypes.CHECKPOINT_MISMATCH,
+              e);
+        }
+      }
       return new EngineSession(files, manager, factory, model, trainer);
     } catch (RuntimeException | IOException e) {
-      manager.close();
-      files.close();
+      closeAll(made, e);
       throw e;
     }
   }
 
+  /**
+   * Loading the base model: unreadable or unsupported files are the model's fault, not a retry's.
+   */
+  private static <T> T loadStep(String baseModel, java.util.function.Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (ModelFormatException | ModelLoadException e) {
+      throw ApplicationFailure.newNonRetryableFailureWithCause(
+          "base model "
+              + baseModel
+              + " cannot be loaded: "
+              + e.getMessage()
+              + "; use a Hugging Face model directory (config.json + *.safetensors) or a GGUF file"
+              + " of a Llama or Falcon family model",
+          FailureTypes.INVALID_BASE_MODEL,
+          e);
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> made, Exception failure) {
+    while (!made.isEmpty()) {
+      try {
+        made.pop().close();
+      } catch (Exception e) {
+        failure.addSuppressed(e);
+      }
+    }
+  }
+
+  /** Closes everything, each even when an earlier one fails. */
   @Override
   public void close() {
-    trainer.close();
-    model.close();
-    manager.close();
-    files.close();
+    Deque<AutoCloseable> all = new ArrayDeque<>(List.of(trainer, model, manager, files));
+    RuntimeException failure = new IllegalStateException("closing the engine session failed");
+    closeAll(all, failure);
+    if (failure.getSuppressed().length > 0) {
+      throw failure;
+    }
   }
 }

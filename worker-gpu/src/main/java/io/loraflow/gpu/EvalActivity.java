@@ -100,7 +100,7 @@ final class EvalActivity {
     BaseModelCache.deleteTree(work);
     AtomicLong done = new AtomicLong();
     try (Heartbeats hb =
-        new Heartbeats(ctx, settings.heartbeatEvery(), () -> "evaluated " + done.get(), () -> {})) {
+        new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {
       Path modelPath = models.local(req.model());
       Path adapterDir = work.resolve("adapter");
       publisher.download(TrainActivity.strip(req.adapterKey()), adapterDir);
@@ -141,13 +141,13 @@ final class EvalActivity {
           TokenCodec promptCodec =
               TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
-          progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
+          progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"));
           EvalLoss baseLoss = loss(model, evalSet, device, hb);
           List<String> baseAnswers =
               answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
 
           adapter.applyTo(factory.loraModules());
-          progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
+          progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
           EvalLoss adapterLoss = loss(model, evalSet, device, hb);
           List<String> adapterAnswers =
               answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
@@ -248,7 +248,7 @@ final class EvalActivity {
       }
       done.addAndGet(ids.size());
       progress.report(
-          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"), false);
+          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"));
     }
     return out;
   }

@@ -50,8 +50,7 @@ class PrepareBaseModelIT {
         GpuSettings.load(
             Map.of("LORAFLOW_GPU_WORK_DIR", work.toString(), "LORAFLOW_DEVICE", "cpu"));
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(
-        new GpuActivitiesImpl(settings, store, tracking, temporal.client()));
+    env.registerActivitiesImplementations(new GpuActivitiesImpl(settings, store, tracking));
     activities =
         env.newActivityStub(
             GpuActivities.class,

@@ -68,7 +68,7 @@ class TrainActivityIT {
                 "LORAFLOW_GPU_WORK_DIR", work.toString(),
                 "LORAFLOW_DEVICE", "cpu",
                 "LORAFLOW_HEARTBEAT_SECONDS", "1"));
-    impl = new GpuActivitiesImpl(settings, store, tracking, temporal.client());
+    impl = new GpuActivitiesImpl(settings, store, tracking);
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(impl);
     activities =
@@ -180,8 +180,7 @@ class TrainActivityIT {
                 "LORAFLOW_DEVICE",
                 "cpu"));
     TestActivityEnvironment env2 = TestActivityEnvironment.newInstance();
-    env2.registerActivitiesImplementations(
-        new GpuActivitiesImpl(fresh, store, tracking, temporal.client()));
+    env2.registerActivitiesImplementations(new GpuActivitiesImpl(fresh, store, tracking));
     GpuActivities retry =
         env2.newActivityStub(
             GpuActivities.class,

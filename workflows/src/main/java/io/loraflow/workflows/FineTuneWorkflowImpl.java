@@ -221,6 +221,7 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   }
 
   @Override
+  @Deprecated
   public void reportProgress(Progress report) {
     // Late reports of an earlier phase (or after cancel) would move the progress backwards.
     if (report != null && report.phase() == progress.phase() && cancelReason == null) {
