@@ -73,10 +73,10 @@ public record GpuSettings(
    * @param hangAtStep the training thread blocks (interruptibly, like a stuck device call that a
    *     cancel can still reach) after this optimizer step, in the first attempt only ({@code
    *     LORAFLOW_FAULT_HANG_AT_STEP})
-   * @param oomAboveBatch the first step of an attempt throws the engine's out-of-memory error while
-   *     the micro-batch is larger than this ({@code LORAFLOW_FAULT_OOM_ABOVE_BATCH})
+   * @param oomFromBatch the first step of a session throws the engine's out-of-memory error while
+   *     the micro-batch is at least this ({@code LORAFLOW_FAULT_OOM_FROM_BATCH})
    */
-  public record Faults(long checkpointPauseMillis, long hangAtStep, int oomAboveBatch) {
+  public record Faults(long checkpointPauseMillis, long hangAtStep, int oomFromBatch) {
     static final Faults NONE = new Faults(0, 0, 0);
   }
 
@@ -121,7 +121,7 @@ public record GpuSettings(
         new Faults(
             intOf(env, "LORAFLOW_FAULT_CHECKPOINT_PAUSE_MS", 0),
             intOf(env, "LORAFLOW_FAULT_HANG_AT_STEP", 0),
-            intOf(env, "LORAFLOW_FAULT_OOM_ABOVE_BATCH", 0)));
+            intOf(env, "LORAFLOW_FAULT_OOM_FROM_BATCH", 0)));
   }
 
   private static int intOf(Map<String, String> env, String key, int fallback) {

@@ -35,10 +35,10 @@ final class Heartbeats implements AutoCloseable {
   private final Runnable onCancel;
   private final ScheduledExecutorService timer;
   private final AtomicReference<ActivityCompletionException> cancelled = new AtomicReference<>();
-  private final AtomicReference<Duration> stalledFor = new AtomicReference<>();
+  private final AtomicReference<StallWatchdog.Stall> stalledFor = new AtomicReference<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile StallWatchdog watchdog;
-  private volatile Consumer<Duration> onStall = d -> {};
+  private volatile Consumer<StallWatchdog.Stall> onStall = d -> {};
 
   Heartbeats(
       ActivityExecutionContext context,
@@ -59,7 +59,7 @@ final class Heartbeats implements AutoCloseable {
   }
 
   /** From now on heartbeats require progress (see the class comment). */
-  void watch(StallWatchdog watchdog, Consumer<Duration> onStall) {
+  void watch(StallWatchdog watchdog, Consumer<StallWatchdog.Stall> onStall) {
     this.onStall = onStall;
     this.watchdog = watchdog;
   }
@@ -67,14 +67,14 @@ final class Heartbeats implements AutoCloseable {
   private void tick() {
     StallWatchdog w = watchdog;
     if (w != null && stalledFor.get() == null) {
-      Optional<Duration> quiet = w.stalled();
+      Optional<StallWatchdog.Stall> quiet = w.stalled();
       if (quiet.isPresent() && stalledFor.compareAndSet(null, quiet.get())) {
         log.error(
             "activity {}: no optimizer step for {} s (window {} s): heartbeats stop, the attempt"
                 + " fails and is retried from the last checkpoint",
             context.getInfo().getActivityId(),
-            quiet.get().toSeconds(),
-            w.window().toSeconds());
+            quiet.get().quiet().toSeconds(),
+            quiet.get().window().toSeconds());
         try {
           onStall.accept(quiet.get());
         } catch (RuntimeException e) {
@@ -111,8 +111,8 @@ final class Heartbeats implements AutoCloseable {
     return Optional.ofNullable(cancelled.get());
   }
 
-  /** How long training had gone without a step when the watchdog gave up, if it did. */
-  Optional<Duration> stall() {
+  /** What the watchdog saw when it gave up, if it did. */
+  Optional<StallWatchdog.Stall> stall() {
     return Optional.ofNullable(stalledFor.get());
   }
 

@@ -176,7 +176,8 @@ final class TrainActivity {
           TrainConfig stepConfig = config;
           session.trainer.addProgressListener(
               m -> {
-                watchdog.stepDone();
+                injectFaults(m, firstStep, stepConfig, attempt);
+                watchdog.stepDone(m.step());
                 beat.updateAndGet(
                     prev ->
                         new TrainHeartbeat(
@@ -187,15 +188,14 @@ final class TrainActivity {
                 for (MetricPoint p : points(m)) {
                   metrics.add(p);
                 }
-                injectFaults(m, firstStep, stepConfig, attempt);
               });
           hb.watch(
               watchdog,
-              quiet -> {
-                session.trainer.requestStop();
-                trainingThread.interrupt(); // reaches a blocked wait or the next micro-batch
-              });
-          watchdog.arm();
+              // no stop request: a stalled step would not reach the next step boundary anyway,
+              // and the attempt's last published checkpoint is what the retry resumes from
+              quiet ->
+                  trainingThread.interrupt()); // reaches a blocked wait or the next micro-batch
+          watchdog.arm(firstStep);
           io.loraflow.engine.train.TrainResult result;
           try {
             result = session.trainer.run();
@@ -209,7 +209,7 @@ final class TrainActivity {
             throw interruption.get(); // cancelled: checkpointed, report it as cancelled
           }
           if (hb.stall().isPresent()) {
-            throw stalled(runId, hb.stall().get(), watchdog, beat.get(), null);
+            throw stalled(runId, hb.stall().get(), beat.get(), null);
           }
           if (result.stopped() && !result.finished()) {
             throw ApplicationFailure.newFailure(
@@ -244,19 +244,18 @@ final class TrainActivity {
           recordFallback(req, config, smaller.get());
           config = smaller.get();
           open.set(null);
-          watchdog.arm();
         }
       }
     } catch (InterruptedException e) {
       if (hb.stall().isPresent()) {
         Thread.interrupted(); // the watchdog's interrupt has done its job
-        throw stalled(runId, hb.stall().get(), watchdog, beat.get(), e);
+        throw stalled(runId, hb.stall().get(), beat.get(), e);
       }
       Thread.currentThread().interrupt();
       throw new IllegalStateException("training of " + runId + " interrupted", e);
     } catch (IOException e) {
       if (hb.stall().isPresent()) {
-        throw stalled(runId, hb.stall().get(), watchdog, beat.get(), e);
+        throw stalled(runId, hb.stall().get(), beat.get(), e);
       }
       throw new UncheckedIOException("training of " + runId + " failed: " + e.getMessage(), e);
     } finally {
@@ -268,16 +267,16 @@ final class TrainActivity {
 
   /** The retryable failure of an attempt whose training stopped making progress. */
   private static ApplicationFailure stalled(
-      String runId, Duration quiet, StallWatchdog w, TrainHeartbeat last, Throwable cause) {
+      String runId, StallWatchdog.Stall stall, TrainHeartbeat last, Throwable cause) {
     return ApplicationFailure.newFailureWithCause(
         "training of "
             + runId
             + " stalled: no optimizer step for "
-            + quiet.toSeconds()
+            + stall.quiet().toSeconds()
             + " s after step "
-            + last.step()
+            + (stall.lastStep() < 0 ? "(none yet)" : Long.toString(stall.lastStep()))
             + " (stall window "
-            + w.window().toSeconds()
+            + stall.window().toSeconds()
             + " s, from the observed step time; LORAFLOW_STALL_* settings); the next attempt"
             + " resumes from "
             + (last.checkpointKey() == null ? "the start" : last.checkpointKey()),
@@ -304,12 +303,12 @@ final class TrainActivity {
   /** Durability-test faults (off unless {@link GpuSettings.Faults} says otherwise). */
   private void injectFaults(StepMetrics m, long firstStep, TrainConfig config, int attempt) {
     GpuSettings.Faults f = settings.faults();
-    if (f.oomAboveBatch() > 0
+    if (f.oomFromBatch() > 0
         && m.step() == firstStep + 1
-        && config.batchSize() > f.oomAboveBatch()) {
+        && config.batchSize() >= f.oomFromBatch()) {
       throw new ai.djl.engine.EngineException(
-          "CUDA out of memory. Tried to allocate 2.00 GiB (injected: LORAFLOW_FAULT_OOM_ABOVE_BATCH="
-              + f.oomAboveBatch()
+          "CUDA out of memory. Tried to allocate 2.00 GiB (injected: LORAFLOW_FAULT_OOM_FROM_BATCH="
+              + f.oomFromBatch()
               + ")");
     }
     if (f.hangAtStep() > 0 && m.step() == f.hangAtStep() && attempt == 1) {
