@@ -91,7 +91,13 @@ final class TrainActivity {
           "worker stopping: not starting " + runId + " here", WORKER_STOPPING);
     }
     Device device = EngineSession.device(settings.device());
-    TrainConfig config = TrainConfigs.of(req.training(), !device.equals(Device.cpu()));
+    TrainConfig config;
+    try {
+      config = TrainConfig.of(req.training(), !device.equals(Device.cpu()));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
+    }
     int attempt = ctx.getInfo().getAttempt();
     Path work = settings.workDir().resolve("runs").resolve(runId).resolve("attempt-" + attempt);
     BaseModelCache.deleteTree(work);
@@ -196,7 +202,7 @@ final class TrainActivity {
               quiet ->
                   trainingThread.interrupt()); // reaches a blocked wait or the next micro-batch
           watchdog.arm(firstStep);
-          io.loraflow.engine.train.TrainResult result;
+          io.loraflow.engine.train.TrainOutcome result;
           try {
             result = session.trainer.run();
           } finally {
@@ -324,7 +330,7 @@ final class TrainActivity {
   private TrainResult finish(
       TrainRequest req,
       EngineSession session,
-      io.loraflow.engine.train.TrainResult result,
+      io.loraflow.engine.train.TrainOutcome result,
       boolean resumed,
       long startedAt,
       Path work,
