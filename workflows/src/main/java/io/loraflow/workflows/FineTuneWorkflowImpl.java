@@ -22,6 +22,9 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
 
   static final int PIPELINE_VERSION = 1;
 
+  /** Change id of the split check right after prepareDataset (runs started before skip it). */
+  static final String FAIL_EARLY_CHANGE = "fail-early-split";
+
   private static final Logger log = Workflow.getLogger(FineTuneWorkflowImpl.class);
 
   private final CpuActivities cpu = stub(CpuActivities.class, ActivityPolicies.cpu());
@@ -81,6 +84,14 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
         cpu.prepareDataset(new DatasetRequest(spec.dataset(), spec.datasetFormat(), runId));
     Workflow.upsertTypedSearchAttributes(
         LoraflowSearchAttributes.DATASET.valueSet(dataset.sha256()));
+    // fail early: what can be checked on the CPU is checked before any step waits for a GPU
+    if (Workflow.getVersion(FAIL_EARLY_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      var tooSmall = EvalSplit.problem(dataset.count(), spec.evalFraction());
+      if (tooSmall.isPresent()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "dataset " + spec.dataset() + ": " + tooSmall.get(), FailureTypes.INVALID_DATASET);
+      }
+    }
 
     enter(Phase.PREPARING_MODEL, "preparing " + spec.baseModel());
     BaseModelRef model =

@@ -19,6 +19,9 @@ final class FakeActivities {
   /** Thrown by prepareDataset when set. */
   volatile Supplier<RuntimeException> datasetFailure;
 
+  /** Examples prepareDataset reports. */
+  volatile int datasetCount = 90;
+
   /** train fails with a RuntimeException on attempts 1..trainFailures. */
   volatile int trainFailures;
 
@@ -44,7 +47,7 @@ final class FakeActivities {
       return new DatasetRef(
           SHA,
           StorageKeys.datasetData(SHA),
-          90,
+          datasetCount,
           new DatasetStats(request.uri(), "nested-json", 30_000, 90, 0, 40, 200, 400));
     }
 

@@ -228,6 +228,19 @@ class FineTuneWorkflowTest {
     assertEquals(Phase.CANCELLED, running.progress().phase());
   }
 
+  @Test
+  void aDatasetTooSmallForTheSplitFailsBeforeAnyGpuStep() {
+    fakes.datasetCount = 1; // evalFraction 0.1 holds out 1: nothing left to train on
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> newRun("finetune-tiny-data").run(SPEC));
+    ApplicationFailure failure = (ApplicationFailure) e.getCause();
+    assertEquals(FailureTypes.INVALID_DATASET, failure.getType());
+    assertTrue(
+        failure.getOriginalMessage().contains("leaves none to train on"),
+        failure.getOriginalMessage());
+    assertEquals(List.of("prepareDataset"), fakes.calls, "no step waited for the GPU queue");
+  }
+
   /** Polls the run's progress as the API reads it (query + heartbeat details). */
   private Progress awaitProgress(String id, java.util.function.Predicate<Progress> done)
       throws Exception {
