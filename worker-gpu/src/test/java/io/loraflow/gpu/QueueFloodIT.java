@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Bounded load: {@code LORAFLOW_FLOOD_RUNS} (default 400) tiny runs submitted at once against ONE
  * JVM running the CPU and the GPU worker (as {@code loraflow worker all}, -Xmx3g). For {@code
- * LORAFLOW_FLOOD_MINUTES} (default 6) they drain one training at a time while the JVM's RSS is
+ * LORAFLOW_FLOOD_MINUTES} (default 15) they drain one training at a time while the JVM's RSS is
  * sampled every second; then the rest are cancelled. Every run must end completed or cleanly
  * cancelled (no other failure: no activity starved past its timeouts). Opt-in: {@code
  * LORAFLOW_FLOOD_IT=1}.
@@ -58,7 +58,7 @@ class QueueFloodIT {
   void aFloodOfRunsDrainsOneTrainingAtATimeUnderAMemoryBound() throws Exception {
     int runs = Integer.parseInt(System.getenv().getOrDefault("LORAFLOW_FLOOD_RUNS", "400"));
     double minutes =
-        Double.parseDouble(System.getenv().getOrDefault("LORAFLOW_FLOOD_MINUTES", "6"));
+        Double.parseDouble(System.getenv().getOrDefault("LORAFLOW_FLOOD_MINUTES", "15"));
     StackSettings stack = StackSettings.load().requireReachable(Duration.ofSeconds(2));
     try (TemporalConnection temporal = TemporalConnection.open(stack, Duration.ofSeconds(10));
         GpuWorkerProcess workers =
