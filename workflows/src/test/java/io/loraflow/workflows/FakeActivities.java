@@ -22,6 +22,9 @@ final class FakeActivities {
   /** Examples prepareDataset reports. */
   volatile int datasetCount = 90;
 
+  /** Thrown by evaluate when set. */
+  volatile Supplier<RuntimeException> evaluateFailure;
+
   /** train fails with a RuntimeException on attempts 1..trainFailures. */
   volatile int trainFailures;
 
@@ -79,7 +82,12 @@ final class FakeActivities {
     public RegistrationResult registerAdapter(RegistrationRequest request) {
       record("registerAdapter", request);
       return new RegistrationResult(
-          request.modelName(), "3", List.of("candidate", "champion"), true);
+          request.modelName(),
+          "3",
+          List.of("candidate", "champion"),
+          true,
+          "first champion of " + request.modelName(),
+          "e".repeat(64));
     }
 
     @Override
@@ -157,6 +165,9 @@ final class FakeActivities {
     @Override
     public EvalResult evaluate(EvalRequest request) {
       record("evaluate", request);
+      if (evaluateFailure != null) {
+        throw evaluateFailure.get();
+      }
       String id = request.runId();
       return new EvalResult(
           2.0,
