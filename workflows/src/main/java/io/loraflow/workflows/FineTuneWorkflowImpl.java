@@ -265,10 +265,16 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
     return m;
   }
 
+  /**
+   * The failure the activity itself threw: the outermost ApplicationFailure under the activity
+   * failure. Deeper ones are its Java causes converted by the SDK (e.g. a ConnectException under a
+   * DatasetFetchFailed, a ModelFormatException under an InvalidBaseModel): their types are class
+   * names, not failure types.
+   */
   private static ApplicationFailure rootApplicationFailure(Throwable e) {
     ApplicationFailure found = null;
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ApplicationFailure app) {
+      if (t instanceof ApplicationFailure app && found == null) {
         found = app;
       }
       if (t instanceof CanceledFailure) {

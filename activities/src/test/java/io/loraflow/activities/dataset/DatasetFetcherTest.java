@@ -216,7 +216,7 @@ class DatasetFetcherTest {
             f,
             "http://no-such-host.invalid/faq.json",
             FailureTypes.DATASET_UNREACHABLE,
-            "check the host name");
+            "does not resolve");
     assertFalse(noHost.retryable());
   }
 
