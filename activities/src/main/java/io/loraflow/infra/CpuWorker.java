@@ -32,7 +32,8 @@ public final class CpuWorker {
   public static Worker register(
       WorkerFactory factory, CpuActivities activities, CpuWorkerLimits limits) {
     Worker worker = factory.newWorker(TaskQueues.CPU, limits.workerOptions());
-    worker.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        FineTuneWorkflowImpl.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
     return worker;
   }

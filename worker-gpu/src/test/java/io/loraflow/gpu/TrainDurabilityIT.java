@@ -99,6 +99,11 @@ class TrainDurabilityIT {
     public EvalResult evaluate(EvalRequest request) {
       return real.evaluate(request);
     }
+
+    @Override
+    public io.loraflow.workflows.TryResult generate(io.loraflow.workflows.TryRequest request) {
+      return real.generate(request);
+    }
   }
 
   @WorkflowInterface
