@@ -2,6 +2,8 @@ package io.loraflow.gpu;
 
 import ai.djl.Device;
 import io.loraflow.engine.io.ModelFiles;
+import io.loraflow.engine.io.ModelFormatException;
+import io.loraflow.engine.model.ModelLoadException;
 import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Checkpoint;
 import io.loraflow.engine.train.Example;
@@ -11,7 +13,10 @@ import io.loraflow.workflows.FailureTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The train activity's engine objects: a {@link ModelSession} for training and the {@link Trainer}
@@ -29,10 +34,17 @@ final class EngineSession implements AutoCloseable {
   }
 
   /**
+   * Every native resource made here is closed again when a later step fails (model files, the model
+   * session with its weights, the trainer's optimizer state), so a failing retry leaks nothing.
+   * Failures that no retry can fix are non-retryable ApplicationFailures whose message says what to
+   * change: {@link FailureTypes#INVALID_BASE_MODEL} (unreadable or unsupported model), {@link
+   * FailureTypes#INVALID_TRAINING_CONFIG} (the config does not fit the model: sequence length, LoRA
+   * targets), {@link FailureTypes#CHECKPOINT_MISMATCH} (the resume checkpoint does not fit this
+   * run).
+   *
    * @param resumeFrom a complete local checkpoint directory, or null for a fresh run (its config
    *     wins over {@code config}: a resumed run continues with what it started with)
-   * @throws ApplicationFailure non-retryable {@link FailureTypes#INVALID_TRAINING_CONFIG} when the
-   *     config does not fit the model (sequence length, LoRA targets)
+   * @param resumeKey the checkpoint's object-store key, for messages (null for a fresh run)
    */
   static EngineSession open(
       Path modelPath,
@@ -41,49 +53,112 @@ final class EngineSession implements AutoCloseable {
       Path checkpointRoot,
       String baseModel,
       Path resumeFrom,
+      String resumeKey,
       Device device)
       throws IOException {
     TrainConfig effective = resumeFrom == null ? config : Checkpoint.readConfig(resumeFrom);
-    ModelFiles files = ModelFiles.open(modelPath);
-    ModelSession session = null;
+    // closed in reverse order if anything below fails
+    Deque<AutoCloseable> made = new ArrayDeque<>();
     try {
+      ModelFiles files = loadStep(baseModel, () -> ModelFiles.open(modelPath));
+      made.push(files);
+      ModelSession session;
       try {
-        session = ModelSession.forTraining(files, effective, device, baseModel);
+        session =
+            loadStep(
+                baseModel, () -> ModelSession.forTraining(files, effective, device, baseModel));
       } catch (IllegalArgumentException e) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
+        throw ApplicationFailure.newNonRetryableFailureWithCause(
+            "training config does not fit base model " + baseModel + ": " + e.getMessage(),
+            FailureTypes.INVALID_TRAINING_CONFIG,
+            e);
       }
-      Trainer trainer =
-          resumeFrom == null
-              ? new Trainer(
+      made.push(session);
+      Trainer trainer;
+      if (resumeFrom == null) {
+        try {
+          trainer =
+              new Trainer(
                   session.model(),
                   session.loraModules(),
                   session.linears(),
                   effective,
                   data,
                   checkpointRoot,
-                  baseModel)
-              : Trainer.resume(
+                  baseModel);
+        } catch (IllegalArgumentException e) {
+          throw ApplicationFailure.newNonRetryableFailureWithCause(
+              "training config does not fit base model " + baseModel + ": " + e.getMessage(),
+              FailureTypes.INVALID_TRAINING_CONFIG,
+              e);
+        }
+      } else {
+        try {
+          trainer =
+              Trainer.resume(
                   resumeFrom,
                   session.model(),
                   session.loraModules(),
                   session.linears(),
                   data,
                   checkpointRoot);
+        } catch (IllegalArgumentException e) {
+          throw ApplicationFailure.newNonRetryableFailureWithCause(
+              "resume checkpoint "
+                  + resumeKey
+                  + " does not fit this run: "
+                  + e.getMessage()
+                  + "; the training data or plan changed since it was written. Start a new run"
+                  + " (a new run id), or delete the run's checkpoints/ prefix to train this one"
+                  + " from the start",
+              FailureTypes.CHECKPOINT_MISMATCH,
+              e);
+        }
+      }
       return new EngineSession(files, session, trainer);
     } catch (RuntimeException | IOException e) {
-      if (session != null) {
-        session.close();
-      }
-      files.close();
+      closeAll(made, e);
       throw e;
     }
   }
 
+  /**
+   * Loading the base model: unreadable or unsupported files are the model's fault, not a retry's.
+   */
+  private static <T> T loadStep(String baseModel, Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (ModelFormatException | ModelLoadException e) {
+      throw ApplicationFailure.newNonRetryableFailureWithCause(
+          "base model "
+              + baseModel
+              + " cannot be loaded: "
+              + e.getMessage()
+              + "; use a Hugging Face model directory (config.json + *.safetensors) or a GGUF file"
+              + " of a Llama or Falcon family model",
+          FailureTypes.INVALID_BASE_MODEL,
+          e);
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> made, Exception failure) {
+    while (!made.isEmpty()) {
+      try {
+        made.pop().close();
+      } catch (Exception e) {
+        failure.addSuppressed(e);
+      }
+    }
+  }
+
+  /** Closes everything (trainer, model session, files), each even when an earlier one fails. */
   @Override
   public void close() {
-    trainer.close();
-    model.close();
-    files.close();
+    Deque<AutoCloseable> all = new ArrayDeque<>(List.of(trainer, model, files));
+    RuntimeException failure = new IllegalStateException("closing the engine session failed");
+    closeAll(all, failure);
+    if (failure.getSuppressed().length > 0) {
+      throw failure;
+    }
   }
 }

@@ -89,7 +89,7 @@ final class EvalActivity {
     BaseModelCache.deleteTree(work);
     AtomicLong done = new AtomicLong();
     try (Heartbeats hb =
-        new Heartbeats(ctx, settings.heartbeatEvery(), () -> "evaluated " + done.get(), () -> {})) {
+        new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {
       Path modelPath = models.local(req.model());
       Path adapterDir = work.resolve("adapter");
       publisher.download(TrainActivity.strip(req.adapterKey()), adapterDir);
@@ -124,13 +124,13 @@ final class EvalActivity {
         TokenCodec promptCodec =
             TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
-        progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
+        progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"));
         EvalLoss baseLoss = loss(model, evalSet, device, hb);
         List<String> baseAnswers =
             answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
 
         session.useAdapter();
-        progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
+        progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
         EvalLoss adapterLoss = loss(model, evalSet, device, hb);
         List<String> adapterAnswers =
             answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
@@ -228,7 +228,7 @@ final class EvalActivity {
       }
       done.addAndGet(ids.size());
       progress.report(
-          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"), false);
+          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"));
     }
     return out;
   }

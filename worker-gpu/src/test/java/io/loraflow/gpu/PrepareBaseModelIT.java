@@ -57,8 +57,7 @@ class PrepareBaseModelIT {
                 "LORAFLOW_MODELS_DIR",
                 workerModelsDir(work.resolve("models")).toString()));
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(
-        new GpuActivitiesImpl(settings, store, tracking, temporal.client()));
+    env.registerActivitiesImplementations(new GpuActivitiesImpl(settings, store, tracking));
     activities =
         env.newActivityStub(
             GpuActivities.class,

@@ -204,14 +204,10 @@ public final class PromptFormatter implements AutoCloseable {
       throw new IllegalArgumentException("evalFraction must be in [0, 1), got " + evalFraction);
     }
     int n = pairs.size();
-    int evalCount = evalFraction == 0 ? 0 : (int) Math.max(1, Math.round(n * evalFraction));
-    if (n - evalCount < 1) {
-      throw new IllegalArgumentException(
-          "the dataset has "
-              + n
-              + " example(s); holding out "
-              + evalCount
-              + " for evaluation leaves none to train on. Add examples or lower evalFraction");
+    int evalCount = io.loraflow.workflows.EvalSplit.evalCount(n, evalFraction);
+    var problem = io.loraflow.workflows.EvalSplit.problem(n, evalFraction);
+    if (problem.isPresent()) {
+      throw new IllegalArgumentException(problem.get());
     }
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < n; i++) {
