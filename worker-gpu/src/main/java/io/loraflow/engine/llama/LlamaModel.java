@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.WeightSource;
+import io.loraflow.engine.model.Activations;
 import io.loraflow.engine.model.DecoderLM;
 import io.loraflow.engine.model.DynamicKvCache;
 import io.loraflow.engine.model.Linear;
@@ -12,6 +13,7 @@ import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.engine.model.Norm;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
+import java.util.function.BinaryOperator;
 
 /**
  * The Llama family (Llama 2/3, Mistral, Qwen2, SmolLM2) as HF's LlamaForCausalLM computes it:
@@ -21,6 +23,7 @@ import io.loraflow.engine.model.WeightReader;
 public final class LlamaModel extends DecoderLM {
 
   private final Layer[] layers;
+  private final BinaryOperator<NDArray> gated; // act(gate) * up
 
   /** One decoder block's modules. */
   private record Layer(
@@ -37,6 +40,7 @@ public final class LlamaModel extends DecoderLM {
   private LlamaModel(ModelConfig config, DataType compute, Device device) {
     super(config, compute, device);
     this.layers = new Layer[config.numLayers()];
+    this.gated = Activations.gated(config.hiddenAct());
   }
 
   /**
@@ -117,7 +121,7 @@ public final class LlamaModel extends DecoderLM {
     NDArray x1 = x.add(l.o().forward(attn));
 
     NDArray h2 = l.postNorm().apply(x1);
-    NDArray mlp = l.down().forward(act.apply(l.gate().forward(h2)).mul(l.up().forward(h2)));
+    NDArray mlp = l.down().forward(gated.apply(l.gate().forward(h2), l.up().forward(h2)));
     return x1.add(mlp);
   }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import io.loraflow.engine.nativeops.FastOps;
 
 /**
  * A weight stored as NF4 with (optionally) double-quantized absmax, laid out exactly like
@@ -161,6 +162,20 @@ public final class Nf4Tensor implements AutoCloseable {
    */
   public NDArray dequantize(DataType dtype, NDManager manager) {
     DEQUANTIZATIONS.incrementAndGet();
+    if ((dtype == DataType.FLOAT16 || dtype == DataType.FLOAT32) && FastOps.activeFor(packed)) {
+      // one kernel instead of ~12 DJL ops (the fast path; the code below stays the reference)
+      return FastOps.nf4Dequantize(
+          packed,
+          absmax,
+          absmaxCodes,
+          absmaxScales,
+          absmaxOffset,
+          pairTable,
+          dynamicMap,
+          shape,
+          dtype,
+          manager);
+    }
     boolean half = dtype == DataType.FLOAT16;
     NDArray table = half ? halfPairTable() : pairTable; // before any tempAttach below
     try (NDManager scope = manager.newSubManager()) {

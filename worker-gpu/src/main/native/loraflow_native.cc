@@ -1,0 +1,277 @@
+// JNI entry points of the GPU fast path (Java side: io.loraflow.engine.nativeops.NativeOps).
+//
+// Handles are DJL PtNDArray handles, i.e. torch::Tensor* (see DJL's pytorch-native sources). Every
+// entry point reads its inputs through the handles and returns a new torch::Tensor* that the Java
+// side wraps in a PtNDArray of the caller's manager (which deletes it on close, as for any DJL op).
+// All ops are ATen calls on the calling thread, so autograd records them when grad mode is on, like
+// the ops DJL issues; the one custom kernel (NF4 dequantization) only produces a frozen weight.
+#include <jni.h>
+
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <optional>
+#include <string>
+
+extern "C" cudaError_t loraflow_nf4_dequant(const uint8_t* packed, const float* absmax,
+                                            const uint8_t* absmaxCodes, const float* absmaxScales,
+                                            float offset, const float* pairTable,
+                                            const float* dynamicMap, int64_t blocks, int64_t numel,
+                                            void* out, int outHalf, int smCount,
+                                            cudaStream_t stream);
+
+namespace {
+
+// Bumped when an entry point's signature or meaning changes; NativeOps checks it.
+constexpr int kAbiVersion = 1;
+
+const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
+
+std::optional<at::Tensor> optionalTensor(jlong handle) {
+  if (handle == 0) return std::nullopt;
+  return tensor(handle);
+}
+
+jlong wrap(at::Tensor t) { return reinterpret_cast<jlong>(new at::Tensor(std::move(t))); }
+
+void throwJava(JNIEnv* env, const char* message) {
+  jclass cls = env->FindClass("java/lang/IllegalStateException");
+  if (cls != nullptr) env->ThrowNew(cls, message);
+}
+
+template <typename F>
+jlong guarded(JNIEnv* env, F&& body) {
+  try {
+    return body();
+  } catch (const c10::Error& e) {
+    throwJava(env, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throwJava(env, e.what());
+  }
+  return 0;
+}
+
+int smCount(int device) {
+  static int cached[64] = {0};
+  if (device < 0 || device >= 64) return 132;
+  if (cached[device] == 0) {
+    int n = 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0)
+      n = 132;
+    cached[device] = n;
+  }
+  return cached[device];
+}
+
+void requireCudaBytes(const at::Tensor& t, const char* what) {
+  TORCH_CHECK(t.is_cuda(), what, " must be on a CUDA device, got ", t.device());
+  TORCH_CHECK(t.scalar_type() == at::kByte, what, " must be uint8, got ", t.scalar_type());
+  TORCH_CHECK(t.is_contiguous(), what, " must be contiguous");
+}
+
+void requireCudaFloats(const at::Tensor& t, const char* what) {
+  TORCH_CHECK(t.is_cuda(), what, " must be on a CUDA device, got ", t.device());
+  TORCH_CHECK(t.scalar_type() == at::kFloat, what, " must be float32, got ", t.scalar_type());
+  TORCH_CHECK(t.is_contiguous(), what, " must be contiguous");
+}
+
+// NF4 (+ double-quantized absmax) -> dtype weight of `shape`, one kernel launch, no autograd.
+at::Tensor nf4Dequantize(const at::Tensor& packed, const std::optional<at::Tensor>& absmax,
+                         const std::optional<at::Tensor>& codes,
+                         const std::optional<at::Tensor>& scales, float offset,
+                         const at::Tensor& pairTable, const std::optional<at::Tensor>& dynamicMap,
+                         std::vector<int64_t> shape, bool half) {
+  requireCudaBytes(packed, "packed NF4 codes");
+  requireCudaFloats(pairTable, "pair table");
+  TORCH_CHECK(pairTable.numel() == 512, "pair table must be (256, 2), got ", pairTable.sizes());
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  const int64_t blocks = (numel + 63) / 64;
+  TORCH_CHECK(packed.numel() >= blocks * 32, "packed codes hold ", packed.numel(),
+              " bytes, shape ", c10::IntArrayRef(shape), " needs ", blocks * 32);
+  TORCH_CHECK(reinterpret_cast<uintptr_t>(packed.data_ptr()) % 8 == 0,
+              "packed codes must be 8-byte aligned");
+  const float* absmaxPtr = nullptr;
+  const uint8_t* codesPtr = nullptr;
+  const float* scalesPtr = nullptr;
+  const float* dynPtr = nullptr;
+  if (absmax.has_value()) {
+    requireCudaFloats(*absmax, "absmax");
+    TORCH_CHECK(absmax->numel() >= blocks, "absmax has ", absmax->numel(), " values, need ", blocks);
+    absmaxPtr = absmax->data_ptr<float>();
+  } else {
+    TORCH_CHECK(codes.has_value() && scales.has_value() && dynamicMap.has_value(),
+                "double-quantized NF4 needs absmax codes, scales and the dynamic map");
+    requireCudaBytes(*codes, "absmax codes");
+    requireCudaFloats(*scales, "absmax scales");
+    requireCudaFloats(*dynamicMap, "dynamic map");
+    TORCH_CHECK(codes->numel() >= blocks, "absmax codes: ", codes->numel(), " < ", blocks);
+    TORCH_CHECK(scales->numel() * 256 >= blocks, "absmax scales: ", scales->numel(), " * 256 < ",
+                blocks);
+    TORCH_CHECK(dynamicMap->numel() == 256, "dynamic map must have 256 values");
+    codesPtr = codes->data_ptr<uint8_t>();
+    scalesPtr = scales->data_ptr<float>();
+    dynPtr = dynamicMap->data_ptr<float>();
+  }
+  c10::cuda::CUDAGuard guard(packed.device());
+  at::Tensor out = at::empty(shape, packed.options().dtype(half ? at::kHalf : at::kFloat));
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream(packed.device().index()).stream();
+  cudaError_t err = loraflow_nf4_dequant(packed.data_ptr<uint8_t>(), absmaxPtr, codesPtr, scalesPtr,
+                                         offset, pairTable.data_ptr<float>(), dynPtr, blocks, numel,
+                                         out.data_ptr(), half ? 1 : 0,
+                                         smCount(packed.device().index()), stream);
+  TORCH_CHECK(err == cudaSuccess, "NF4 dequantization kernel failed: ", cudaGetErrorString(err));
+  return out;
+}
+
+// PEFT LoRA: linear(x, w, bias) + linear(linear(dropout(x), A), B) * scaling, recorded by autograd.
+at::Tensor loraLinear(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
+                      const at::Tensor& a, const at::Tensor& b, double scaling, double dropout,
+                      bool training) {
+  at::Tensor y = at::linear(x, w, bias);
+  at::Tensor in = (training && dropout > 0) ? at::dropout(x, dropout, true) : x;
+  at::Tensor down = at::linear(in, a.to(x.scalar_type()));  // (.., r)
+  at::Tensor up = at::linear(down, b.to(x.scalar_type()));  // (.., out)
+  return at::add(y, up, scaling);
+}
+
+// softmax(q k^T * scale + mask) v through ATen's fused attention (flash / memory-efficient), with
+// grouped kv heads. q (B, H, T, D), k and v (B, KV, S, D) -> (B, T, H * D).
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const std::optional<at::Tensor>& mask, double scale, bool causal) {
+  const int64_t b = q.size(0), heads = q.size(1), t = q.size(2), d = q.size(3);
+  const int64_t kvHeads = k.size(1);
+  TORCH_CHECK(heads % kvHeads == 0, "query heads ", heads, " not a multiple of kv heads ", kvHeads);
+  at::Tensor kk = k, vv = v;
+  bool gqa = heads != kvHeads;
+  if (gqa && mask.has_value()) {
+    // the memory-efficient kernel (the one that takes a mask) has no grouped heads: HF repeat_kv
+    kk = k.repeat_interleave(heads / kvHeads, 1);
+    vv = v.repeat_interleave(heads / kvHeads, 1);
+    gqa = false;
+  }
+  std::optional<at::Tensor> m = mask;
+  if (m.has_value() && m->scalar_type() != q.scalar_type()) m = m->to(q.scalar_type());
+  at::Tensor out = at::scaled_dot_product_attention(q, kk, vv, m, 0.0, causal && !mask.has_value(),
+                                                    scale, gqa);
+  return out.transpose(1, 2).reshape({b, t, heads * d});
+}
+
+}  // namespace
+
+extern "C" {
+
+JNIEXPORT jint JNICALL Java_io_loraflow_engine_nativeops_NativeOps_abiVersion(JNIEnv*, jclass) {
+  return kAbiVersion;
+}
+
+JNIEXPORT jstring JNICALL Java_io_loraflow_engine_nativeops_NativeOps_torchVersion(JNIEnv* env,
+                                                                                  jclass) {
+  return env->NewStringUTF(TORCH_VERSION);
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_nf4Dequantize(
+    JNIEnv* env, jclass, jlong packed, jlong absmax, jlong codes, jlong scales, jfloat offset,
+    jlong pairTable, jlong dynamicMap, jlongArray jshape, jboolean half) {
+  return guarded(env, [&]() -> jlong {
+    const jsize n = env->GetArrayLength(jshape);
+    std::vector<int64_t> shape(n);
+    env->GetLongArrayRegion(jshape, 0, n, reinterpret_cast<jlong*>(shape.data()));
+    return wrap(nf4Dequantize(tensor(packed), optionalTensor(absmax), optionalTensor(codes),
+                              optionalTensor(scales), offset, tensor(pairTable),
+                              optionalTensor(dynamicMap), shape, half));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_loraLinear(
+    JNIEnv* env, jclass, jlong x, jlong w, jlong bias, jlong a, jlong b, jdouble scaling,
+    jdouble dropout, jboolean training) {
+  return guarded(env, [&]() -> jlong {
+    return wrap(loraLinear(tensor(x), tensor(w), optionalTensor(bias), tensor(a), tensor(b), scaling,
+                           dropout, training));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_nf4LoraLinear(
+    JNIEnv* env, jclass, jlong x, jlong packed, jlong absmax, jlong codes, jlong scales,
+    jfloat offset, jlong pairTable, jlong dynamicMap, jlongArray jshape, jlong bias, jlong a, jlong b,
+    jdouble scaling, jdouble dropout, jboolean training) {
+  return guarded(env, [&]() -> jlong {
+    const jsize n = env->GetArrayLength(jshape);
+    std::vector<int64_t> shape(n);
+    env->GetLongArrayRegion(jshape, 0, n, reinterpret_cast<jlong*>(shape.data()));
+    const at::Tensor& in = tensor(x);
+    at::Tensor w = nf4Dequantize(tensor(packed), optionalTensor(absmax), optionalTensor(codes),
+                                 optionalTensor(scales), offset, tensor(pairTable),
+                                 optionalTensor(dynamicMap), shape, in.scalar_type() == at::kHalf);
+    if (w.scalar_type() != in.scalar_type()) w = w.to(in.scalar_type());
+    if (a == 0) return wrap(at::linear(in, w, optionalTensor(bias)));  // frozen NF4 linear alone
+    return wrap(loraLinear(in, w, optionalTensor(bias), tensor(a), tensor(b), scaling, dropout,
+                           training));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_attention(
+    JNIEnv* env, jclass, jlong q, jlong k, jlong v, jlong mask, jdouble scale, jboolean causal) {
+  return guarded(env, [&]() -> jlong {
+    return wrap(attention(tensor(q), tensor(k), tensor(v), optionalTensor(mask), scale, causal));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rmsNorm(JNIEnv* env, jclass,
+                                                                           jlong x, jlong weight,
+                                                                           jdouble eps) {
+  return guarded(env, [&]() -> jlong {
+    const at::Tensor& in = tensor(x);
+    const at::Tensor& wt = tensor(weight);
+    // HF LlamaRMSNorm: float32 statistics, normalized value rounded to x's dtype, then * weight
+    const int64_t lastDim[] = {-1};
+    at::Tensor x32 = in.to(at::kFloat);
+    at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(c10::IntArrayRef(lastDim), true) + eps);
+    return wrap(normed.to(in.scalar_type()) * wt);
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rotary(JNIEnv* env, jclass,
+                                                                          jlong x, jlong cos,
+                                                                          jlong sin) {
+  return guarded(env, [&]() -> jlong {
+    const at::Tensor& in = tensor(x);
+    const int64_t half = in.size(-1) / 2;
+    at::Tensor rotated = at::cat({in.narrow(-1, half, half).neg(), in.narrow(-1, 0, half)}, -1);
+    return wrap(at::addcmul(in * tensor(cos), rotated, tensor(sin)));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_siluMul(JNIEnv* env, jclass,
+                                                                           jlong gate, jlong up) {
+  return guarded(env, [&]() -> jlong { return wrap(at::silu(tensor(gate)) * tensor(up)); });
+}
+
+// {allocated now, allocated peak, reserved now, reserved peak} bytes of the caching allocator
+JNIEXPORT jlongArray JNICALL Java_io_loraflow_engine_nativeops_NativeOps_memoryStats(JNIEnv* env,
+                                                                                    jclass,
+                                                                                    jint device,
+                                                                                    jboolean reset) {
+  jlong values[4] = {0, 0, 0, 0};
+  try {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+    values[0] = stats.allocated_bytes[0].current;
+    values[1] = stats.allocated_bytes[0].peak;
+    values[2] = stats.reserved_bytes[0].current;
+    values[3] = stats.reserved_bytes[0].peak;
+    if (reset) c10::cuda::CUDACachingAllocator::resetPeakStats(device);
+  } catch (const std::exception& e) {
+    throwJava(env, e.what());
+    return nullptr;
+  }
+  jlongArray out = env->NewLongArray(4);
+  env->SetLongArrayRegion(out, 0, 4, values);
+  return out;
+}
+
+}  // extern "C"
