@@ -6,6 +6,7 @@ set -uo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${1:?usage: build.sh OUT_DIR [JAVA_HOME]}
 jhome=${2:-${JAVA_HOME:-}}
+[ -n "$jhome" ] && jhome=$(cd "$jhome" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
@@ -21,7 +22,7 @@ if cmake -S "$src" -B "$out/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_T
   echo "native build: cmake ok" >&2
 else
   echo "native build: cmake failed (see $out/cmake-*.log), building with nvcc + g++" >&2
-  tail -20 "$out"/cmake-*.log >&2
+  tail -n 20 "$out"/cmake-*.log >&2
   "$cuda/bin/nvcc" -O3 -gencode=arch=compute_90,code=sm_90 -Xptxas=-v -Xcompiler -fPIC \
     -c "$src/nf4_dequant.cu" -o "$out/nf4_dequant.o" >"$out/nvcc.log" 2>&1 || { cat "$out/nvcc.log" >&2; exit 1; }
   g++ -shared -fPIC -O2 -std=c++17 -D_GLIBCXX_USE_CXX11_ABI="$abi" \
