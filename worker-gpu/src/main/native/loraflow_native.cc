@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <cmath>
 #include <optional>
 #include <string>
 
@@ -27,7 +28,7 @@ extern "C" cudaError_t loraflow_nf4_dequant(const uint8_t* packed, const float* 
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 
@@ -161,6 +162,104 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   return out.transpose(1, 2).reshape({b, t, heads * d});
 }
 
+
+// One frozen (NF4) linear of a block with its optional LoRA branch, read from the handle arrays the
+// Java side packs (NativeLinear.java): 9 handles, the absmax offset, (out, in), scaling, dropout.
+struct BlockLinear {
+  jlong h[9];  // packed, absmax, codes, scales, pairTable, dynamicMap, bias, loraA, loraB
+  float offset;
+  int64_t out, in;
+  double scaling, dropout;
+};
+
+std::vector<BlockLinear> readLinears(JNIEnv* env, jlongArray jh, jfloatArray joff, jlongArray jshape,
+                                     jdoubleArray jlora, int n) {
+  TORCH_CHECK(env->GetArrayLength(jh) == 9 * n && env->GetArrayLength(joff) == n &&
+                  env->GetArrayLength(jshape) == 2 * n && env->GetArrayLength(jlora) == 2 * n,
+              "block descriptor arrays do not describe ", n, " linears");
+  std::vector<jlong> h(9 * n), shape(2 * n);
+  std::vector<jfloat> off(n);
+  std::vector<jdouble> lora(2 * n);
+  env->GetLongArrayRegion(jh, 0, 9 * n, h.data());
+  env->GetFloatArrayRegion(joff, 0, n, off.data());
+  env->GetLongArrayRegion(jshape, 0, 2 * n, shape.data());
+  env->GetDoubleArrayRegion(jlora, 0, 2 * n, lora.data());
+  std::vector<BlockLinear> out(n);
+  for (int i = 0; i < n; i++) {
+    for (int j = 0; j < 9; j++) out[i].h[j] = h[9 * i + j];
+    out[i].offset = off[i];
+    out[i].out = shape[2 * i];
+    out[i].in = shape[2 * i + 1];
+    out[i].scaling = lora[2 * i];
+    out[i].dropout = lora[2 * i + 1];
+  }
+  return out;
+}
+
+at::Tensor applyLinear(const BlockLinear& l, const at::Tensor& x) {
+  at::Tensor w = nf4Dequantize(tensor(l.h[0]), optionalTensor(l.h[1]), optionalTensor(l.h[2]),
+                               optionalTensor(l.h[3]), l.offset, tensor(l.h[4]),
+                               optionalTensor(l.h[5]), {l.out, l.in}, x.scalar_type() == at::kHalf);
+  if (w.scalar_type() != x.scalar_type()) w = w.to(x.scalar_type());
+  if (l.h[7] == 0) return at::linear(x, w, optionalTensor(l.h[6]));
+  return loraLinear(x, w, optionalTensor(l.h[6]), tensor(l.h[7]), tensor(l.h[8]), l.scaling,
+                    l.dropout, l.dropout > 0);
+}
+
+at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor rotated = at::cat({x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)}, -1);
+  return at::addcmul(x * cos, rotated, sin);
+}
+
+at::Tensor rms(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const int64_t lastDim[] = {-1};
+  at::Tensor x32 = x.to(at::kFloat);
+  at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(c10::IntArrayRef(lastDim), true) + eps);
+  return normed.to(x.scalar_type()) * weight;
+}
+
+// LlamaModel.blockBody without a KV cache, op for op (same dropout draws in the same order):
+// linears q, k, v, o, gate, up, down.
+at::Tensor llamaBlock(const at::Tensor& x, const at::Tensor& inNorm, const at::Tensor& postNorm,
+                      double eps, const std::vector<BlockLinear>& L, const at::Tensor& cos,
+                      const at::Tensor& sin, const std::optional<at::Tensor>& mask, bool causal,
+                      int64_t heads, int64_t kvHeads, int64_t d) {
+  const int64_t b = x.size(0), t = x.size(1);
+  at::Tensor h = rms(x, inNorm, eps);
+  at::Tensor q = applyLinear(L[0], h).reshape({b, t, heads, d}).transpose(1, 2);
+  at::Tensor k = applyLinear(L[1], h).reshape({b, t, kvHeads, d}).transpose(1, 2);
+  at::Tensor v = applyLinear(L[2], h).reshape({b, t, kvHeads, d}).transpose(1, 2);
+  at::Tensor attn = attention(rope(q, cos, sin), rope(k, cos, sin), v, mask,
+                              1.0 / std::sqrt((double)d), causal);
+  at::Tensor x1 = x + applyLinear(L[3], attn);
+  at::Tensor h2 = rms(x1, postNorm, eps);
+  at::Tensor gate = applyLinear(L[4], h2);
+  at::Tensor up = applyLinear(L[5], h2);
+  return x1 + applyLinear(L[6], at::silu(gate) * up);
+}
+
+// FalconModel.blockBody for the 7B layout (multi-query, parallel attention, one LayerNorm):
+// linears query_key_value, dense, dense_h_to_4h, dense_4h_to_h.
+at::Tensor falconBlock(const at::Tensor& x, const at::Tensor& lnW, const at::Tensor& lnB, double eps,
+                       const std::vector<BlockLinear>& L, const at::Tensor& cos,
+                       const at::Tensor& sin, const std::optional<at::Tensor>& mask, bool causal,
+                       int64_t heads, int64_t d) {
+  const int64_t b = x.size(0), t = x.size(1), hidden = x.size(2);
+  const int64_t shape[] = {hidden};
+  at::Tensor attnIn = at::layer_norm(x, c10::IntArrayRef(shape), lnW, lnB, eps);
+  at::Tensor grouped = applyLinear(L[0], attnIn).reshape({b, t, 1, heads + 2, d});
+  at::Tensor qk = grouped.narrow(3, 0, heads + 1).reshape({b, t, heads + 1, d}).transpose(1, 2);
+  at::Tensor rotated = rope(qk, cos, sin);  // q heads and the k head in one pass
+  at::Tensor q = rotated.narrow(1, 0, heads);
+  at::Tensor k = rotated.narrow(1, heads, 1);
+  at::Tensor v = grouped.select(3, heads + 1).transpose(1, 2);  // (B, 1, T, D)
+  at::Tensor attended = attention(q, k, v, mask, 1.0 / std::sqrt((double)d), causal);
+  at::Tensor attn = applyLinear(L[1], attended);
+  at::Tensor mlp = applyLinear(L[3], at::gelu(applyLinear(L[2], attnIn)));
+  return (mlp + attn) + x;
+}
+
 }  // namespace
 
 extern "C" {
@@ -272,6 +371,28 @@ JNIEXPORT jlongArray JNICALL Java_io_loraflow_engine_nativeops_NativeOps_memoryS
   jlongArray out = env->NewLongArray(4);
   env->SetLongArrayRegion(out, 0, 4, values);
   return out;
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_llamaBlock(
+    JNIEnv* env, jclass, jlong x, jlong inNorm, jlong postNorm, jdouble eps, jlongArray lin,
+    jfloatArray offsets, jlongArray shapes, jdoubleArray lora, jlong cos, jlong sin, jlong mask,
+    jboolean causal, jint heads, jint kvHeads, jint headDim) {
+  return guarded(env, [&]() -> jlong {
+    auto L = readLinears(env, lin, offsets, shapes, lora, 7);
+    return wrap(llamaBlock(tensor(x), tensor(inNorm), tensor(postNorm), eps, L, tensor(cos),
+                           tensor(sin), optionalTensor(mask), causal, heads, kvHeads, headDim));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_falconBlock(
+    JNIEnv* env, jclass, jlong x, jlong lnW, jlong lnB, jdouble eps, jlongArray lin,
+    jfloatArray offsets, jlongArray shapes, jdoubleArray lora, jlong cos, jlong sin, jlong mask,
+    jboolean causal, jint heads, jint headDim) {
+  return guarded(env, [&]() -> jlong {
+    auto L = readLinears(env, lin, offsets, shapes, lora, 4);
+    return wrap(falconBlock(tensor(x), tensor(lnW), tensor(lnB), eps, L, tensor(cos), tensor(sin),
+                            optionalTensor(mask), causal, heads, headDim));
+  });
 }
 
 }  // extern "C"

@@ -13,6 +13,9 @@ import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.engine.model.Norm;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
+import io.loraflow.engine.nativeops.FastOps;
+import io.loraflow.engine.nativeops.NativeLinear;
+import java.util.List;
 import java.util.function.BinaryOperator;
 
 /**
@@ -35,7 +38,9 @@ public final class LlamaModel extends DecoderLM {
       Norm postNorm, // post_attention_layernorm (H)
       Linear gate, // mlp.gate_proj (I, H)
       Linear up, // mlp.up_proj (I, H)
-      Linear down) {} // mlp.down_proj (H, I)
+      Linear down, // mlp.down_proj (H, I)
+      NDArray inputNormWeight, // (H), for the native block
+      NDArray postNormWeight) {} // (H)
 
   private LlamaModel(ModelConfig config, DataType compute, Device device) {
     super(config, compute, device);
@@ -72,7 +77,8 @@ public final class LlamaModel extends DecoderLM {
     embedTokens = w.tensor("model.embed_tokens.weight", config.vocabSize(), h);
     for (int i = 0; i < layers.length; i++) {
       String p = "model.layers." + i + ".";
-      Norm inputNorm = Norm.rms(w.tensor(p + "input_layernorm.weight", h), eps);
+      NDArray inputNormWeight = w.tensor(p + "input_layernorm.weight", h);
+      Norm inputNorm = Norm.rms(inputNormWeight, eps);
       Linear q =
           register(
               p + "self_attn.q_proj",
@@ -89,7 +95,8 @@ public final class LlamaModel extends DecoderLM {
           register(
               p + "self_attn.o_proj",
               w.linear(f, p + "self_attn.o_proj", h, qDim, config.outputBias()));
-      Norm postNorm = Norm.rms(w.tensor(p + "post_attention_layernorm.weight", h), eps);
+      NDArray postNormWeight = w.tensor(p + "post_attention_layernorm.weight", h);
+      Norm postNorm = Norm.rms(postNormWeight, eps);
       Linear gate =
           register(
               p + "mlp.gate_proj", w.linear(f, p + "mlp.gate_proj", inter, h, config.mlpBias()));
@@ -98,7 +105,9 @@ public final class LlamaModel extends DecoderLM {
       Linear down =
           register(
               p + "mlp.down_proj", w.linear(f, p + "mlp.down_proj", h, inter, config.mlpBias()));
-      layers[i] = new Layer(inputNorm, q, k, v, o, postNorm, gate, up, down);
+      layers[i] =
+          new Layer(
+              inputNorm, q, k, v, o, postNorm, gate, up, down, inputNormWeight, postNormWeight);
     }
     finalNorm = Norm.rms(w.tensor("model.norm.weight", h), eps);
     if (!config.tieWordEmbeddings() || w.has("lm_head.weight")) {
@@ -109,6 +118,26 @@ public final class LlamaModel extends DecoderLM {
   @Override
   protected NDArray blockBody(int layer, NDArray x, StepTensors shared, DynamicKvCache cache) {
     Layer l = layers[layer];
+    if (cache == null && FastOps.blocksActiveFor(x)) {
+      NativeLinear[] linears =
+          NativeLinear.allOf(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
+      if (linears != null) { // the whole block in one native call (GPU fast path)
+        boolean causal = shared.causalOnly();
+        return FastOps.llamaBlock(
+            x,
+            l.inputNormWeight(),
+            l.postNormWeight(),
+            config.normEps(),
+            linears,
+            shared.cos(),
+            shared.sin(),
+            causal ? null : shared.mask(),
+            causal,
+            config.numHeads(),
+            config.numKvHeads(),
+            config.headDim());
+      }
+    }
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
     int d = config.headDim();

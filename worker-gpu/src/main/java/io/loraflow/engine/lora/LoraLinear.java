@@ -58,6 +58,11 @@ public final class LoraLinear implements Linear {
     return scaling;
   }
 
+  /** The dropout probability in effect now: the configured one while training, else 0. */
+  public double activeDropout() {
+    return training && dropout > 0 ? dropout : 0;
+  }
+
   /** Dropout is active only while training (the trainer seeds torch's RNG per block). */
   public void setTraining(boolean training) {
     this.training = training;

@@ -24,6 +24,7 @@ public final class FastOps {
   private static final Logger LOG = LoggerFactory.getLogger(FastOps.class);
   private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
   private static volatile boolean enabled = true;
+  private static volatile boolean blocks = true;
 
   private FastOps() {}
 
@@ -33,6 +34,19 @@ public final class FastOps {
    */
   public static void setEnabled(boolean on) {
     enabled = on;
+  }
+
+  /**
+   * Turns the whole-block native calls off (or on) while the single fused ops stay as {@link
+   * #setEnabled} says: for comparing the two fast-path granularities. On by default.
+   */
+  public static void setBlocksEnabled(boolean on) {
+    blocks = on;
+  }
+
+  /** True when a whole decoder block may run as one native call for {@code x}. */
+  public static boolean blocksActiveFor(NDArray x) {
+    return blocks && activeFor(x);
   }
 
   /** True when the fused ops run for arrays like {@code x}: a CUDA array, library loaded, on. */
@@ -159,6 +173,87 @@ public final class FastOps {
   /** silu(gate) * up, both (.., I). */
   public static NDArray siluMul(NDArray gate, NDArray up) {
     return wrap(gate.getManager(), NativeOps.siluMul(handle(gate), handle(up)));
+  }
+
+  /**
+   * A Llama-family block (LlamaModel.blockBody without a KV cache) in one native call; autograd
+   * records its ATen ops as it would the Java path's.
+   *
+   * @param x (B, T, H) in the compute dtype
+   * @param linears q, k, v, o, gate, up, down
+   * @param mask additive (B or 1, 1, T, S), or null with causal
+   * @return (B, T, H) in x's manager
+   */
+  public static NDArray llamaBlock(
+      NDArray x,
+      NDArray inputNorm,
+      NDArray postNorm,
+      double eps,
+      NativeLinear[] linears,
+      NDArray cos,
+      NDArray sin,
+      NDArray mask,
+      boolean causal,
+      int heads,
+      int kvHeads,
+      int headDim) {
+    NativeLinear.Packed p = NativeLinear.pack(linears);
+    return wrap(
+        x.getManager(),
+        NativeOps.llamaBlock(
+            handle(x),
+            handle(inputNorm),
+            handle(postNorm),
+            eps,
+            p.handles(),
+            p.offsets(),
+            p.shapes(),
+            p.lora(),
+            handle(cos),
+            handle(sin),
+            handle(mask),
+            causal,
+            heads,
+            kvHeads,
+            headDim));
+  }
+
+  /**
+   * A Falcon-7B-layout block (multi-query, parallel attention, one LayerNorm, no KV cache) in one
+   * native call.
+   *
+   * @param linears query_key_value, dense, dense_h_to_4h, dense_4h_to_h
+   */
+  public static NDArray falconBlock(
+      NDArray x,
+      NDArray lnWeight,
+      NDArray lnBias,
+      double eps,
+      NativeLinear[] linears,
+      NDArray cos,
+      NDArray sin,
+      NDArray mask,
+      boolean causal,
+      int heads,
+      int headDim) {
+    NativeLinear.Packed p = NativeLinear.pack(linears);
+    return wrap(
+        x.getManager(),
+        NativeOps.falconBlock(
+            handle(x),
+            handle(lnWeight),
+            handle(lnBias),
+            eps,
+            p.handles(),
+            p.offsets(),
+            p.shapes(),
+            p.lora(),
+            handle(cos),
+            handle(sin),
+            handle(mask),
+            causal,
+            heads,
+            headDim));
   }
 
   /**

@@ -33,7 +33,7 @@ public final class NativeOps {
   public static final String SWITCH_ENV = "LORAFLOW_FASTPATH";
 
   /** The entry-point set this Java code calls; the library reports its own from abiVersion(). */
-  static final int ABI_VERSION = 1;
+  static final int ABI_VERSION = 2;
 
   /** Why the fast path is on or off, and which library file was tried. */
   public record Status(boolean loaded, String library, String reason) {
@@ -204,6 +204,47 @@ public final class NativeOps {
 
   /** silu(gate) * up. */
   static native long siluMul(long gate, long up);
+
+  /**
+   * LlamaModel's block (no KV cache) in one call: x (B, T, H), norm weights (H), 7 linears (q, k,
+   * v, o, gate, up, down) described by {@link NativeLinear#pack}, cos/sin (B, 1, T, D), mask or 0.
+   */
+  static native long llamaBlock(
+      long x,
+      long inputNorm,
+      long postNorm,
+      double eps,
+      long[] linears,
+      float[] offsets,
+      long[] shapes,
+      double[] lora,
+      long cos,
+      long sin,
+      long mask,
+      boolean causal,
+      int heads,
+      int kvHeads,
+      int headDim);
+
+  /**
+   * FalconModel's 7B-layout block (multi-query, parallel attention, one LayerNorm) in one call: 4
+   * linears (query_key_value, dense, dense_h_to_4h, dense_4h_to_h).
+   */
+  static native long falconBlock(
+      long x,
+      long lnWeight,
+      long lnBias,
+      double eps,
+      long[] linears,
+      float[] offsets,
+      long[] shapes,
+      double[] lora,
+      long cos,
+      long sin,
+      long mask,
+      boolean causal,
+      int heads,
+      int headDim);
 
   /** {allocated, max allocated, reserved, max reserved} bytes of torch's CUDA caching allocator. */
   static native long[] memoryStats(int device, boolean resetPeak);

@@ -82,6 +82,16 @@ public final class Nf4Linear implements Linear {
     return weight.dequantize(dtype, scope);
   }
 
+  /** The bias (out) in the compute dtype, or null. */
+  public NDArray bias() {
+    return bias;
+  }
+
+  /** Whether the dequantized weight is kept between calls ({@link #keepDequantized}). */
+  public boolean keepsDequantized() {
+    return keepDequantized;
+  }
+
   /** The bias (out) borrowed into {@code scope}, or null. */
   public NDArray biasIn(NDManager scope) {
     if (bias != null) {

@@ -66,6 +66,19 @@ public final class Nf4Tensor implements AutoCloseable {
     this.dynamicMap = dynamicMap;
   }
 
+  /** Counts one full-weight dequantization done outside this class (the native block path). */
+  public static void noteDequantization() {
+    DEQUANTIZATIONS.incrementAndGet();
+  }
+
+  /**
+   * The stored arrays in the order the native dequantization reads them: {packed, absmax or null,
+   * absmax codes or null, absmax scales or null, the float32 pair table, the dynamic map or null}.
+   */
+  public NDArray[] parts() {
+    return new NDArray[] {packed, absmax, absmaxCodes, absmaxScales, pairTable, dynamicMap};
+  }
+
   /** Original shape of the weight, e.g. (out, in). */
   public Shape shape() {
     return shape;
