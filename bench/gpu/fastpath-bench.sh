@@ -43,6 +43,9 @@ run() { # row engine command...
 for row in "$@"; do
   a=$(args_of "$row") || continue
   run "$row" ours-fast "${J[@]}" $a --steps "$steps" --warmup "$warm"
+  for v in ${VARIANTS:-}; do # name:--flag[,--flag] runs ours again with those flags
+    run "$row" "ours-${v%%:*}" "${J[@]}" $a --steps "$steps" --warmup "$warm" $(echo "${v#*:}" | tr ',' ' ')
+  done
   if [ "${PLAIN:-0}" = 1 ] || [[ " ${PLAIN_ROWS:-} " == *" $row "* ]]; then
     run "$row" ours-plain "${J[@]}" $a --steps "$steps" --warmup "$warm" --plain
   fi

@@ -32,6 +32,9 @@ fi
 if [[ $phases == *bench* ]]; then
   BENCH_DIR=.gpu/bench bash .gpu/bench/fastpath-bench.sh "$OUT" $rows
 fi
+if [[ $phases == *variants* ]]; then # ours only, with $VARIANTS, on $VARIANT_ROWS
+  REF=0 PLAIN=0 PLAIN_ROWS= BENCH_DIR=.gpu/bench bash .gpu/bench/fastpath-bench.sh "$OUT" ${VARIANT_ROWS:-}
+fi
 if [[ $phases == *profile* ]]; then
   for shape in ${PROFILE_SHAPES:-falcon-7b llama-3-8b}; do
     timeout 150 "$JAVA" -Xmx24g -cp ".gpu/lib/*" io.loraflow.engine.train.bench.QloraBench --device gpu \

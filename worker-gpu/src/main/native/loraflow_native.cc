@@ -15,6 +15,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -28,7 +29,7 @@ extern "C" cudaError_t loraflow_nf4_dequant(const uint8_t* packed, const float* 
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 
@@ -129,15 +130,83 @@ at::Tensor nf4Dequantize(const at::Tensor& packed, const std::optional<at::Tenso
   return out;
 }
 
-// PEFT LoRA: linear(x, w, bias) + linear(linear(dropout(x), A), B) * scaling, recorded by autograd.
-at::Tensor loraLinear(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
-                      const at::Tensor& a, const at::Tensor& b, double scaling, double dropout,
-                      bool training) {
+// PEFT LoRA as ATen ops that autograd records one by one (about 15 nodes per call).
+at::Tensor loraLinearOps(const at::Tensor& x, const at::Tensor& w,
+                         const std::optional<at::Tensor>& bias, const at::Tensor& a,
+                         const at::Tensor& b, double scaling, double dropout, bool training) {
   at::Tensor y = at::linear(x, w, bias);
   at::Tensor in = (training && dropout > 0) ? at::dropout(x, dropout, true) : x;
   at::Tensor down = at::linear(in, a.to(x.scalar_type()));  // (.., r)
   at::Tensor up = at::linear(down, b.to(x.scalar_type()));  // (.., out)
   return at::add(y, up, scaling);
+}
+
+// The same function as ONE autograd node: y = x W^T + bias + s * (drop(x) A^T) B^T, with A (r, in)
+// and B (out, r) float32 leaves used in x's dtype. Saves x, the (already dequantized, frozen) W,
+// the dropout mask and down = drop(x) A^T (N x r); backward is five matrix products:
+//   dx = g W + (s g B) A * mask / (1 - p),  dB = s g^T down,  dA = (s g B)^T drop(x).
+struct LoraFunction : public torch::autograd::Function<LoraFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                            const at::Tensor& w, const at::Tensor& bias, const at::Tensor& a32,
+                            const at::Tensor& b32, double scaling, double dropout) {
+    const at::ScalarType dt = x.scalar_type();
+    at::Tensor a = a32.to(dt), b = b32.to(dt);
+    at::Tensor xd = x, mask;
+    if (dropout > 0) {
+      auto r = at::native_dropout(x, dropout, true);
+      xd = std::get<0>(r);
+      mask = std::get<1>(r);
+    }
+    at::Tensor down = at::linear(xd, a);  // (.., r)
+    std::optional<at::Tensor> bopt;
+    if (bias.defined()) bopt = bias;
+    at::Tensor y = at::add(at::linear(x, w, bopt), at::linear(down, b), scaling);
+    ctx->save_for_backward({x, w, a, b, down, mask});
+    ctx->saved_data["scaling"] = scaling;
+    ctx->saved_data["dropout"] = dropout;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1], &a = saved[2], &b = saved[3], &down = saved[4],
+                     &mask = saved[5];
+    const double scaling = ctx->saved_data["scaling"].toDouble();
+    const double dropout = ctx->saved_data["dropout"].toDouble();
+    const int64_t in = x.size(-1), out = w.size(0), r = a.size(0);
+    at::Tensor g = grads[0].reshape({-1, out});
+    at::Tensor x2 = x.reshape({-1, in});
+    at::Tensor gDown = g.mm(b).mul_(scaling);         // (N, r)
+    at::Tensor gB = g.t().mm(down.reshape({-1, r})).mul_(scaling);  // (out, r)
+    at::Tensor gXd = gDown.mm(a);                     // (N, in)
+    at::Tensor xd2 = x2;
+    if (mask.defined()) {
+      const double keep = 1.0 / (1.0 - dropout);
+      at::Tensor m2 = mask.reshape({-1, in});
+      gXd = at::native_dropout_backward(gXd, m2, keep);
+      xd2 = at::native_dropout_backward(x2, m2, keep);  // drop(x) again, from the saved mask
+    }
+    at::Tensor gA = gDown.t().mm(xd2);                // (r, in)
+    at::Tensor gx = g.mm(w).add_(gXd).reshape(x.sizes());
+    // no gradient for the frozen W and bias, nor for the two numbers
+    return {gx, at::Tensor(), at::Tensor(), gA.to(at::kFloat), gB.to(at::kFloat), at::Tensor(),
+            at::Tensor()};
+  }
+};
+
+// Which LoRA implementation runs: 1 = the custom autograd node (default), 0 = ATen ops.
+std::atomic<int> loraMode{1};
+
+at::Tensor loraLinear(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
+                      const at::Tensor& a, const at::Tensor& b, double scaling, double dropout,
+                      bool training) {
+  const double p = training ? dropout : 0.0;
+  if (loraMode.load() == 1 && (a.requires_grad() || b.requires_grad()) &&
+      at::GradMode::is_enabled()) {
+    return LoraFunction::apply(x, w, bias.has_value() ? *bias : at::Tensor(), a, b, scaling, p);
+  }
+  return loraLinearOps(x, w, bias, a, b, scaling, p, p > 0);
 }
 
 // softmax(q k^T * scale + mask) v through ATen's fused attention (flash / memory-efficient), with
@@ -349,6 +418,12 @@ JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rotary(JNIEn
 JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_siluMul(JNIEnv* env, jclass,
                                                                            jlong gate, jlong up) {
   return guarded(env, [&]() -> jlong { return wrap(at::silu(tensor(gate)) * tensor(up)); });
+}
+
+// 1: LoRA linears as one custom autograd node (default); 0: as recorded ATen ops (for comparisons)
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_setLoraMode(JNIEnv*, jclass,
+                                                                              jint mode) {
+  loraMode.store(mode);
 }
 
 // {allocated now, allocated peak, reserved now, reserved peak} bytes of the caching allocator

@@ -44,6 +44,17 @@ public final class FastOps {
     blocks = on;
   }
 
+  /**
+   * LoRA linears on the fast path as one custom autograd node (true, the default: one node and five
+   * matrix products in backward) or as ATen ops that autograd records one by one (false; for
+   * comparisons). No effect without the library.
+   */
+  public static void setLoraNode(boolean on) {
+    if (NativeOps.loaded()) {
+      NativeOps.setLoraMode(on ? 1 : 0);
+    }
+  }
+
   /** True when a whole decoder block may run as one native call for {@code x}. */
   public static boolean blocksActiveFor(NDArray x) {
     return blocks && activeFor(x);
