@@ -146,9 +146,11 @@ at::Tensor loraLinearOps(const at::Tensor& x, const at::Tensor& w,
 // the dropout mask and down = drop(x) A^T (N x r); backward is five matrix products:
 //   dx = g W + (s g B) A * mask / (1 - p),  dB = s g^T down,  dA = (s g B)^T drop(x).
 struct LoraFunction : public torch::autograd::Function<LoraFunction> {
+  // every tensor argument must be defined (Function::apply records each input's device), so the
+  // frozen bias is added outside, by the caller
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
-                            const at::Tensor& w, const at::Tensor& bias, const at::Tensor& a32,
-                            const at::Tensor& b32, double scaling, double dropout) {
+                            const at::Tensor& w, const at::Tensor& a32, const at::Tensor& b32,
+                            double scaling, double dropout) {
     const at::ScalarType dt = x.scalar_type();
     at::Tensor a = a32.to(dt), b = b32.to(dt);
     at::Tensor xd = x, mask;
@@ -158,9 +160,7 @@ struct LoraFunction : public torch::autograd::Function<LoraFunction> {
       mask = std::get<1>(r);
     }
     at::Tensor down = at::linear(xd, a);  // (.., r)
-    std::optional<at::Tensor> bopt;
-    if (bias.defined()) bopt = bias;
-    at::Tensor y = at::add(at::linear(x, w, bopt), at::linear(down, b), scaling);
+    at::Tensor y = at::add(at::linear(x, w), at::linear(down, b), scaling);
     ctx->save_for_backward({x, w, a, b, down, mask});
     ctx->saved_data["scaling"] = scaling;
     ctx->saved_data["dropout"] = dropout;
@@ -189,14 +189,13 @@ struct LoraFunction : public torch::autograd::Function<LoraFunction> {
     }
     at::Tensor gA = gDown.t().mm(xd2);                // (r, in)
     at::Tensor gx = g.mm(w).add_(gXd).reshape(x.sizes());
-    // no gradient for the frozen W and bias, nor for the two numbers
-    return {gx, at::Tensor(), at::Tensor(), gA.to(at::kFloat), gB.to(at::kFloat), at::Tensor(),
-            at::Tensor()};
+    // no gradient for the frozen W, nor for the two numbers
+    return {gx, at::Tensor(), gA.to(at::kFloat), gB.to(at::kFloat), at::Tensor(), at::Tensor()};
   }
 };
 
-// Which LoRA implementation runs: 1 = the custom autograd node (default), 0 = ATen ops.
-std::atomic<int> loraMode{1};
+// Which LoRA implementation runs: 0 = ATen ops (default, the measured one), 1 = the custom node.
+std::atomic<int> loraMode{0};
 
 at::Tensor loraLinear(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
                       const at::Tensor& a, const at::Tensor& b, double scaling, double dropout,
@@ -204,7 +203,8 @@ at::Tensor loraLinear(const at::Tensor& x, const at::Tensor& w, const std::optio
   const double p = training ? dropout : 0.0;
   if (loraMode.load() == 1 && (a.requires_grad() || b.requires_grad()) &&
       at::GradMode::is_enabled()) {
-    return LoraFunction::apply(x, w, bias.has_value() ? *bias : at::Tensor(), a, b, scaling, p);
+    at::Tensor y = LoraFunction::apply(x, w, a, b, scaling, p);
+    return bias.has_value() ? y + *bias : y;
   }
   return loraLinearOps(x, w, bias, a, b, scaling, p, p > 0);
 }
@@ -420,7 +420,7 @@ JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_siluMul(JNIE
   return guarded(env, [&]() -> jlong { return wrap(at::silu(tensor(gate)) * tensor(up)); });
 }
 
-// 1: LoRA linears as one custom autograd node (default); 0: as recorded ATen ops (for comparisons)
+// 0: LoRA linears as recorded ATen ops (default); 1: as one custom autograd node
 JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_setLoraMode(JNIEnv*, jclass,
                                                                               jint mode) {
   loraMode.store(mode);

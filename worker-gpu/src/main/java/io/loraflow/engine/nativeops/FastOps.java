@@ -45,9 +45,9 @@ public final class FastOps {
   }
 
   /**
-   * LoRA linears on the fast path as one custom autograd node (true, the default: one node and five
-   * matrix products in backward) or as ATen ops that autograd records one by one (false; for
-   * comparisons). No effect without the library.
+   * LoRA linears on the fast path as one custom autograd node (true: one node, five matrix products
+   * in backward) or as ATen ops that autograd records one by one (false, the default and the
+   * variant every bench row was measured with). No effect without the library.
    */
   public static void setLoraNode(boolean on) {
     if (NativeOps.loaded()) {

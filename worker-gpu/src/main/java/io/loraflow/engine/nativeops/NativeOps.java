@@ -33,7 +33,7 @@ public final class NativeOps {
   public static final String SWITCH_ENV = "LORAFLOW_FASTPATH";
 
   /** The entry-point set this Java code calls; the library reports its own from abiVersion(). */
-  static final int ABI_VERSION = 3;
+  static final int ABI_VERSION = 4;
 
   /** Why the fast path is on or off, and which library file was tried. */
   public record Status(boolean loaded, String library, String reason) {
@@ -246,7 +246,7 @@ public final class NativeOps {
       int heads,
       int headDim);
 
-  /** 1: LoRA linears as one custom autograd node (the default); 0: as recorded ATen ops. */
+  /** 0: LoRA linears as recorded ATen ops (the default); 1: as one custom autograd node. */
   static native void setLoraMode(int mode);
 
   /** {allocated, max allocated, reserved, max reserved} bytes of torch's CUDA caching allocator. */

@@ -41,8 +41,9 @@ import java.util.Map;
  *       comparison is of a run that learns).
  * </ol>
  *
- * Each fast-path comparison runs twice: single fused ops ({@link Mode#OPS}) and whole decoder
- * blocks in one native call ({@link Mode#BLOCKS}).
+ * Each fast-path comparison runs three times: single fused ops ({@link Mode#OPS}), whole decoder
+ * blocks in one native call ({@link Mode#BLOCKS}), and blocks with each LoRA linear as one custom
+ * autograd node ({@link Mode#BLOCKS_NODE}).
  *
  * <pre>
  * LORAFLOW_NATIVE_LIB=.../libloraflow_native.so java -cp ... \
@@ -64,11 +65,13 @@ public final class FastPathCheck {
   enum Mode {
     PLAIN, // pure DJL ops (the reference)
     OPS, // fused single ops (NF4 kernel, LoRA linear, SDPA, RMSNorm, RoPE, SwiGLU)
-    BLOCKS; // whole decoder blocks in one native call
+    BLOCKS, // whole decoder blocks in one native call
+    BLOCKS_NODE; // the same with each LoRA linear as one custom autograd node
 
     void apply() {
       FastOps.setEnabled(this != PLAIN);
-      FastOps.setBlocksEnabled(this == BLOCKS);
+      FastOps.setBlocksEnabled(this == BLOCKS || this == BLOCKS_NODE);
+      FastOps.setLoraNode(this == BLOCKS_NODE);
     }
   }
 
@@ -196,7 +199,7 @@ public final class FastPathCheck {
           }
         }
         Result plain = pass(model, lora, dev, batch, seq, padded, Mode.PLAIN);
-        for (Mode mode : new Mode[] {Mode.OPS, Mode.BLOCKS}) {
+        for (Mode mode : new Mode[] {Mode.OPS, Mode.BLOCKS, Mode.BLOCKS_NODE}) {
           Result fast = pass(model, lora, dev, batch, seq, padded, mode);
           String tag = shape + (padded ? " padded" : "") + " " + mode.name().toLowerCase();
           double logitsErr = relErr(fast.logits, plain.logits);
@@ -338,14 +341,16 @@ public final class FastPathCheck {
     Mode.BLOCKS.apply();
     System.out.printf(
         Locale.ROOT,
-        "{\"event\":\"loss_curve\",\"shape\":\"%s\",\"plain\":%s,\"ops\":%s,\"blocks\":%s}%n",
+        "{\"event\":\"loss_curve\",\"shape\":\"%s\",\"plain\":%s,\"ops\":%s,\"blocks\":%s,"
+            + "\"blocks_node\":%s}%n",
         shape,
         java.util.Arrays.toString(curves.get(0)),
         java.util.Arrays.toString(curves.get(1)),
-        java.util.Arrays.toString(curves.get(2)));
+        java.util.Arrays.toString(curves.get(2)),
+        java.util.Arrays.toString(curves.get(3)));
     boolean falls = curves.get(0)[steps - 1] < 0.9 * curves.get(0)[0]; // the run learns at all
     report("plain loss falls by 10% over " + steps + " steps " + shape, falls ? 0 : 1, 0, failures);
-    for (int m = 1; m <= 2; m++) {
+    for (int m = 1; m < curves.size(); m++) {
       double worst = 0;
       int worstStep = 0;
       for (int i = 0; i < steps; i++) {
