@@ -29,7 +29,7 @@ extern "C" cudaError_t loraflow_nf4_dequant(const uint8_t* packed, const float* 
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 

@@ -41,13 +41,14 @@ import java.util.Map;
  *       comparison is of a run that learns).
  * </ol>
  *
- * Each fast-path comparison runs three times: single fused ops ({@link Mode#OPS}), whole decoder
- * blocks in one native call ({@link Mode#BLOCKS}), and blocks with each LoRA linear as one custom
- * autograd node ({@link Mode#BLOCKS_NODE}).
+ * Each fast-path comparison runs for single fused ops ({@link Mode#OPS}) and whole decoder blocks
+ * in one native call ({@link Mode#BLOCKS}); with {@code --lora-node} also for blocks whose LoRA
+ * linears are one custom autograd node ({@link Mode#BLOCKS_NODE}, opt-in, not yet run on a GPU).
  *
  * <pre>
  * LORAFLOW_NATIVE_LIB=.../libloraflow_native.so java -cp ... \
  *     io.loraflow.engine.train.bench.FastPathCheck [--shape llama-small|falcon-small] [--steps 50]
+ *     [--lora-node]
  * </pre>
  *
  * Prints one JSON line per comparison and a verdict; exits 1 when any comparison is over its
@@ -78,10 +79,12 @@ public final class FastPathCheck {
   public static void main(String[] args) throws Exception {
     List<String> shapes = new ArrayList<>();
     int steps = 50;
+    boolean loraNode = false; // also check the opt-in custom LoRA autograd node
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--shape" -> shapes.add(args[++i]);
         case "--steps" -> steps = Integer.parseInt(args[++i]);
+        case "--lora-node" -> loraNode = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -99,9 +102,9 @@ public final class FastPathCheck {
     List<String> failures = new ArrayList<>();
     dequantChecks(dev, failures);
     for (String shape : shapes) {
-      gradientCheck(shape, dev, false, failures);
-      gradientCheck(shape, dev, true, failures);
-      lossCurveCheck(shape, dev, steps, failures);
+      gradientCheck(shape, dev, false, loraNode, failures);
+      gradientCheck(shape, dev, true, loraNode, failures);
+      lossCurveCheck(shape, dev, steps, loraNode, failures);
     }
     System.out.printf(
         Locale.ROOT,
@@ -180,7 +183,8 @@ public final class FastPathCheck {
   }
 
   /** Logits and LoRA gradients of one recorded pass, plain vs fast, on the same model. */
-  private static void gradientCheck(String shape, Device dev, boolean padded, List<String> failures)
+  private static void gradientCheck(
+      String shape, Device dev, boolean padded, boolean loraNode, List<String> failures)
       throws Exception {
     int batch = 2;
     int seq = 128;
@@ -199,7 +203,7 @@ public final class FastPathCheck {
           }
         }
         Result plain = pass(model, lora, dev, batch, seq, padded, Mode.PLAIN);
-        for (Mode mode : new Mode[] {Mode.OPS, Mode.BLOCKS, Mode.BLOCKS_NODE}) {
+        for (Mode mode : modes(loraNode)) {
           Result fast = pass(model, lora, dev, batch, seq, padded, mode);
           String tag = shape + (padded ? " padded" : "") + " " + mode.name().toLowerCase();
           double logitsErr = relErr(fast.logits, plain.logits);
@@ -296,13 +300,16 @@ public final class FastPathCheck {
   }
 
   /** 50 optimizer steps from identical models, plain then fast; every step's loss compared. */
-  private static void lossCurveCheck(String shape, Device dev, int steps, List<String> failures)
+  private static void lossCurveCheck(
+      String shape, Device dev, int steps, boolean loraNode, List<String> failures)
       throws Exception {
     int batch = 2;
     int seq = 128;
     TrainConfig train = config(batch, seq);
     List<double[]> curves = new ArrayList<>();
-    for (Mode mode : Mode.values()) {
+    List<Mode> runs = new ArrayList<>(List.of(Mode.PLAIN));
+    runs.addAll(List.of(modes(loraNode)));
+    for (Mode mode : runs) {
       mode.apply();
       try (NDManager owner = NDManager.newBaseManager(dev)) {
         List<String> linears = new ArrayList<>();
@@ -341,13 +348,10 @@ public final class FastPathCheck {
     Mode.BLOCKS.apply();
     System.out.printf(
         Locale.ROOT,
-        "{\"event\":\"loss_curve\",\"shape\":\"%s\",\"plain\":%s,\"ops\":%s,\"blocks\":%s,"
-            + "\"blocks_node\":%s}%n",
+        "{\"event\":\"loss_curve\",\"shape\":\"%s\",\"modes\":\"%s\",\"curves\":%s}%n",
         shape,
-        java.util.Arrays.toString(curves.get(0)),
-        java.util.Arrays.toString(curves.get(1)),
-        java.util.Arrays.toString(curves.get(2)),
-        java.util.Arrays.toString(curves.get(3)));
+        runs,
+        curves.stream().map(java.util.Arrays::toString).toList());
     boolean falls = curves.get(0)[steps - 1] < 0.9 * curves.get(0)[0]; // the run learns at all
     report("plain loss falls by 10% over " + steps + " steps " + shape, falls ? 0 : 1, 0, failures);
     for (int m = 1; m < curves.size(); m++) {
@@ -364,7 +368,7 @@ public final class FastPathCheck {
           "loss curve "
               + shape
               + " "
-              + Mode.values()[m].name().toLowerCase()
+              + runs.get(m).name().toLowerCase()
               + " "
               + steps
               + " steps (worst step "
@@ -374,6 +378,13 @@ public final class FastPathCheck {
           LOSS_TOL,
           failures);
     }
+  }
+
+  /** The fast-path modes compared with the plain path; the LoRA node only on request. */
+  private static Mode[] modes(boolean loraNode) {
+    return loraNode
+        ? new Mode[] {Mode.OPS, Mode.BLOCKS, Mode.BLOCKS_NODE}
+        : new Mode[] {Mode.OPS, Mode.BLOCKS};
   }
 
   @SuppressWarnings("unchecked")
