@@ -3,6 +3,7 @@ package io.loraflow.gpu;
 import ai.djl.Device;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.StepMetrics;
 import io.loraflow.engine.train.TokenizedDataset;
@@ -13,6 +14,7 @@ import io.loraflow.infra.PrefixPublisher;
 import io.loraflow.infra.mlflow.MetricPoint;
 import io.loraflow.infra.mlflow.TrackedRun;
 import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.FailureTypes;
 import io.loraflow.workflows.Phase;
 import io.loraflow.workflows.Progress;
 import io.loraflow.workflows.StorageKeys;
@@ -88,8 +90,14 @@ final class TrainActivity {
       throw ApplicationFailure.newFailure(
           "worker stopping: not starting " + runId + " here", WORKER_STOPPING);
     }
-    Device device = EngineSession.device(settings.device());
-    TrainConfig config = TrainConfigs.of(req.training(), !device.equals(Device.cpu()));
+    Device device = ModelSession.device(settings.device());
+    TrainConfig config;
+    try {
+      config = TrainConfig.of(req.training(), !device.equals(Device.cpu()));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
+    }
     Path work =
         settings
             .workDir()
@@ -172,7 +180,7 @@ final class TrainActivity {
               }
               progress.report(progressOf(m, firstStep, loopStart), false);
             });
-        io.loraflow.engine.train.TrainResult result;
+        io.loraflow.engine.train.TrainOutcome result;
         try {
           result = session.trainer.run();
         } finally {
@@ -208,7 +216,7 @@ final class TrainActivity {
   private TrainResult finish(
       TrainRequest req,
       EngineSession session,
-      io.loraflow.engine.train.TrainResult result,
+      io.loraflow.engine.train.TrainOutcome result,
       boolean resumed,
       long startedAt,
       Path work)

@@ -196,7 +196,7 @@ public final class Trainer implements AutoCloseable {
    * Trains until the planned steps are done or a stop is requested. Writes a checkpoint every
    * checkpointEvery steps, on stop, and at the end.
    */
-  public TrainResult run() throws InterruptedException, IOException {
+  public TrainOutcome run() throws InterruptedException, IOException {
     boolean gradMode = Autograd.gradMode();
     setTraining(true);
     try {
@@ -228,8 +228,8 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private TrainResult result(boolean stopped) {
-    return new TrainResult(step, totalSteps, stopped, List.copyOf(history), lastCheckpoint);
+  private TrainOutcome result(boolean stopped) {
+    return new TrainOutcome(step, totalSteps, stopped, List.copyOf(history), lastCheckpoint);
   }
 
   private boolean training;

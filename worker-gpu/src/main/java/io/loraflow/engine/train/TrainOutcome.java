@@ -12,7 +12,7 @@ import java.util.List;
  * @param history metrics of every step so far, resumed steps included
  * @param lastCheckpoint the newest complete checkpoint directory, or null
  */
-public record TrainResult(
+public record TrainOutcome(
     long steps, long totalSteps, boolean stopped, List<StepMetrics> history, Path lastCheckpoint) {
 
   public boolean finished() {
