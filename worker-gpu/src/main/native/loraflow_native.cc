@@ -275,12 +275,14 @@ at::Tensor applyLinear(const BlockLinear& l, const at::Tensor& x) {
                     l.dropout, l.dropout > 0);
 }
 
+// x * cos + rotate_half(x) * sin (HF convention: the two halves of a head, not interleaved pairs).
 at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   at::Tensor rotated = at::cat({x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)}, -1);
   return at::addcmul(x * cos, rotated, sin);
 }
 
+// HF LlamaRMSNorm: float32 statistics, the normalized value rounded to x's dtype, then * weight.
 at::Tensor rms(const at::Tensor& x, const at::Tensor& weight, double eps) {
   const int64_t lastDim[] = {-1};
   at::Tensor x32 = x.to(at::kFloat);
@@ -393,26 +395,13 @@ JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_attention(
 JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rmsNorm(JNIEnv* env, jclass,
                                                                            jlong x, jlong weight,
                                                                            jdouble eps) {
-  return guarded(env, [&]() -> jlong {
-    const at::Tensor& in = tensor(x);
-    const at::Tensor& wt = tensor(weight);
-    // HF LlamaRMSNorm: float32 statistics, normalized value rounded to x's dtype, then * weight
-    const int64_t lastDim[] = {-1};
-    at::Tensor x32 = in.to(at::kFloat);
-    at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(c10::IntArrayRef(lastDim), true) + eps);
-    return wrap(normed.to(in.scalar_type()) * wt);
-  });
+  return guarded(env, [&]() -> jlong { return wrap(rms(tensor(x), tensor(weight), eps)); });
 }
 
 JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rotary(JNIEnv* env, jclass,
                                                                           jlong x, jlong cos,
                                                                           jlong sin) {
-  return guarded(env, [&]() -> jlong {
-    const at::Tensor& in = tensor(x);
-    const int64_t half = in.size(-1) / 2;
-    at::Tensor rotated = at::cat({in.narrow(-1, half, half).neg(), in.narrow(-1, 0, half)}, -1);
-    return wrap(at::addcmul(in * tensor(cos), rotated, tensor(sin)));
-  });
+  return guarded(env, [&]() -> jlong { return wrap(rope(tensor(x), tensor(cos), tensor(sin))); });
 }
 
 JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_siluMul(JNIEnv* env, jclass,
