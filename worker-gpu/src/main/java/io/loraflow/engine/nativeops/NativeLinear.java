@@ -21,16 +21,13 @@ public final class NativeLinear {
   private final long out;
   private final long in;
   private final LoraLinear lora; // null for a frozen linear alone
-  private final Nf4Tensor weight;
 
-  private NativeLinear(
-      long[] handles, float offset, long out, long in, LoraLinear lora, Nf4Tensor w) {
+  private NativeLinear(long[] handles, float offset, long out, long in, LoraLinear lora) {
     this.handles = handles;
     this.offset = offset;
     this.out = out;
     this.in = in;
     this.lora = lora;
-    this.weight = w;
   }
 
   /** The descriptor of {@code linear}, or null when it is not an NF4 (LoRA) linear. */
@@ -51,7 +48,7 @@ public final class NativeLinear {
       h[7] = handle(lora.loraA());
       h[8] = handle(lora.loraB());
     }
-    return new NativeLinear(h, w.absmaxOffset(), w.shape().get(0), w.shape().get(1), lora, w);
+    return new NativeLinear(h, w.absmaxOffset(), w.shape().get(0), w.shape().get(1), lora);
   }
 
   /** Descriptors of all {@code linears}, or null when any of them does not qualify. */
@@ -87,11 +84,6 @@ public final class NativeLinear {
   }
 
   record Packed(long[] handles, float[] offsets, long[] shapes, double[] lora) {}
-
-  /** The NF4 weight (for tests). */
-  public Nf4Tensor weight() {
-    return weight;
-  }
 
   private static long handle(NDArray a) {
     return a == null ? 0 : ((PtNDArray) a).getHandle();
