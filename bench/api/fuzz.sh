@@ -22,7 +22,7 @@ set +e
   --header "Authorization: Bearer $KEY" \
   --checks all \
   --max-examples "$EXAMPLES" \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 30 \
   --seed 11 \
   --report junit --report-dir "$STATE/fuzz-report" \

@@ -24,6 +24,7 @@ import io.loraflow.api.resources.CompareResource;
 import io.loraflow.api.resources.ErrorResponses;
 import io.loraflow.api.resources.GenericErrors;
 import io.loraflow.api.resources.JsonErrorMapper;
+import io.loraflow.api.resources.JsonErrorPages;
 import io.loraflow.api.resources.OpenApiResource;
 import io.loraflow.api.resources.RequestLimits;
 import io.loraflow.api.resources.RetrainResource;
@@ -82,6 +83,12 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
     for (Object component : jerseyComponents(services, keys, config.getTemporal().target())) {
       environment.jersey().register(component);
     }
+    JsonErrorPages errorPages = new JsonErrorPages();
+    environment.getApplicationContext().setErrorHandler(errorPages);
+    environment.getAdminContext().setErrorHandler(errorPages);
+    environment
+        .lifecycle()
+        .addServerLifecycleListener(server -> server.setErrorHandler(errorPages));
     environment
         .admin()
         .addFilter("loraflow-admin-access", new AdminAccessFilter(keys))

@@ -73,7 +73,7 @@ class ApiIT {
   private static final String READ = addKey("it-read", Scope.READ);
   private static final String WRITE = addKey("it-write", Scope.WRITE);
   private static final String ADMIN = addKey("it-admin", Scope.ADMIN);
-  private static final String BURST = addKey("it-burst", Scope.WRITE);
+  private static final String BURST = addKey("it-burst-" + STAMP, Scope.WRITE);
 
   static final DropwizardAppExtension<LoraflowConfiguration> APP =
       new DropwizardAppExtension<>(

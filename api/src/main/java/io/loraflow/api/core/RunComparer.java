@@ -42,13 +42,11 @@ public final class RunComparer {
    * @throws IllegalArgumentException naming every bad id at once
    * @throws NotFoundException naming the runs MLflow does not know
    */
-  public Comparison compare(List<String> runIds) {
+  public Comparison compare(List<String> asked) {
+    List<String> runIds = List.copyOf(new LinkedHashSet<>(asked)); // a repeated id counts once
     List<String> problems = new ArrayList<>();
-    if (runIds.size() < 2 || runIds.size() > MAX_RUNS) {
-      problems.add("give 2-" + MAX_RUNS + " run ids, got " + runIds.size());
-    }
-    if (new HashSet<>(runIds).size() != runIds.size()) {
-      problems.add("run ids must be distinct");
+    if (runIds.isEmpty() || runIds.size() > MAX_RUNS) {
+      problems.add("give 1-" + MAX_RUNS + " run ids (2 or more to compare), got " + runIds.size());
     }
     for (int i = 0; i < runIds.size(); i++) {
       if (!runIds.get(i).matches(RUN_ID)) {

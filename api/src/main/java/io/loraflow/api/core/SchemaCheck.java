@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * list), {@code properties}, {@code required}, {@code additionalProperties: false}, {@code enum},
  * {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum}, {@code
  * minLength}, {@code maxLength}, {@code pattern}, {@code minItems}, {@code maxItems}, {@code
- * items}, {@code oneOf}, {@code not}, and {@code x-merge-patch-of} (an RFC 7386 patch of another
- * schema: nulls remove, nothing is required). Anything else in a schema is ignored.
+ * items}, {@code oneOf}, {@code anyOf}, {@code not}, and {@code x-merge-patch-of} (an RFC 7386
+ * patch of another schema: nulls remove, nothing is required). Anything else in a schema is
+ * ignored.
  */
 public final class SchemaCheck {
 
@@ -110,6 +111,21 @@ public final class SchemaCheck {
             error(
                 path.isEmpty() ? "(body)" : path,
                 schema.path("x-oneOf-message").asText("must match exactly one of the alternatives"),
+                null));
+      }
+    }
+    if (schema.has("anyOf") && !patch) {
+      boolean any = false;
+      for (JsonNode alternative : schema.get("anyOf")) {
+        List<ErrorBody.FieldError> probe = new ArrayList<>();
+        check(value, alternative, path, patch, probe);
+        any |= probe.isEmpty();
+      }
+      if (!any) {
+        out.add(
+            error(
+                path.isEmpty() ? "(body)" : path,
+                schema.path("x-anyOf-message").asText("must match one of the alternatives"),
                 null));
       }
     }

@@ -47,9 +47,37 @@ public final class RequestLimits implements ContainerRequestFilter {
         return;
       }
     }
+    // a query parameter given twice, or empty, is not the integer or id its schema asks for: say so
+    // instead of letting the framework pick one value or fall back to the default
+    for (var p : request.getUriInfo().getQueryParameters().entrySet()) {
+      if (p.getValue().size() > 1) {
+        request.abortWith(
+            badQuery(p.getKey(), "is given " + p.getValue().size() + " times; give it once"));
+        return;
+      }
+      if (p.getValue().get(0).isEmpty() && !MAY_BE_EMPTY.contains(p.getKey())) {
+        request.abortWith(badQuery(p.getKey(), "is empty; leave it out to get its default"));
+        return;
+      }
+    }
     if (request.hasEntity()) {
       request.setEntityStream(new Bounded(request.getEntityStream(), maxBodyBytes));
     }
+  }
+
+  /** Query parameters whose empty value means something ({@code prefix=}: every name). */
+  static final java.util.Set<String> MAY_BE_EMPTY = java.util.Set.of("prefix");
+
+  static Response badQuery(String name, String problem) {
+    String shown = name.length() <= 64 && name.matches("[A-Za-z0-9._-]+") ? name : "(a parameter)";
+    return Response.status(400)
+        .type(MediaType.APPLICATION_JSON_TYPE)
+        .entity(
+            new ErrorBody(
+                400,
+                "invalid request: query parameter " + shown + " " + problem,
+                java.util.List.of(new ErrorBody.FieldError(shown, problem, null))))
+        .build();
   }
 
   static Response tooLarge(int max) {

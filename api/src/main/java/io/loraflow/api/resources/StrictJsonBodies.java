@@ -47,7 +47,8 @@ public final class StrictJsonBodies {
     this.mapper =
         LoraflowApplication.apiMapper(JsonMapper.builder().build())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            // 9.0 for an integer passed the schema check (integral); 9.5 never gets here
+            .enable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     this.mapper
@@ -83,7 +84,7 @@ public final class StrictJsonBodies {
     if (!problems.isEmpty()) {
       throw new InvalidBodyException(
           problems.size() == 1
-              ? "invalid request: " + problems.get(0).field() + " " + problems.get(0).message()
+              ? "invalid request: " + sentence(problems.get(0))
               : "invalid request: " + problems.size() + " problems",
           problems);
     }
@@ -116,14 +117,36 @@ public final class StrictJsonBodies {
     } catch (JsonProcessingException | RuntimeException e) {
       return List.of();
     }
+    if (spec == null) {
+      return List.of(); // a JSON null body: the schema's "must not be null" says it all
+    }
     List<ErrorBody.FieldError> more = new ArrayList<>();
     for (String p : spec.problems()) {
       String field = io.loraflow.api.api.ValidRunSpec.Validator.fieldOf(p);
       if (!reported.contains(field)) {
         more.add(new ErrorBody.FieldError(field, p, null));
+      } else {
+        // the record's own sentence is more specific than the schema's ("unsupported scheme")
+        for (int i = 0; i < found.size(); i++) {
+          if (found.get(i).field().equals(field) && found.get(i).message().startsWith("must match")
+              || found.get(i).field().equals(field)
+                  && found.get(i).message().startsWith("must be a")) {
+            found.set(i, new ErrorBody.FieldError(field, p, null));
+          }
+        }
       }
     }
     return more;
+  }
+
+  /** "field message", without doubling the field when the message already starts with it. */
+  static String sentence(ErrorBody.FieldError e) {
+    String m = e.message();
+    return m.startsWith(e.field() + " ")
+            || m.startsWith(e.field() + "'")
+            || m.startsWith(e.field() + ".")
+        ? m
+        : e.field() + " " + m;
   }
 
   /** "request body is not valid JSON at line 3, column 7: ..." without parser internals. */

@@ -35,7 +35,7 @@ public final class ViolationMapper implements ExceptionMapper<JerseyViolationExc
     errors.sort(Comparator.comparing(ErrorBody.FieldError::field));
     String message =
         errors.size() == 1
-            ? "invalid request: " + errors.get(0).field() + " " + errors.get(0).message()
+            ? "invalid request: " + StrictJsonBodies.sentence(errors.get(0))
             : "invalid request: " + errors.size() + " problems";
     return Response.status(Response.Status.BAD_REQUEST)
         .type(MediaType.APPLICATION_JSON_TYPE)

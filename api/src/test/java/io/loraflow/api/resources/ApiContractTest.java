@@ -272,6 +272,22 @@ class ApiContractTest {
   }
 
   @Test
+  void aNullBodyAndRepeatedOrEmptyQueryParametersAre400() {
+    Response nullBody = post("/v1/runs", WRITE, "null");
+    assertEquals(400, nullBody.getStatus());
+    assertTrue(body(nullBody).toString().contains("must not be null"));
+    Response twice = get("/v1/runs?limit=5&limit=6", READ);
+    assertEquals(400, twice.getStatus());
+    assertTrue(body(twice).path("message").asText().contains("limit is given 2 times"));
+    Response empty = get("/v1/runs?limit=", READ);
+    assertEquals(400, empty.getStatus());
+    assertTrue(body(empty).path("message").asText().contains("limit is empty"));
+    Response nothingToDo = post("/v1/retrain", WRITE, "{\"fromRun\":\"x\",\"runNow\":false}");
+    assertEquals(400, nothingToDo.getStatus());
+    assertTrue(body(nothingToDo).toString().contains("runNow=false needs a schedule"));
+  }
+
+  @Test
   void retrainScheduleWithANullCronIs400NotA500() {
     Response r =
         post(
