@@ -25,7 +25,8 @@ public final class CpuWorker {
   /** Registers the workflow and {@code activities} on a new worker of {@code factory}. */
   public static Worker register(WorkerFactory factory, CpuActivities activities) {
     Worker worker = factory.newWorker(TaskQueues.CPU);
-    worker.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        FineTuneWorkflowImpl.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
     return worker;
   }

@@ -114,7 +114,7 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
     c.add(new RequestLimits(services.limits().maxBodyBytes()));
     c.add(new RunsResource(services.runs(), services.admission()));
     c.add(new RetrainResource(services.retrainer(), services.admission()));
-    c.add(new AdaptersResource(services.adapters()));
+    c.add(new AdaptersResource(services.adapters(), services.trials()));
     c.add(new CompareResource(services.comparer()));
     c.add(new SchedulesResource(services.schedules()));
     OpenApiResource openApi = new OpenApiResource();
