@@ -120,6 +120,9 @@ final class CatalogCommands {
 
   /** {@code compare RUN RUN... [--all] [--json]}. */
   static final class Compare implements Command {
+    /** Widest table cell. */
+    static final int MAX_CELL = 44;
+
     private final StackSession.Opener stack;
 
     Compare(StackSession.Opener stack) {
@@ -174,7 +177,13 @@ final class CatalogCommands {
       for (Comparison.MetricRow r : c.metrics()) {
         key = Math.max(key, r.key().length() + 2);
       }
+      // columns as wide as the widest id or value (+2), at most MAX_CELL; longer values are cut
       int col = Math.max(14, ids.stream().mapToInt(String::length).max().orElse(14) + 2);
+      for (Comparison.ParamRow r : c.params()) {
+        for (String v : r.values().values()) {
+          col = Math.max(col, Math.min(MAX_CELL, v.length() + 2));
+        }
+      }
       String row = "%s %-" + key + "s" + ("%-" + col + "s").repeat(ids.size()) + "%n";
       Object[] header = new Object[ids.size() + 2];
       header[0] = " ";
@@ -192,7 +201,13 @@ final class CatalogCommands {
       out.println("metrics");
       for (Comparison.MetricRow r : c.metrics()) {
         if (all || r.differs()) {
-          out.printf(row, line(r.differs(), r.key(), ids, id -> number(r.values().get(id))));
+          out.printf(
+              row,
+              line(
+                  r.differs(),
+                  r.key(),
+                  ids,
+                  id -> r.values().get(id) == null ? null : Numbers.round(r.values().get(id))));
         }
       }
       for (Comparison.ComparedRun r : c.runs()) {
@@ -210,7 +225,8 @@ final class CatalogCommands {
       cells[1] = key;
       for (int i = 0; i < ids.size(); i++) {
         String v = value.apply(ids.get(i));
-        cells[i + 2] = v == null ? "-" : v;
+        cells[i + 2] =
+            v == null ? "-" : v.length() > MAX_CELL - 2 ? v.substring(0, MAX_CELL - 3) + "…" : v;
       }
       return cells;
     }

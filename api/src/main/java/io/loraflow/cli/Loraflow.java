@@ -73,6 +73,20 @@ public final class Loraflow {
       console.err().println("(loraflow run --help lists every field)");
       return ExitCodes.FAILED;
     }
+    String marker = "invalid run spec: ";
+    if (e instanceof IllegalArgumentException
+        && e.getMessage() != null
+        && e.getMessage().contains(marker)) {
+      // a spec file that parsed but breaks rules (RunSpec.validate): one problem per line
+      String m = e.getMessage();
+      int at = m.indexOf(marker);
+      console.err().println("loraflow: " + m.substring(0, at) + "invalid run spec:");
+      for (String p : m.substring(at + marker.length()).split("; ")) {
+        console.err().println("  - " + p);
+      }
+      console.err().println("(loraflow run --help lists every field)");
+      return ExitCodes.FAILED;
+    }
     if (e instanceof RunNotFoundException
         || e instanceof io.loraflow.api.core.NotFoundException
         || e instanceof io.loraflow.api.core.UpstreamException

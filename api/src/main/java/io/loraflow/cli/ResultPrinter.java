@@ -91,11 +91,15 @@ final class ResultPrinter {
   }
 
   /**
-   * Why this version is or is not the champion, from what the result carries: the run's own
-   * setting, then the registry's policy (an adapter must beat its base model, then the champion).
+   * Why this version is or is not the champion: the registration's own decision (the promotion
+   * policy's sentence, naming both eval losses and the held-out set), else what the result shows.
    */
   static String promotion(FineTuneResult r) {
     RegistrationResult reg = r.registration();
+    if (!reg.decision().isBlank()) {
+      return (reg.promoted() ? "new champion: " : "not promoted: ")
+          + Numbers.roundIn(reg.decision());
+    }
     if (reg.promoted()) {
       return "new champion: " + reg.modelName() + "@champion is version " + reg.version();
     }

@@ -132,6 +132,17 @@ class RunCommandsTest {
     assertTrue(err.contains("Did you mean") && err.contains("--follow"), err);
     assertEquals(2, exec("stauts", "x"));
     assertTrue(errBytes.toString(StandardCharsets.UTF_8).contains("status"));
+    Path bad = dir.resolve("bad.yaml");
+    try {
+      Files.writeString(bad, "dataset: builtin:nope\nbaseModel: gpt-17\ntraining:\n  epochs: 0\n");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    errBytes.reset();
+    assertEquals(1, exec("run", bad.toString()));
+    String problems = errBytes.toString(StandardCharsets.UTF_8);
+    assertTrue(problems.contains("invalid run spec:\n  - "), problems);
+    assertTrue(problems.contains("\n  - training.epochs must be in [1, 1000], got 0\n"), problems);
     assertEquals(2, exec("list", "--limit", "0"));
     assertTrue(errBytes.toString(StandardCharsets.UTF_8).contains("--limit must be >= 1, got 0"));
   }
