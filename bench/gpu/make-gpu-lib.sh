@@ -8,7 +8,7 @@ set -euo pipefail
 lib=.gpu/lib
 m2=${MAVEN_REPO:-$HOME/.m2/repository}
 rm -rf "$lib" && mkdir -p "$lib"
-mvn -q -o -pl worker-gpu -am compile dependency:build-classpath -Dmdep.outputFile=/tmp/loraflow-gpu-cp.txt \
+mvn -q -o -pl worker-gpu -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/loraflow-gpu-cp.txt \
   -Dmdep.includeScope=runtime >/dev/null
 tr ':' '\n' </tmp/loraflow-gpu-cp.txt |
   grep -E '/(api|pytorch-engine|gson|jna|slf4j-api|commons-compress|jackson-(core|databind|annotations))-[0-9][^/]*\.jar$' |

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The CPU worker: the FineTune workflow and the CPU activities on {@link TaskQueues#CPU}.
  * Stateless; run as many as you like. SIGTERM stops polling and lets running activities finish.
+ * Bounded load: at most {@link CpuWorkerLimits} at once, however many runs are queued.
  */
 public final class CpuWorker {
   private static final Logger log = LoggerFactory.getLogger(CpuWorker.class);
@@ -24,7 +25,13 @@ public final class CpuWorker {
 
   /** Registers the workflow and {@code activities} on a new worker of {@code factory}. */
   public static Worker register(WorkerFactory factory, CpuActivities activities) {
-    Worker worker = factory.newWorker(TaskQueues.CPU);
+    return register(factory, activities, CpuWorkerLimits.DEFAULT);
+  }
+
+  /** The same with explicit limits. */
+  public static Worker register(
+      WorkerFactory factory, CpuActivities activities, CpuWorkerLimits limits) {
+    Worker worker = factory.newWorker(TaskQueues.CPU, limits.workerOptions());
     worker.registerWorkflowImplementationTypes(
         FineTuneWorkflowImpl.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
@@ -33,7 +40,8 @@ public final class CpuWorker {
 
   /** A started CPU worker on {@code client} (for tests and embedding). */
   public static WorkerFactory start(WorkflowClient client, CpuActivities activities) {
-    WorkerFactory factory = WorkerFactory.newInstance(client);
+    WorkerFactory factory =
+        WorkerFactory.newInstance(client, CpuWorkerLimits.DEFAULT.factoryOptions());
     register(factory, activities);
     factory.start();
     return factory;
@@ -41,14 +49,16 @@ public final class CpuWorker {
 
   public static void main(String[] args) {
     WorkerLifecycle.defaultLogging();
+    TokenizerFlavor.useCpuUnlessSet(); // formatPrompts tokenizes; a CUDA host must not download
     StackSettings stack = StackSettings.load();
-    log.info("CPU worker: {}", stack);
+    CpuWorkerLimits limits = CpuWorkerLimits.load(System.getenv());
+    log.info("CPU worker: {}, {}", stack, limits);
     TemporalConnection temporal = TemporalConnection.open(stack, Duration.ofSeconds(30));
     ObjectStore store = ObjectStore.connect(stack);
     Tracking tracking = Tracking.connect(stack, store);
     ModelRegistry registry = new ModelRegistry(tracking.rest());
-    WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
-    register(factory, CpuActivitiesFactory.create(stack, store, tracking, registry));
+    WorkerFactory factory = WorkerFactory.newInstance(temporal.client(), limits.factoryOptions());
+    register(factory, CpuActivitiesFactory.create(stack, store, tracking, registry), limits);
     WorkerLifecycle.runUntilShutdown(
         "cpu-worker", factory, () -> {}, SHUTDOWN_GRACE, tracking, store, temporal);
   }

@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  * Training checkpoints of a run in the object store: {@code runs/<id>/checkpoints/step-<n>/}, each
  * published files first, manifest last. Only complete ones are ever returned.
  */
-public final class CheckpointStore {
+public final class CheckpointStore implements ResumePoint.Checkpoints {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(CheckpointStore.class);
 
@@ -62,6 +62,7 @@ public final class CheckpointStore {
   }
 
   /** The checkpoint at {@code key} if it is complete. */
+  @Override
   public Optional<Ref> complete(String key) {
     OptionalLong step = StorageKeys.checkpointStep(key);
     if (step.isEmpty()) {
@@ -71,6 +72,7 @@ public final class CheckpointStore {
   }
 
   /** The complete checkpoint with the highest step, if any (half-written ones are skipped). */
+  @Override
   public Optional<Ref> newestComplete(String runId) {
     return store.listChildPrefixes(StorageKeys.checkpointsPrefix(runId)).stream()
         .map(p -> new Ref(StorageKeys.checkpointStep(p).orElse(-1), p))

@@ -1,12 +1,11 @@
 package io.loraflow.gpu;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.io.ModelFormatException;
+import io.loraflow.engine.model.ModelLoadException;
+import io.loraflow.engine.session.ModelSession;
+import io.loraflow.engine.train.Checkpoint;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.TrainConfig;
 import io.loraflow.engine.train.Trainer;
@@ -14,43 +13,38 @@ import io.loraflow.workflows.FailureTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * A base model with LoRA modules on one device, and the {@link Trainer} over it: fresh, or resumed
- * exactly from a checkpoint directory. The only place the activities build engine objects.
+ * The train activity's engine objects: a {@link ModelSession} for training and the {@link Trainer}
+ * over it, fresh or resumed exactly from a checkpoint directory.
  */
 final class EngineSession implements AutoCloseable {
   final ModelFiles files;
-  final NDManager manager;
-  final LoraLinearFactory factory;
-  final CausalLM model;
+  final ModelSession model;
   final Trainer trainer;
 
-  private EngineSession(
-      ModelFiles files,
-      NDManager manager,
-      LoraLinearFactory factory,
-      CausalLM model,
-      Trainer trainer) {
+  private EngineSession(ModelFiles files, ModelSession model, Trainer trainer) {
     this.files = files;
-    this.manager = manager;
-    this.factory = factory;
     this.model = model;
     this.trainer = trainer;
   }
 
-  static Device device(String setting) {
-    return switch (setting) {
-      case "cpu" -> Device.cpu();
-      case "gpu" -> Device.gpu();
-      default -> ai.djl.engine.Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
-    };
-  }
-
   /**
+   * Every native resource made here is closed again when a later step fails (model files, the model
+   * session with its weights, the trainer's optimizer state), so a failing retry leaks nothing.
+   * Failures that no retry can fix are non-retryable ApplicationFailures whose message says what to
+   * change: {@link FailureTypes#INVALID_BASE_MODEL} (unreadable or unsupported model), {@link
+   * FailureTypes#INVALID_TRAINING_CONFIG} (the config does not fit the model: sequence length, LoRA
+   * targets), {@link FailureTypes#CHECKPOINT_MISMATCH} (the resume checkpoint does not fit this
+   * run).
+   *
    * @param resumeFrom a complete local checkpoint directory, or null for a fresh run (its config
    *     wins over {@code config}: a resumed run continues with what it started with)
+   * @param resumeKey the checkpoint's object-store key, for messages (null for a fresh run)
    */
   static EngineSession open(
       Path modelPath,
@@ -59,51 +53,112 @@ final class EngineSession implements AutoCloseable {
       Path checkpointRoot,
       String baseModel,
       Path resumeFrom,
+      String resumeKey,
       Device device)
       throws IOException {
-    TrainConfig effective =
-        resumeFrom == null ? config : io.loraflow.engine.train.Checkpoint.readConfig(resumeFrom);
-    DataType dtype =
-        effective.precision() == TrainConfig.Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
-    ModelFiles files = ModelFiles.open(modelPath);
-    NDManager manager = NDManager.newBaseManager(device);
+    TrainConfig effective = resumeFrom == null ? config : Checkpoint.readConfig(resumeFrom);
+    // closed in reverse order if anything below fails
+    Deque<AutoCloseable> made = new ArrayDeque<>();
     try {
-      LoraLinearFactory factory =
-          new LoraLinearFactory(
-              effective.lora(effective.resolvedTargets(files.config().family())),
-              effective.baseFormat(),
-              dtype,
-              manager,
-              effective.seed());
-      CausalLM model = Models.build(files.weights(), factory, dtype, device);
-      List<String> linears = List.copyOf(model.linears().keySet());
+      ModelFiles files = loadStep(baseModel, () -> ModelFiles.open(modelPath));
+      made.push(files);
+      ModelSession session;
       try {
-        effective.validateAgainst(files.config(), linears, baseModel);
-        factory.requireAllTargetsMatched();
+        session =
+            loadStep(
+                baseModel, () -> ModelSession.forTraining(files, effective, device, baseModel));
       } catch (IllegalArgumentException e) {
-        model.close();
-        throw ApplicationFailure.newNonRetryableFailure(
-            e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
+        throw ApplicationFailure.newNonRetryableFailureWithCause(
+            "training config does not fit base model " + baseModel + ": " + e.getMessage(),
+            FailureTypes.INVALID_TRAINING_CONFIG,
+            e);
       }
-      Trainer trainer =
-          resumeFrom == null
-              ? new Trainer(
-                  model, factory.loraModules(), linears, effective, data, checkpointRoot, baseModel)
-              : Trainer.resume(
-                  resumeFrom, model, factory.loraModules(), linears, data, checkpointRoot);
-      return new EngineSession(files, manager, factory, model, trainer);
+      made.push(session);
+      Trainer trainer;
+      if (resumeFrom == null) {
+        try {
+          trainer =
+              new Trainer(
+                  session.model(),
+                  session.loraModules(),
+                  session.linears(),
+                  effective,
+                  data,
+                  checkpointRoot,
+                  baseModel);
+        } catch (IllegalArgumentException e) {
+          throw ApplicationFailure.newNonRetryableFailureWithCause(
+              "training config does not fit base model " + baseModel + ": " + e.getMessage(),
+              FailureTypes.INVALID_TRAINING_CONFIG,
+              e);
+        }
+      } else {
+        try {
+          trainer =
+              Trainer.resume(
+                  resumeFrom,
+                  session.model(),
+                  session.loraModules(),
+                  session.linears(),
+                  data,
+                  checkpointRoot);
+        } catch (IllegalArgumentException e) {
+          throw ApplicationFailure.newNonRetryableFailureWithCause(
+              "resume checkpoint "
+                  + resumeKey
+                  + " does not fit this run: "
+                  + e.getMessage()
+                  + "; the training data or plan changed since it was written. Start a new run"
+                  + " (a new run id), or delete the run's checkpoints/ prefix to train this one"
+                  + " from the start",
+              FailureTypes.CHECKPOINT_MISMATCH,
+              e);
+        }
+      }
+      return new EngineSession(files, session, trainer);
     } catch (RuntimeException | IOException e) {
-      manager.close();
-      files.close();
+      closeAll(made, e);
       throw e;
     }
   }
 
+  /**
+   * Loading the base model: unreadable or unsupported files are the model's fault, not a retry's.
+   */
+  private static <T> T loadStep(String baseModel, Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (ModelFormatException | ModelLoadException e) {
+      throw ApplicationFailure.newNonRetryableFailureWithCause(
+          "base model "
+              + baseModel
+              + " cannot be loaded: "
+              + e.getMessage()
+              + "; use a Hugging Face model directory (config.json + *.safetensors) or a GGUF file"
+              + " of a Llama or Falcon family model",
+          FailureTypes.INVALID_BASE_MODEL,
+          e);
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> made, Exception failure) {
+    while (!made.isEmpty()) {
+      try {
+        made.pop().close();
+      } catch (Exception e) {
+        failure.addSuppressed(e);
+      }
+    }
+  }
+
+  /** Closes everything (trainer, model session, files), each even when an earlier one fails. */
   @Override
   public void close() {
-    trainer.close();
-    model.close();
-    manager.close();
-    files.close();
+    Deque<AutoCloseable> all = new ArrayDeque<>(List.of(trainer, model, files));
+    RuntimeException failure = new IllegalStateException("closing the engine session failed");
+    closeAll(all, failure);
+    if (failure.getSuppressed().length > 0) {
+      throw failure;
+    }
   }
 }

@@ -1,11 +1,9 @@
 package io.loraflow.gpu;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.loraflow.activities.prompts.EvalPrompt;
+import io.loraflow.activities.prompts.PromptFormatter;
 import io.loraflow.activities.scoring.AnswerScorer;
 import io.loraflow.activities.scoring.EvalLoss;
 import io.loraflow.engine.generate.Generation;
@@ -13,12 +11,8 @@ import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.BaseFormat;
-import io.loraflow.engine.lora.LoraLinear;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.lora.PeftAdapter;
 import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.LossEvaluator;
@@ -36,8 +30,6 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -56,7 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EvalActivity {
   private static final Logger log = LoggerFactory.getLogger(EvalActivity.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int LOSS_BATCH = 4;
   private static final int GENERATION_BATCH = 8;
 
@@ -98,7 +89,7 @@ final class EvalActivity {
     BaseModelCache.deleteTree(work);
     AtomicLong done = new AtomicLong();
     try (Heartbeats hb =
-        new Heartbeats(ctx, settings.heartbeatEvery(), () -> "evaluated " + done.get(), () -> {})) {
+        new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {
       Path modelPath = models.local(req.model());
       Path adapterDir = work.resolve("adapter");
       publisher.download(TrainActivity.strip(req.adapterKey()), adapterDir);
@@ -107,13 +98,12 @@ final class EvalActivity {
       Path promptsJsonl = work.resolve("eval-prompts.jsonl");
       store.download(req.prompts().evalPromptsKey(), promptsJsonl);
       List<EvalPrompt> prompts =
-          choose(readPrompts(promptsJsonl), req.evaluation().numPrompts(), req.evaluation().seed());
-      Device device = EngineSession.device(settings.device());
-      DataType dtype =
-          "fp16".equals(req.precision())
-                  || ("auto".equals(req.precision()) && !device.equals(Device.cpu()))
-              ? DataType.FLOAT16
-              : DataType.FLOAT32;
+          choose(
+              PromptFormatter.readEvalPrompts(promptsJsonl),
+              req.evaluation().numPrompts(),
+              req.evaluation().seed());
+      Device device = ModelSession.device(settings.device());
+      DataType dtype = ModelSession.dtype(req.precision(), device);
       GenerationConfig generation =
           GenerationConfig.greedy(req.evaluation().maxNewTokens())
               .withEosTokenIds(req.model().eosTokenIds())
@@ -121,77 +111,69 @@ final class EvalActivity {
       long total = 2L * prompts.size();
       try (ModelFiles files = ModelFiles.open(modelPath);
           TextTokenizer tok = files.tokenizer();
-          NDManager manager = NDManager.newBaseManager(device)) {
+          ModelSession session = ModelSession.withAdapter(files, adapterDir, dtype, device)) {
         List<Example> evalSet =
             TokenizedDataset.read(evalJsonl, files.config().maxPositions()).examples();
-        PeftAdapter adapter = PeftAdapter.load(adapterDir, manager);
-        LoraLinearFactory factory =
-            new LoraLinearFactory(adapter.config(), BaseFormat.NF4, dtype, manager, 0);
-        CausalLM model = Models.build(files.weights(), factory, dtype, device);
-        try {
-          factory.loraModules().values().forEach(m -> m.setTraining(false));
-          zeroB(factory); // B = 0: exactly the base model
-          TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
-          Generator generator = new Generator(model, device, codec);
-          // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
-          // tokens
-          // on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without them
-          TokenCodec promptCodec =
-              TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
+        CausalLM model = session.model();
+        session.useBase(); // B = 0: exactly the base model
+        TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
+        Generator generator = new Generator(model, device, codec);
+        // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
+        // tokens on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without
+        // them
+        TokenCodec promptCodec =
+            TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
-          progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
-          EvalLoss baseLoss = loss(model, evalSet, device, hb);
-          List<String> baseAnswers =
-              answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
+        progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"));
+        EvalLoss baseLoss = loss(model, evalSet, device, hb);
+        List<String> baseAnswers =
+            answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
 
-          adapter.applyTo(factory.loraModules());
-          progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
-          EvalLoss adapterLoss = loss(model, evalSet, device, hb);
-          List<String> adapterAnswers =
-              answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
+        session.useAdapter();
+        progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
+        EvalLoss adapterLoss = loss(model, evalSet, device, hb);
+        List<String> adapterAnswers =
+            answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
 
-          List<EvalReport.Row> rows = new ArrayList<>();
-          List<AnswerScorer.Scored> baseScored = new ArrayList<>();
-          List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
-          for (int i = 0; i < prompts.size(); i++) {
-            EvalPrompt p = prompts.get(i);
-            AnswerScorer.Scored b = AnswerScorer.score(p.reference(), baseAnswers.get(i));
-            AnswerScorer.Scored a = AnswerScorer.score(p.reference(), adapterAnswers.get(i));
-            baseScored.add(b);
-            adapterScored.add(a);
-            rows.add(
-                new EvalReport.Row(
-                    p.question(),
-                    p.reference(),
-                    baseAnswers.get(i),
-                    adapterAnswers.get(i),
-                    scores(b),
-                    scores(a)));
-          }
-          EvalResult result =
-              new EvalResult(
-                  baseLoss.mean(),
-                  adapterLoss.mean(),
-                  baseLoss.perplexity(),
-                  adapterLoss.perplexity(),
-                  AnswerScorer.mean(baseScored),
-                  AnswerScorer.mean(adapterScored),
-                  prompts.size(),
-                  reportKey,
-                  StorageKeys.evalReportHtml(runId));
-          EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows);
-          publish(req, report);
-          log.info(
-              "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
-              runId,
-              result.baseEvalLoss(),
-              result.adapterEvalLoss(),
-              result.base().rougeL(),
-              result.adapter().rougeL());
-          return result;
-        } finally {
-          model.close();
+        List<EvalReport.Row> rows = new ArrayList<>();
+        List<AnswerScorer.Scored> baseScored = new ArrayList<>();
+        List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+          EvalPrompt p = prompts.get(i);
+          AnswerScorer.Scored b = AnswerScorer.score(p.reference(), baseAnswers.get(i));
+          AnswerScorer.Scored a = AnswerScorer.score(p.reference(), adapterAnswers.get(i));
+          baseScored.add(b);
+          adapterScored.add(a);
+          rows.add(
+              new EvalReport.Row(
+                  p.question(),
+                  p.reference(),
+                  baseAnswers.get(i),
+                  adapterAnswers.get(i),
+                  scores(b),
+                  scores(a)));
         }
+        EvalResult result =
+            new EvalResult(
+                baseLoss.mean(),
+                adapterLoss.mean(),
+                baseLoss.perplexity(),
+                adapterLoss.perplexity(),
+                AnswerScorer.mean(baseScored),
+                AnswerScorer.mean(adapterScored),
+                prompts.size(),
+                reportKey,
+                StorageKeys.evalReportHtml(runId));
+        EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows);
+        publish(req, report);
+        log.info(
+            "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
+            runId,
+            result.baseEvalLoss(),
+            result.adapterEvalLoss(),
+            result.base().rougeL(),
+            result.adapter().rougeL());
+        return result;
       }
     } catch (IOException e) {
       throw new UncheckedIOException("evaluation of " + runId + " failed: " + e.getMessage(), e);
@@ -246,35 +228,13 @@ final class EvalActivity {
       }
       done.addAndGet(ids.size());
       progress.report(
-          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"), false);
+          new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"));
     }
     return out;
-  }
-
-  private static void zeroB(LoraLinearFactory factory) {
-    for (LoraLinear m : factory.loraModules().values()) {
-      m.loraB().set(new float[(int) m.loraB().size()]);
-    }
   }
 
   private static Scores scores(AnswerScorer.Scored s) {
     return new Scores(s.rougeL(), s.tokenF1(), s.exactMatch());
-  }
-
-  static List<EvalPrompt> readPrompts(Path jsonl) throws IOException {
-    List<EvalPrompt> out = new ArrayList<>();
-    for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode n = JSON.readTree(line);
-      out.add(
-          new EvalPrompt(
-              n.path("question").asText(),
-              n.path("reference").asText(),
-              n.path("prompt").asText()));
-    }
-    return out;
   }
 
   /** {@code n} prompts picked by {@code seed}, in file order (all when n >= size). */

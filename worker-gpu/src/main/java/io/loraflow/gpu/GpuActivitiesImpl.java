@@ -15,7 +15,6 @@ import io.loraflow.workflows.TryRequest;
 import io.loraflow.workflows.TryResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
-import io.temporal.client.WorkflowClient;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,19 +29,17 @@ public final class GpuActivitiesImpl implements GpuActivities {
   private final GpuSettings settings;
   private final ObjectStore store;
   private final Tracking tracking;
-  private final WorkflowClient client;
   private final BaseModelSources sources;
   private final BaseModelCache models;
   private final TrainActivity train;
   private final EvalActivity eval;
   private final TryActivity tryer;
 
-  public GpuActivitiesImpl(
-      GpuSettings settings, ObjectStore store, Tracking tracking, WorkflowClient client) {
+  public GpuActivitiesImpl(GpuSettings settings, ObjectStore store, Tracking tracking) {
+    io.loraflow.infra.TokenizerFlavor.useCpuUnlessSet(); // also when embedded, not only in main
     this.settings = settings;
     this.store = store;
     this.tracking = tracking;
-    this.client = client;
     this.sources = new BaseModelSources(settings, store);
     this.models = new BaseModelCache(store, settings.workDir().resolve("models"));
     this.train = new TrainActivity(settings, store, tracking, models);
@@ -53,18 +50,16 @@ public final class GpuActivitiesImpl implements GpuActivities {
   @Override
   public BaseModelRef prepareBaseModel(BaseModelRequest request) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
-    String workflowId = ctx.getInfo().getWorkflowId();
-    ProgressReporter progress = new ProgressReporter(client, workflowId);
     Optional<BaseModelRef> cached = models.find(request.baseModel(), request.storageName());
     if (cached.isPresent()) {
-      progress.report(
-          Progress.of(Phase.PREPARING_MODEL, "cached as models/" + request.storageName()), true);
       return cached.get();
     }
+    ProgressReporter progress = new ProgressReporter(Phase.PREPARING_MODEL);
+    progress.report(Progress.of(Phase.PREPARING_MODEL, "fetching " + request.baseModel()));
     try (Heartbeats hb =
-        new Heartbeats(ctx, settings.heartbeatEvery(), () -> "preparing", () -> {})) {
+        new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {
       var local = sources.resolve(request.baseModel(), request.storageName());
-      progress.report(Progress.of(Phase.PREPARING_MODEL, "uploading " + local.getFileName()), true);
+      progress.report(Progress.of(Phase.PREPARING_MODEL, "uploading " + local.getFileName()));
       BaseModelRef ref =
           models.publish(request.baseModel(), request.storageName(), local, hb::beat);
       hb.throwIfCancelled();
@@ -75,21 +70,17 @@ public final class GpuActivitiesImpl implements GpuActivities {
 
   @Override
   public TrainResult train(TrainRequest request) {
-    return train.run(request, new ProgressReporter(client, workflowId()));
+    return train.run(request);
   }
 
   @Override
   public EvalResult evaluate(EvalRequest request) {
-    return eval.run(request, new ProgressReporter(client, workflowId()));
+    return eval.run(request, new ProgressReporter(Phase.EVALUATING));
   }
 
   @Override
   public TryResult generate(TryRequest request) {
     return tryer.run(request);
-  }
-
-  private static String workflowId() {
-    return Activity.getExecutionContext().getInfo().getWorkflowId();
   }
 
   /** SIGTERM: running training checkpoints and stops; the attempt fails retryably. */

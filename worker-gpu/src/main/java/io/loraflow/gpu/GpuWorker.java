@@ -3,8 +3,10 @@ package io.loraflow.gpu;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.StackSettings;
 import io.loraflow.infra.TemporalConnection;
+import io.loraflow.infra.TokenizerFlavor;
 import io.loraflow.infra.WorkerLifecycle;
 import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.ActivityPolicies;
 import io.loraflow.workflows.TaskQueues;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -30,6 +32,7 @@ public final class GpuWorker {
 
   public static void main(String[] args) {
     WorkerLifecycle.defaultLogging();
+    TokenizerFlavor.useCpuUnlessSet();
     StackSettings stack = StackSettings.load();
     GpuSettings settings = GpuSettings.load(System.getenv());
     log.info(
@@ -40,19 +43,22 @@ public final class GpuWorker {
     TemporalConnection temporal = TemporalConnection.open(stack, Duration.ofSeconds(30));
     ObjectStore store = ObjectStore.connect(stack);
     Tracking tracking = Tracking.connect(stack, store);
-    GpuActivitiesImpl activities =
-        new GpuActivitiesImpl(settings, store, tracking, temporal.client());
+    GpuActivitiesImpl activities = new GpuActivitiesImpl(settings, store, tracking);
 
     WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
     Worker worker =
         factory.newWorker(
             TaskQueues.GPU,
             WorkerOptions.newBuilder()
+                // one training per GPU: whatever else is queued waits on the server, so memory
+                // does not grow with the queue
                 .setMaxConcurrentActivityExecutionSize(settings.concurrency())
-                // heartbeats carry the cancel back: without this the SDK throttles them to 0.8 x
-                // the
-                // heartbeat timeout (48 s), so a cancel could take that long to reach training
-                .setMaxHeartbeatThrottleInterval(Duration.ofSeconds(5))
+                // no workflow or local-activity work here: keep those slots (and caches) minimal
+                .setMaxConcurrentWorkflowTaskExecutionSize(2)
+                .setMaxConcurrentLocalActivityExecutionSize(1)
+                // heartbeats carry progress, liveness and the cancel: the SDK may hold one back
+                // for at most this long (by default 0.8 x the heartbeat timeout)
+                .setMaxHeartbeatThrottleInterval(ActivityPolicies.GPU_HEARTBEAT_EVERY)
                 .build());
     worker.registerActivitiesImplementations(activities);
     WorkerLifecycle.runUntilShutdown(

@@ -3,6 +3,7 @@ package io.loraflow.gpu;
 import ai.djl.Device;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.StepMetrics;
 import io.loraflow.engine.train.TokenizedDataset;
@@ -27,6 +28,7 @@ import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -65,7 +67,7 @@ final class TrainActivity {
     this.store = store;
     this.tracking = tracking;
     this.models = models;
-    this.checkpoints = new CheckpointStore(store, settings.faultCheckpointPauseMillis());
+    this.checkpoints = new CheckpointStore(store, settings.faults().checkpointPauseMillis());
     this.publisher = new PrefixPublisher(store);
   }
 
@@ -74,7 +76,7 @@ final class TrainActivity {
     running.forEach(s -> s.trainer.requestStop());
   }
 
-  TrainResult run(TrainRequest req, ProgressReporter progress) {
+  TrainResult run(TrainRequest req) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     String runId = req.runId();
     String adapterPrefix = strip(StorageKeys.adapterPrefix(runId));
@@ -89,7 +91,7 @@ final class TrainActivity {
       throw ApplicationFailure.newFailure(
           "worker stopping: not starting " + runId + " here", WORKER_STOPPING);
     }
-    Device device = EngineSession.device(settings.device());
+    Device device = ModelSession.device(settings.device());
     TrainConfig config;
     try {
       config = TrainConfig.of(req.training(), !device.equals(Device.cpu()));
@@ -97,32 +99,31 @@ final class TrainActivity {
       throw ApplicationFailure.newNonRetryableFailure(
           e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
     }
-    Path work =
-        settings
-            .workDir()
-            .resolve("runs")
-            .resolve(runId)
-            .resolve("attempt-" + ctx.getInfo().getAttempt());
+    int attempt = ctx.getInfo().getAttempt();
+    Path work = settings.workDir().resolve("runs").resolve(runId).resolve("attempt-" + attempt);
     BaseModelCache.deleteTree(work);
 
-    Optional<TrainHeartbeat> last = ctx.getHeartbeatDetails(TrainHeartbeat.class);
     Optional<CheckpointStore.Ref> resume =
-        last.map(TrainHeartbeat::checkpointKey)
-            .filter(k -> k != null && !k.isBlank())
-            .flatMap(checkpoints::complete)
-            .or(() -> checkpoints.newestComplete(runId));
+        ResumePoint.choose(runId, ctx.getHeartbeatDetails(TrainHeartbeat.class), checkpoints);
     long startedAt = System.nanoTime();
     AtomicReference<TrainHeartbeat> beat =
         new AtomicReference<>(
             new TrainHeartbeat(
                 resume.map(CheckpointStore.Ref::step).orElse(0L),
                 resume.map(CheckpointStore.Ref::key).orElse(null),
-                null));
+                null,
+                Progress.of(
+                    Phase.TRAINING,
+                    resume
+                        .map(r -> "resuming from step " + r.step())
+                        .orElse("loading the model"))));
     AtomicReference<EngineSession> open = new AtomicReference<>();
+    StallWatchdog watchdog = new StallWatchdog(settings.stall(), System::nanoTime);
+    Thread trainingThread = Thread.currentThread();
     // Heartbeats start before the downloads and the model load: loading and quantizing a base model
     // can take longer than the heartbeat timeout on a busy machine, and a silent attempt is
-    // retried.
-    try (Heartbeats hb =
+    // retried. The stall watchdog joins once training runs.
+    Heartbeats hb =
         new Heartbeats(
             ctx,
             settings.heartbeatEvery(),
@@ -132,7 +133,8 @@ final class TrainActivity {
               if (s != null) {
                 s.trainer.requestStop();
               }
-            })) {
+            });
+    try {
       Path modelPath = models.local(req.model());
       Path trainJsonl = work.resolve("train.jsonl");
       store.download(req.prompts().trainKey(), trainJsonl);
@@ -141,74 +143,188 @@ final class TrainActivity {
       if (resume.isPresent()) {
         resumeDir = work.resolve("resume").resolve("step-" + resume.get().step());
         checkpoints.download(resume.get(), resumeDir);
-        progress.report(
-            Progress.of(Phase.TRAINING, "resumed from step " + resume.get().step()), true);
         log.info("{}: resuming from {}", runId, resume.get().key());
       }
       MetricsBuffer metrics =
           new MetricsBuffer(tracking, req.mlflowRunId(), settings.metricsFlush());
-      try (EngineSession session =
-          EngineSession.open(
-              modelPath,
-              config,
-              data,
-              work.resolve("checkpoints"),
-              req.model().baseModel(),
-              resumeDir,
-              device)) {
-        open.set(session);
-        running.add(session);
-        if (stopping || hb.interruption().isPresent()) {
-          session.trainer.requestStop();
+      TrainConfig asked = config;
+      while (true) {
+        boolean[] checkpointed = {false};
+        boolean[] opened = {false};
+        try (EngineSession session =
+            EngineSession.open(
+                modelPath,
+                config,
+                data,
+                work.resolve("checkpoints"),
+                req.model().baseModel(),
+                resumeDir,
+                resume.map(CheckpointStore.Ref::key).orElse(null),
+                device)) {
+          open.set(session);
+          opened[0] = true;
+          running.add(session);
+          if (stopping || hb.interruption().isPresent()) {
+            session.trainer.requestStop();
+          }
+          session.trainer.addCheckpointListener(
+              (step, dir) ->
+                  watchdog.paused(
+                      () -> {
+                        CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
+                        checkpointed[0] = true;
+                        beat.updateAndGet(
+                            prev ->
+                                new TrainHeartbeat(step, ref.key(), prev.loss(), prev.progress()));
+                        hb.beat();
+                      }));
+          long firstStep = session.trainer.step();
+          long loopStart = System.nanoTime();
+          TrainConfig stepConfig = config;
+          session.trainer.addProgressListener(
+              m -> {
+                injectFaults(m, firstStep, stepConfig, attempt);
+                watchdog.stepDone(m.step());
+                beat.updateAndGet(
+                    prev ->
+                        new TrainHeartbeat(
+                            m.step(),
+                            prev.checkpointKey(),
+                            m.loss(),
+                            progressOf(m, firstStep, loopStart)));
+                for (MetricPoint p : points(m)) {
+                  metrics.add(p);
+                }
+              });
+          hb.watch(
+              watchdog,
+              // no stop request: a stalled step would not reach the next step boundary anyway,
+              // and the attempt's last published checkpoint is what the retry resumes from
+              quiet ->
+                  trainingThread.interrupt()); // reaches a blocked wait or the next micro-batch
+          watchdog.arm(firstStep);
+          io.loraflow.engine.train.TrainOutcome result;
+          try {
+            result = session.trainer.run();
+          } finally {
+            running.remove(session);
+            metrics.flush();
+          }
+          var interruption = hb.interruption();
+          if (interruption.isPresent()
+              && !(interruption.get() instanceof ActivityWorkerShutdownException)) {
+            throw interruption.get(); // cancelled: checkpointed, report it as cancelled
+          }
+          if (hb.stall().isPresent()) {
+            throw stalled(runId, hb.stall().get(), beat.get(), null);
+          }
+          if (result.stopped() && !result.finished()) {
+            throw ApplicationFailure.newFailure(
+                "worker stopping: checkpointed at step "
+                    + result.steps()
+                    + " of "
+                    + result.totalSteps()
+                    + ", the next attempt resumes there",
+                WORKER_STOPPING);
+          }
+          return finish(req, session, result, resume.isPresent(), startedAt, work, asked, config);
+        } catch (RuntimeException e) {
+          if (!OutOfMemory.is(e) || hb.stall().isPresent()) {
+            throw e;
+          }
+          String where =
+              opened[0]
+                  ? "micro-batch " + config.batchSize() + ", max sequence " + config.maxSeqLen()
+                  : "loading base model " + req.model().baseModel();
+          Optional<TrainConfig> smaller =
+              settings.oomFallback() && opened[0] && resumeDir == null && !checkpointed[0]
+                  ? OutOfMemory.fallback(config)
+                  : Optional.empty();
+          if (smaller.isEmpty()) {
+            throw OutOfMemory.failure(config, device.toString(), where, e);
+          }
+          log.warn(
+              "{}: out of memory at {}; retrying with {}",
+              runId,
+              where,
+              OutOfMemory.describe(config, smaller.get()));
+          recordFallback(req, config, smaller.get());
+          config = smaller.get();
+          open.set(null);
         }
-        session.trainer.addCheckpointListener(
-            (step, dir) -> {
-              CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
-              TrainHeartbeat prev = beat.get();
-              beat.set(new TrainHeartbeat(step, ref.key(), prev.loss()));
-              hb.beat();
-            });
-        long firstStep = session.trainer.step();
-        long loopStart = System.nanoTime();
-        session.trainer.addProgressListener(
-            m -> {
-              TrainHeartbeat prev = beat.get();
-              beat.set(new TrainHeartbeat(m.step(), prev.checkpointKey(), m.loss()));
-              for (MetricPoint p : points(m)) {
-                metrics.add(p);
-              }
-              progress.report(progressOf(m, firstStep, loopStart), false);
-            });
-        io.loraflow.engine.train.TrainOutcome result;
-        try {
-          result = session.trainer.run();
-        } finally {
-          running.remove(session);
-          metrics.flush();
-        }
-        var interruption = hb.interruption();
-        if (interruption.isPresent()
-            && !(interruption.get() instanceof ActivityWorkerShutdownException)) {
-          throw interruption.get(); // cancelled: checkpointed, report it as cancelled
-        }
-        if (result.stopped() && !result.finished()) {
-          throw ApplicationFailure.newFailure(
-              "worker stopping: checkpointed at step "
-                  + result.steps()
-                  + " of "
-                  + result.totalSteps()
-                  + ", the next attempt resumes there",
-              WORKER_STOPPING);
-        }
-        return finish(req, session, result, resume.isPresent(), startedAt, work);
       }
     } catch (InterruptedException e) {
+      if (hb.stall().isPresent()) {
+        Thread.interrupted(); // the watchdog's interrupt has done its job
+        throw stalled(runId, hb.stall().get(), beat.get(), e);
+      }
       Thread.currentThread().interrupt();
       throw new IllegalStateException("training of " + runId + " interrupted", e);
     } catch (IOException e) {
+      if (hb.stall().isPresent()) {
+        throw stalled(runId, hb.stall().get(), beat.get(), e);
+      }
       throw new UncheckedIOException("training of " + runId + " failed: " + e.getMessage(), e);
     } finally {
+      hb.close();
+      Thread.interrupted(); // never hand an interrupt flag back to the SDK's thread pool
       BaseModelCache.deleteTree(work);
+    }
+  }
+
+  /** The retryable failure of an attempt whose training stopped making progress. */
+  private static ApplicationFailure stalled(
+      String runId, StallWatchdog.Stall stall, TrainHeartbeat last, Throwable cause) {
+    return ApplicationFailure.newFailureWithCause(
+        "training of "
+            + runId
+            + " stalled: no optimizer step for "
+            + stall.quiet().toSeconds()
+            + " s after step "
+            + (stall.lastStep() < 0 ? "(none yet)" : Long.toString(stall.lastStep()))
+            + " (stall window "
+            + stall.window().toSeconds()
+            + " s, from the observed step time; LORAFLOW_STALL_* settings); the next attempt"
+            + " resumes from "
+            + (last.checkpointKey() == null ? "the start" : last.checkpointKey()),
+        FailureTypes.TRAINING_STALLED,
+        cause);
+  }
+
+  /** The OOM fallback goes to MLflow as tags (params cannot change once logged). */
+  private void recordFallback(TrainRequest req, TrainConfig from, TrainConfig to) {
+    if (req.mlflowRunId() == null) {
+      return;
+    }
+    try {
+      Map<String, String> tags = new HashMap<>();
+      tags.put("loraflow.oom_fallback", OutOfMemory.describe(from, to));
+      tags.put("loraflow.effective_batch_size", Integer.toString(to.batchSize()));
+      tags.put("loraflow.effective_grad_accum", Integer.toString(to.gradAccumulation()));
+      tracking.setTags(req.mlflowRunId(), tags);
+    } catch (RuntimeException e) {
+      log.warn("{}: could not record the OOM fallback in MLflow: {}", req.runId(), e.toString());
+    }
+  }
+
+  /** Durability-test faults (off unless {@link GpuSettings.Faults} says otherwise). */
+  private void injectFaults(StepMetrics m, long firstStep, TrainConfig config, int attempt) {
+    GpuSettings.Faults f = settings.faults();
+    if (f.oomFromBatch() > 0
+        && m.step() == firstStep + 1
+        && config.batchSize() >= f.oomFromBatch()) {
+      throw new ai.djl.engine.EngineException(
+          "CUDA out of memory. Tried to allocate 2.00 GiB (injected: LORAFLOW_FAULT_OOM_FROM_BATCH="
+              + f.oomFromBatch()
+              + ")");
+    }
+    if (f.hangAtStep() > 0 && m.step() == f.hangAtStep() && attempt == 1) {
+      log.warn("fault injection: training thread blocks after step {}", m.step());
+      try {
+        Thread.sleep(Duration.ofHours(1).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the trainer throws at its next micro-batch
+      }
     }
   }
 
@@ -218,7 +334,9 @@ final class TrainActivity {
       io.loraflow.engine.train.TrainOutcome result,
       boolean resumed,
       long startedAt,
-      Path work)
+      Path work,
+      TrainConfig asked,
+      TrainConfig used)
       throws IOException {
     String runId = req.runId();
     Path adapterDir = work.resolve("adapter");
@@ -230,6 +348,9 @@ final class TrainActivity {
     summary.put("train_steps", (double) result.steps());
     summary.put("train_seconds_last_attempt", (System.nanoTime() - startedAt) / 1e9);
     summary.put("resumes", resumed ? 1.0 : 0.0);
+    summary.put("batch_size_used", (double) used.batchSize());
+    summary.put("grad_accum_used", (double) used.gradAccumulation());
+    summary.put("oom_fallbacks", asked.batchSize() == used.batchSize() ? 0.0 : 1.0);
     history.stream()
         .mapToDouble(StepMetrics::tokensPerSecond)
         .filter(Double::isFinite)

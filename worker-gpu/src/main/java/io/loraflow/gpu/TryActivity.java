@@ -1,18 +1,13 @@
 package io.loraflow.gpu;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.generate.Generation;
 import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.BaseFormat;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.lora.PeftAdapter;
-import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.PrefixPublisher;
@@ -61,12 +56,8 @@ final class TryActivity {
       Path modelPath = models.local(req.model());
       Path adapterDir = work.resolve("adapter");
       publisher.download(TrainActivity.strip(req.adapterKey()), adapterDir);
-      Device device = EngineSession.device(settings.device());
-      DataType dtype =
-          "fp16".equals(req.precision())
-                  || ("auto".equals(req.precision()) && !device.equals(Device.cpu()))
-              ? DataType.FLOAT16
-              : DataType.FLOAT32;
+      Device device = ModelSession.device(settings.device());
+      DataType dtype = ModelSession.dtype(req.precision(), device);
       GenerationConfig generation =
           (req.temperature() > 0
                   ? GenerationConfig.sampling(
@@ -75,32 +66,23 @@ final class TryActivity {
               .withEosTokenIds(req.model().eosTokenIds());
       try (ModelFiles files = ModelFiles.open(modelPath);
           TextTokenizer tok = files.tokenizer();
-          NDManager manager = NDManager.newBaseManager(device)) {
-        PeftAdapter adapter = PeftAdapter.load(adapterDir, manager);
-        LoraLinearFactory factory =
-            new LoraLinearFactory(adapter.config(), BaseFormat.NF4, dtype, manager, 0);
-        CausalLM model = Models.build(files.weights(), factory, dtype, device);
-        try {
-          factory.loraModules().values().forEach(m -> m.setTraining(false));
-          adapter.applyTo(factory.loraModules());
-          hb.throwIfCancelled();
-          // the prompt is encoded as training encoded prompts (special tokens on)
-          TokenCodec codec = TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
-          long[] ids = codec.encode(req.prompt());
-          Generation g =
-              new Generator(model, device, codec)
-                  .generate(List.of(ids), generation, (row, id, text) -> {})
-                  .sequences()
-                  .get(0);
-          return new TryResult(
-              codec.decode(g.tokens()).strip(),
-              ids.length,
-              g.tokens().length,
-              g.finish() == Generation.Finish.EOS,
-              (System.nanoTime() - started) / 1e9);
-        } finally {
-          model.close();
-        }
+          ModelSession session = ModelSession.withAdapter(files, adapterDir, dtype, device)) {
+        session.useAdapter();
+        hb.throwIfCancelled();
+        // the prompt is encoded as training encoded prompts (special tokens on)
+        TokenCodec codec = TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
+        long[] ids = codec.encode(req.prompt());
+        Generation g =
+            new Generator(session.model(), device, codec)
+                .generate(List.of(ids), generation, (row, id, text) -> {})
+                .sequences()
+                .get(0);
+        return new TryResult(
+            codec.decode(g.tokens()).strip(),
+            ids.length,
+            g.tokens().length,
+            g.finish() == Generation.Finish.EOS,
+            (System.nanoTime() - started) / 1e9);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("trying the adapter of " + req.runId() + " failed: " + e, e);

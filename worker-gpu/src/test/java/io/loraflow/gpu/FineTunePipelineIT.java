@@ -118,8 +118,9 @@ class FineTunePipelineIT {
     return WorkflowStub.fromTyped(wf);
   }
 
+  /** As the API reads it: the workflow's phase + the GPU activity's heartbeat details. */
   static Progress progress(String workflowId) {
-    return temporal.client().newWorkflowStub(FineTuneWorkflow.class, workflowId).progress();
+    return io.loraflow.workflows.RunProgress.read(temporal.client(), workflowId);
   }
 
   static Progress awaitProgress(String workflowId, Predicate<Progress> p, Duration timeout)

@@ -29,12 +29,18 @@ final class GpuWorkerProcess implements AutoCloseable {
    *     machine would)
    */
   static GpuWorkerProcess start(Path workDir, Path log, Map<String, String> extraEnv) {
+    return start(workDir, log, extraEnv, GpuWorker.class);
+  }
+
+  /** The same JVM set-up running another worker main (e.g. CPU and GPU workers in one JVM). */
+  static GpuWorkerProcess start(
+      Path workDir, Path log, Map<String, String> extraEnv, Class<?> mainClass) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx3g");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(GpuWorker.class.getName());
+    cmd.add(mainClass.getName());
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.environment().put("LORAFLOW_GPU_WORK_DIR", workDir.toString());

@@ -5,10 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.loraflow.activities.dataset.QaPair;
-import io.loraflow.activities.prompts.FormattedSplits;
-import io.loraflow.activities.prompts.PromptFormatter;
-import io.loraflow.activities.prompts.PromptTemplate;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.PrefixPublisher;
 import io.loraflow.infra.StackSettings;
@@ -29,11 +25,8 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -68,7 +61,7 @@ class TrainActivityIT {
                 "LORAFLOW_GPU_WORK_DIR", work.toString(),
                 "LORAFLOW_DEVICE", "cpu",
                 "LORAFLOW_HEARTBEAT_SECONDS", "1"));
-    impl = new GpuActivitiesImpl(settings, store, tracking, temporal.client());
+    impl = new GpuActivitiesImpl(settings, store, tracking);
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(impl);
     activities =
@@ -90,41 +83,9 @@ class TrainActivityIT {
     store.close();
   }
 
-  /**
-   * Synthetic FAQ pairs, tokenized by the pipeline's PromptFormatter, stored as formatPrompts does.
-   */
+  /** 40 synthetic FAQ pairs, tokenized and stored as formatPrompts does. */
   static PromptsRef prompts(String runId) throws Exception {
-    Path tok = work.resolve("tok-" + runId + ".json");
-    store.download(model.tokenizerKey(), tok);
-    List<QaPair> pairs = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      pairs.add(
-          new QaPair(
-              "How long does shipping to zone " + i + " take?",
-              "Shipping to zone " + i + " takes " + (i % 5 + 1) + " business days.",
-              i,
-              i + 1));
-    }
-    try (PromptFormatter f =
-        PromptFormatter.open(tok, PromptTemplate.DEFAULT, model.eosTokenIds().get(0), 64)) {
-      FormattedSplits splits = f.format(pairs, 0.2, 7);
-      ByteArrayOutputStream train = new ByteArrayOutputStream();
-      PromptFormatter.writeTokenized(splits.train(), train);
-      ByteArrayOutputStream eval = new ByteArrayOutputStream();
-      PromptFormatter.writeTokenized(splits.eval(), eval);
-      ByteArrayOutputStream evalPrompts = new ByteArrayOutputStream();
-      PromptFormatter.writeEvalPrompts(splits.evalPrompts(), evalPrompts);
-      store.put(StorageKeys.promptsTrain(runId), train.toByteArray());
-      store.put(StorageKeys.promptsEval(runId), eval.toByteArray());
-      store.put(StorageKeys.promptsEvalPrompts(runId), evalPrompts.toByteArray());
-    }
-    return new PromptsRef(
-        StorageKeys.promptsTrain(runId),
-        StorageKeys.promptsEval(runId),
-        StorageKeys.promptsEvalPrompts(runId),
-        StorageKeys.promptsStats(runId),
-        model.tokenizerKey(),
-        null);
+    return TinyRuns.prompts(store, model, work, runId, 40);
   }
 
   static TrainingSpec training() {
@@ -180,8 +141,7 @@ class TrainActivityIT {
                 "LORAFLOW_DEVICE",
                 "cpu"));
     TestActivityEnvironment env2 = TestActivityEnvironment.newInstance();
-    env2.registerActivitiesImplementations(
-        new GpuActivitiesImpl(fresh, store, tracking, temporal.client()));
+    env2.registerActivitiesImplementations(new GpuActivitiesImpl(fresh, store, tracking));
     GpuActivities retry =
         env2.newActivityStub(
             GpuActivities.class,

@@ -11,10 +11,15 @@ import java.time.Duration;
  * <ul>
  *   <li>CPU steps retry with backoff up to 30 s for at most 2 h (MinIO or MLflow restarting mid-run
  *       costs seconds, a real outage fails the run after 2 h).
- *   <li>GPU steps never give up: unlimited attempts, backoff 1 s → 10 s, 60 s heartbeat timeout, so
- *       a killed or preempted GPU worker is detected within a minute and the next attempt (on any
- *       GPU worker) resumes from the last checkpoint. No schedule-to-start limit: runs queue while
- *       every GPU is busy.
+ *   <li>GPU steps retry without limit, but only failures that a retry can fix: bad models, configs
+ *       that do not fit the model, checkpoints that do not match and out-of-memory at micro-batch 1
+ *       are non-retryable ({@link FailureTypes#NON_RETRYABLE}). A killed or preempted GPU worker
+ *       stops heartbeating; after {@link #GPU_HEARTBEAT_TIMEOUT} the server fails the attempt and
+ *       the next one starts after at most {@link #GPU_RETRY_MAX_INTERVAL}: at most {@value
+ *       #KILL_COST_BOUND_SECONDS} s lost per kill, then the next attempt (on any GPU worker)
+ *       resumes from the last checkpoint. A worker whose training stops making progress (stall
+ *       watchdog) stops heartbeating too. No schedule-to-start limit: runs queue while every GPU is
+ *       busy.
  *   <li>Cleanup after a failure (closing the MLflow run) tries 3 times, then gives up quietly.
  * </ul>
  *
@@ -22,7 +27,21 @@ import java.time.Duration;
  */
 public final class ActivityPolicies {
 
-  public static final Duration GPU_HEARTBEAT_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * Server-side: an attempt without a heartbeat for this long has failed. GPU workers heartbeat
+   * every {@link #GPU_HEARTBEAT_EVERY} and flush to the server at least that often, so a live
+   * worker has five chances per window.
+   */
+  public static final Duration GPU_HEARTBEAT_TIMEOUT = Duration.ofSeconds(15);
+
+  /** How often GPU activities heartbeat (and the most the SDK may delay one). */
+  public static final Duration GPU_HEARTBEAT_EVERY = Duration.ofSeconds(3);
+
+  /** Longest pause between a failed GPU attempt and the next one. */
+  public static final Duration GPU_RETRY_MAX_INTERVAL = Duration.ofSeconds(5);
+
+  /** Heartbeat timeout + the longest retry pause: the most a killed worker costs before a retry. */
+  public static final long KILL_COST_BOUND_SECONDS = 20;
 
   private ActivityPolicies() {}
 
@@ -68,7 +87,7 @@ public final class ActivityPolicies {
         .setStartToCloseTimeout(startToClose)
         .setHeartbeatTimeout(GPU_HEARTBEAT_TIMEOUT)
         .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
-        .setRetryOptions(retry(Duration.ofSeconds(10)).setMaximumAttempts(0).build())
+        .setRetryOptions(retry(GPU_RETRY_MAX_INTERVAL).setMaximumAttempts(0).build())
         .build();
   }
 }

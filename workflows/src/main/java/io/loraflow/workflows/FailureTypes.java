@@ -20,6 +20,18 @@ public final class FailureTypes {
   public static final String INVALID_TRAINING_CONFIG = "InvalidTrainingConfig";
   public static final String CANCELLED = "Cancelled";
 
+  /** A resume checkpoint that does not fit this run (other data, other plan): never retried. */
+  public static final String CHECKPOINT_MISMATCH = "CheckpointMismatch";
+
+  /** Out of memory even at micro-batch 1 (or where the fallback cannot apply): never retried. */
+  public static final String OUT_OF_MEMORY = "OutOfMemory";
+
+  /**
+   * Retryable: no optimizer step completed within the stall window (a hung device call or a
+   * deadlock); the next attempt resumes from the last checkpoint.
+   */
+  public static final String TRAINING_STALLED = "TrainingStalled";
+
   /** Never retried, whoever throws them. */
   public static final List<String> NON_RETRYABLE =
       List.of(
@@ -30,7 +42,9 @@ public final class FailureTypes {
           DATASET_TOO_LARGE,
           UNKNOWN_BASE_MODEL,
           INVALID_BASE_MODEL,
-          INVALID_TRAINING_CONFIG);
+          INVALID_TRAINING_CONFIG,
+          CHECKPOINT_MISMATCH,
+          OUT_OF_MEMORY);
 
   private FailureTypes() {}
 }

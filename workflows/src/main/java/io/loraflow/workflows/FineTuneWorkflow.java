@@ -11,14 +11,12 @@ import io.temporal.workflow.WorkflowMethod;
  * runLinks (cpu). Workflow type {@value #TYPE}, task queue {@link TaskQueues#CPU}, workflow id from
  * {@link WorkflowIds}; start it from the Temporal UI with a plain JSON {@link RunSpec}.
  *
- * <p><b>Progress, one mechanism.</b> The GPU activities send {@link #reportProgress(Progress)}
- * signals to their own workflow ({@code WorkflowClient.newWorkflowStub(FineTuneWorkflow.class,
- * Activity.getExecutionContext().getInfo().getWorkflowId()).reportProgress(p)}) at most once per
- * {@value #PROGRESS_SIGNAL_MIN_INTERVAL_SECONDS} s and at phase boundaries (loaded, resumed, done);
- * a failed signal is ignored (progress is best effort). The workflow keeps the latest one and
- * serves it through {@link #progress()}; it ignores reports whose phase is not the current phase
- * (late signals of a finished step). Separately, {@code train} heartbeats {@link TrainHeartbeat}
- * (step, checkpoint key, loss) for resumption; heartbeats are not progress.
+ * <p><b>Progress without history growth.</b> The phase (and its message) is workflow state, served
+ * by {@link #progress()}. Step/total, loss, tokens/s and ETA travel in the heartbeat details of the
+ * running GPU activity ({@link TrainHeartbeat#progress()} for train, a {@link Progress} for the
+ * others), which add no history events; {@link RunProgress#read} combines both (the API and the CLI
+ * use it). A run's history therefore has the same few dozen events whether it trains for a minute
+ * or three days.
  *
  * <p><b>Cancel.</b> {@link #cancel(String)} cancels the running activity (GPU activities see it on
  * their next heartbeat, checkpoint and stop), closes the MLflow run as KILLED and fails the run
@@ -26,19 +24,24 @@ import io.temporal.workflow.WorkflowMethod;
  * too (the run then ends as Canceled).
  *
  * <p><b>Failures.</b> Bad input ends the run at once with a non-retryable ApplicationFailure whose
- * type is one of {@link FailureTypes#NON_RETRYABLE} and whose message says what to fix. GPU steps
- * retry without limit (short backoff, 60 s heartbeat timeout), so a preempted worker costs minutes.
+ * type is one of {@link FailureTypes#NON_RETRYABLE} and whose message says what to fix; so do GPU
+ * failures that cannot succeed on a retry (a model that does not load, a checkpoint that does not
+ * match, out of memory at micro-batch 1). Other GPU failures retry without limit (see {@link
+ * ActivityPolicies}), so a preempted or wedged worker costs seconds.
  */
 @WorkflowInterface
 public interface FineTuneWorkflow {
 
   String TYPE = "FineTune";
-  int PROGRESS_SIGNAL_MIN_INTERVAL_SECONDS = 10;
 
   @WorkflowMethod(name = TYPE)
   FineTuneResult run(RunSpec spec);
 
-  /** The latest progress: phase, step/total, loss, tokens/s, ETA, message. */
+  /**
+   * The phase and its message (workflow state). Step counters appear here only from {@link
+   * #reportProgress}; current GPU workers put them in heartbeat details instead (see {@link
+   * RunProgress}).
+   */
   @QueryMethod
   Progress progress();
 
@@ -46,7 +49,12 @@ public interface FineTuneWorkflow {
   @SignalMethod
   void cancel(String reason);
 
-  /** Sent by GPU activities (see the class comment); not meant for people. */
+  /**
+   * Progress sent by GPU workers older than heartbeat progress (kept so their signals are accepted
+   * during a rolling upgrade, and for tests that script progress). Nothing in this version sends
+   * it: each signal is a history event, which is why progress moved to heartbeat details.
+   */
+  @Deprecated
   @SignalMethod
   void reportProgress(Progress progress);
 }

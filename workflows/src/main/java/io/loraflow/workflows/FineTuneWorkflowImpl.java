@@ -22,6 +22,9 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
 
   static final int PIPELINE_VERSION = 1;
 
+  /** Change id of the split check right after prepareDataset (runs started before skip it). */
+  static final String FAIL_EARLY_CHANGE = "fail-early-split";
+
   private static final Logger log = Workflow.getLogger(FineTuneWorkflowImpl.class);
 
   private final CpuActivities cpu = stub(CpuActivities.class, ActivityPolicies.cpu());
@@ -81,6 +84,14 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
         cpu.prepareDataset(new DatasetRequest(spec.dataset(), spec.datasetFormat(), runId));
     Workflow.upsertTypedSearchAttributes(
         LoraflowSearchAttributes.DATASET.valueSet(dataset.sha256()));
+    // fail early: what can be checked on the CPU is checked before any step waits for a GPU
+    if (Workflow.getVersion(FAIL_EARLY_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      var tooSmall = EvalSplit.problem(dataset.count(), spec.evalFraction());
+      if (tooSmall.isPresent()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "dataset " + spec.dataset() + ": " + tooSmall.get(), FailureTypes.INVALID_DATASET);
+      }
+    }
 
     enter(Phase.PREPARING_MODEL, "preparing " + spec.baseModel());
     BaseModelRef model =
@@ -221,6 +232,7 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   }
 
   @Override
+  @Deprecated
   public void reportProgress(Progress report) {
     // Late reports of an earlier phase (or after cancel) would move the progress backwards.
     if (report != null && report.phase() == progress.phase() && cancelReason == null) {
@@ -253,10 +265,16 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
     return m;
   }
 
+  /**
+   * The failure the activity itself threw: the outermost ApplicationFailure under the activity
+   * failure. Deeper ones are its Java causes converted by the SDK (e.g. a ConnectException under a
+   * DatasetFetchFailed, a ModelFormatException under an InvalidBaseModel): their types are class
+   * names, not failure types.
+   */
   private static ApplicationFailure rootApplicationFailure(Throwable e) {
     ApplicationFailure found = null;
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ApplicationFailure app) {
+      if (t instanceof ApplicationFailure app && found == null) {
         found = app;
       }
       if (t instanceof CanceledFailure) {

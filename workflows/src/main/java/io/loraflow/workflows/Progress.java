@@ -3,8 +3,8 @@ package io.loraflow.workflows;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
 /**
- * A snapshot of a run's progress: returned by {@link FineTuneWorkflow#progress()} and sent by the
- * GPU activities through {@link FineTuneWorkflow#reportProgress(Progress)}.
+ * A snapshot of a run's progress: the phase from {@link FineTuneWorkflow#progress()}, the step
+ * counters from the running GPU activity's heartbeat details (combined by {@link RunProgress}).
  *
  * @param phase where the run is
  * @param step optimizer steps done in this phase (training) or prompts done (evaluation); 0 when

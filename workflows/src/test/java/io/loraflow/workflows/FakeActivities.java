@@ -19,11 +19,20 @@ final class FakeActivities {
   /** Thrown by prepareDataset when set. */
   volatile Supplier<RuntimeException> datasetFailure;
 
+  /** Examples prepareDataset reports. */
+  volatile int datasetCount = 90;
+
+  /** Thrown by evaluate when set. */
+  volatile Supplier<RuntimeException> evaluateFailure;
+
   /** train fails with a RuntimeException on attempts 1..trainFailures. */
   volatile int trainFailures;
 
+  /** train heartbeats this many steps (with progress details) before it goes on. */
+  volatile long trainHeartbeats;
+
   /**
-   * When set, train reports progress, then heartbeats until this latch opens (or it is cancelled).
+   * When set, train heartbeats progress (step 5/60) until this latch opens (or it is cancelled).
    */
   volatile CountDownLatch trainGate;
 
@@ -41,7 +50,7 @@ final class FakeActivities {
       return new DatasetRef(
           SHA,
           StorageKeys.datasetData(SHA),
-          90,
+          datasetCount,
           new DatasetStats(request.uri(), "nested-json", 30_000, 90, 0, 40, 200, 400));
     }
 
@@ -112,15 +121,29 @@ final class FakeActivities {
       if (attempt <= trainFailures) {
         throw new IllegalStateException("GPU worker lost (attempt " + attempt + ")");
       }
+      for (long step = 1; step <= trainHeartbeats; step++) {
+        // as the GPU worker does: progress in the heartbeat details, one per optimizer step
+        Activity.getExecutionContext()
+            .heartbeat(
+                new TrainHeartbeat(
+                    step,
+                    null,
+                    2.0,
+                    new Progress(
+                        Phase.TRAINING,
+                        step,
+                        trainHeartbeats,
+                        2.0,
+                        1000.0,
+                        0L,
+                        "step " + step + "/" + trainHeartbeats)));
+      }
       CountDownLatch gate = trainGate;
       if (gate != null) {
-        String workflowId = Activity.getExecutionContext().getInfo().getWorkflowId();
-        client
-            .newWorkflowStub(FineTuneWorkflow.class, workflowId)
-            .reportProgress(new Progress(Phase.TRAINING, 5, 60, 1.25, 900.0, 110L, "step 5/60"));
+        Progress progress = new Progress(Phase.TRAINING, 5, 60, 1.25, 900.0, 110L, "step 5/60");
         try {
           while (!gate.await(50, TimeUnit.MILLISECONDS)) {
-            Activity.getExecutionContext().heartbeat(new TrainHeartbeat(5, null, 1.25));
+            Activity.getExecutionContext().heartbeat(new TrainHeartbeat(5, null, 1.25, progress));
           }
         } catch (ActivityCanceledException e) {
           record("train-cancelled", null);
@@ -142,6 +165,9 @@ final class FakeActivities {
     @Override
     public EvalResult evaluate(EvalRequest request) {
       record("evaluate", request);
+      if (evaluateFailure != null) {
+        throw evaluateFailure.get();
+      }
       String id = request.runId();
       return new EvalResult(
           2.0,

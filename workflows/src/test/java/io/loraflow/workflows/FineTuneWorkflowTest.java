@@ -167,14 +167,18 @@ class FineTuneWorkflowTest {
     String id = "finetune-progress";
     WorkflowClient.start(newRun(id)::run, SPEC);
     FineTuneWorkflow running = client.newWorkflowStub(FineTuneWorkflow.class, id);
-    Progress p = awaitProgress(running, q -> q.step() == 5);
+    Progress p = awaitProgress(id, q -> q.step() == 5);
     assertEquals(Phase.TRAINING, p.phase());
     assertEquals(60, p.totalSteps());
     assertEquals(1.25, p.loss());
     assertEquals(110L, p.etaSeconds());
-    // a late report from an earlier phase does not move progress backwards
+    // the step counters come from the heartbeat, not from workflow state (no signal, no event)
+    assertEquals(0, running.progress().step());
+    assertEquals(Phase.TRAINING, running.progress().phase());
+    // a late report (old worker's signal) from an earlier phase does not move progress backwards
     running.reportProgress(new Progress(Phase.PREPARING_MODEL, 1, 1, null, null, null, "late"));
-    assertEquals(5, running.progress().step());
+    assertEquals(5, RunProgress.read(client, id).step());
+    assertEquals(Phase.TRAINING, running.progress().phase());
     fakes.trainGate.countDown();
     FineTuneResult result = client.newWorkflowStub(FineTuneWorkflow.class, id).run(SPEC);
     assertEquals("3", result.registration().version());
@@ -186,7 +190,7 @@ class FineTuneWorkflowTest {
     String id = "finetune-cancel";
     WorkflowClient.start(newRun(id)::run, SPEC);
     FineTuneWorkflow running = client.newWorkflowStub(FineTuneWorkflow.class, id);
-    awaitProgress(running, q -> q.step() == 5);
+    awaitProgress(id, q -> q.step() == 5);
     running.cancel("user request");
     WorkflowStub untyped = client.newUntypedWorkflowStub(id);
     var e =
@@ -210,7 +214,7 @@ class FineTuneWorkflowTest {
     String id = "finetune-temporal-cancel";
     WorkflowClient.start(newRun(id)::run, SPEC);
     FineTuneWorkflow running = client.newWorkflowStub(FineTuneWorkflow.class, id);
-    awaitProgress(running, q -> q.step() == 5);
+    awaitProgress(id, q -> q.step() == 5);
     WorkflowStub untyped = client.newUntypedWorkflowStub(id);
     untyped.cancel();
     var e =
@@ -224,16 +228,54 @@ class FineTuneWorkflowTest {
     assertEquals(Phase.CANCELLED, running.progress().phase());
   }
 
-  private static Progress awaitProgress(
-      FineTuneWorkflow wf, java.util.function.Predicate<Progress> done) throws Exception {
+  @Test
+  void aDatasetTooSmallForTheSplitFailsBeforeAnyGpuStep() {
+    fakes.datasetCount = 1; // evalFraction 0.1 holds out 1: nothing left to train on
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> newRun("finetune-tiny-data").run(SPEC));
+    ApplicationFailure failure = (ApplicationFailure) e.getCause();
+    assertEquals(FailureTypes.INVALID_DATASET, failure.getType());
+    assertTrue(
+        failure.getOriginalMessage().contains("leaves none to train on"),
+        failure.getOriginalMessage());
+    assertEquals(List.of("prepareDataset"), fakes.calls, "no step waited for the GPU queue");
+  }
+
+  /** Polls the run's progress as the API reads it (query + heartbeat details). */
+  private Progress awaitProgress(String id, java.util.function.Predicate<Progress> done)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < deadline) {
-      Progress p = wf.progress();
+      Progress p = RunProgress.read(client, id);
       if (done.test(p)) {
         return p;
       }
       Thread.sleep(20);
     }
-    throw new AssertionError("progress never matched; last: " + wf.progress());
+    throw new AssertionError("progress never matched; last: " + RunProgress.read(client, id));
+  }
+
+  /**
+   * History does not grow with training length: 20,000 optimizer steps, each heartbeated with its
+   * progress through the SDK to the (test) server, leave the run with the same few dozen events.
+   */
+  @Test
+  void twentyThousandStepsKeepHistoryShort() {
+    fakes.trainHeartbeats = 20_000;
+    String id = "finetune-long";
+    FineTuneResult result = newRun(id).run(SPEC);
+    assertEquals("3", result.registration().version());
+    var events = client.fetchHistory(id).getHistory().getEventsList();
+    long signals =
+        events.stream()
+            .filter(
+                e ->
+                    e.getEventType()
+                        == io.temporal.api.enums.v1.EventType
+                            .EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+            .count();
+    System.out.printf("[history] 20000 heartbeated steps: %d events%n", events.size());
+    assertEquals(0, signals, "progress must not travel as signals");
+    assertTrue(events.size() < 300, events.size() + " history events");
   }
 }

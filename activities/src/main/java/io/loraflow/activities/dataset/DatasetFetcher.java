@@ -291,19 +291,23 @@ public final class DatasetFetcher {
     } catch (HttpTimeoutException e) {
       throw DatasetException.transientFailure(
           "dataset '" + uriText + "': " + url + " timed out (" + e.getMessage() + ")", e);
-    } catch (ConnectException | UnknownHostException e) {
-      throw DatasetException.unreachable(
+    } catch (ConnectException e) {
+      if (unresolved(e)) {
+        throw unknownHost(uriText, url, e);
+      }
+      // refused or reset: the server may be restarting; retried with backoff (CPU policy)
+      throw DatasetException.transientFailure(
           "dataset '"
               + uriText
               + "': cannot connect to "
               + url.getHost()
               + (url.getPort() > 0 ? ":" + url.getPort() : "")
               + " ("
-              + (e.getMessage() != null
-                  ? e.getMessage()
-                  : e instanceof ConnectException ? "connection refused" : "unknown host")
-              + "); check the URL and that the server is up",
+              + (e.getMessage() != null ? e.getMessage() : "connection refused")
+              + "); retrying, the server may be restarting",
           e);
+    } catch (UnknownHostException e) {
+      throw unknownHost(uriText, url, e);
     } catch (IOException e) {
       throw DatasetException.transientFailure(
           "dataset '" + uriText + "': GET " + url + " failed: " + e, e);
@@ -347,6 +351,28 @@ public final class DatasetFetcher {
       throw DatasetException.transientFailure(
           "dataset '" + uriText + "': reading " + url + " failed: " + e, e);
     }
+  }
+
+  /** DNS says no such host: a retry cannot fix the URL. */
+  private static DatasetException unknownHost(String uriText, URI url, IOException e) {
+    return DatasetException.unreachable(
+        "dataset '"
+            + uriText
+            + "': unknown host "
+            + url.getHost()
+            + "; check the host name in the URL",
+        e);
+  }
+
+  /** The JDK client reports an unresolvable host as a ConnectException with a DNS cause. */
+  private static boolean unresolved(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof UnknownHostException
+          || t instanceof java.nio.channels.UnresolvedAddressException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private byte[] readCapped(InputStream in, String uriText) throws IOException {

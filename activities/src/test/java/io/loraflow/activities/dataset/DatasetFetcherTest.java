@@ -202,13 +202,22 @@ class DatasetFetcherTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
+    // a refused connection is transient (a server restarting for a second must not fail the run)
     var refused =
         fails(
             f,
             "http://127.0.0.1:" + closedPort + "/faq.json",
-            FailureTypes.DATASET_UNREACHABLE,
+            DatasetException.FETCH_FAILED,
             "cannot connect to 127.0.0.1:" + closedPort);
-    assertFalse(refused.retryable());
+    assertTrue(refused.retryable());
+    // definite: no such host (DNS), no such file (404)
+    var noHost =
+        fails(
+            f,
+            "http://no-such-host.invalid/faq.json",
+            FailureTypes.DATASET_UNREACHABLE,
+            "does not resolve");
+    assertFalse(noHost.retryable());
   }
 
   @Test

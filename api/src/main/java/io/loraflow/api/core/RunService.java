@@ -12,6 +12,7 @@ import io.loraflow.workflows.FineTuneWorkflow;
 import io.loraflow.workflows.LoraflowSearchAttributes;
 import io.loraflow.workflows.Progress;
 import io.loraflow.workflows.RunLinks;
+import io.loraflow.workflows.RunProgress;
 import io.loraflow.workflows.RunSpec;
 import io.loraflow.workflows.TaskQueues;
 import io.loraflow.workflows.WorkflowIds;
@@ -266,8 +267,9 @@ public final class RunService {
     }
     Future<Progress> answer =
         QUERIES.submit(() -> client.newWorkflowStub(FineTuneWorkflow.class, runId).progress());
+    Progress state;
     try {
-      return answer.get(queryTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      state = answer.get(queryTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       answer.cancel(true);
       throw new IllegalStateException(
@@ -281,6 +283,15 @@ public final class RunService {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while querying " + runId, e);
+    }
+    // step/loss/tokens/s live in the GPU activity's heartbeat details, not in workflow state
+    try {
+      return RunProgress.merge(
+          state,
+          RunProgress.pendingActivities(client, runId, queryTimeout),
+          client.getOptions().getDataConverter());
+    } catch (RuntimeException e) {
+      return state; // the phase alone is still right
     }
   }
 

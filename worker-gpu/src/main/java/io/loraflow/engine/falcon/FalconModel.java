@@ -15,6 +15,9 @@ import io.loraflow.engine.model.Norm;
 import io.loraflow.engine.model.Rotary;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
+import io.loraflow.engine.nativeops.FastOps;
+import io.loraflow.engine.nativeops.NativeLinear;
+import java.util.List;
 
 /**
  * Falcon as HF's FalconForCausalLM computes it (rotary, no ALiBi):
@@ -35,6 +38,7 @@ public final class FalconModel extends DecoderLM {
 
   private final FalconLayout layout;
   private final Layer[] layers;
+  private final boolean nativeLayout;
 
   /** One decoder block's modules. */
   private record Layer(
@@ -43,12 +47,20 @@ public final class FalconModel extends DecoderLM {
       Linear qkv, // self_attention.query_key_value ((heads + 2 kvHeads) * D, H)
       Linear dense, // self_attention.dense (H, H)
       Linear up, // mlp.dense_h_to_4h (I, H)
-      Linear down) {} // mlp.dense_4h_to_h (H, I)
+      Linear down, // mlp.dense_4h_to_h (H, I)
+      NDArray attnNormWeight, // (H) of attnNorm, for the native block
+      NDArray attnNormBias) {} // (H)
 
   private FalconModel(ModelConfig config, DataType compute, Device device) {
     super(config, compute, device);
     this.layout = config.falcon();
     this.layers = new Layer[config.numLayers()];
+    // the layout the native block implements: Falcon-7B's multi-query, parallel, one LayerNorm
+    this.nativeLayout =
+        layout.parallelAttn()
+            && !layout.newDecoderArchitecture()
+            && config.numKvHeads() == 1
+            && "gelu".equals(config.hiddenAct());
   }
 
   /** Rejects layouts HF does not define, before anything is allocated. */
@@ -100,9 +112,15 @@ public final class FalconModel extends DecoderLM {
   }
 
   private Norm layerNorm(WeightReader w, String module) {
+    return layerNorm(w, module, new NDArray[2]);
+  }
+
+  /** The LayerNorm of {@code module}; its weight and bias also land in {@code params}. */
+  private Norm layerNorm(WeightReader w, String module, NDArray[] params) {
     long h = config.hiddenSize();
-    return Norm.layer(
-        w.tensor(module + ".weight", h), w.tensor(module + ".bias", h), config.normEps());
+    params[0] = w.tensor(module + ".weight", h);
+    params[1] = w.tensor(module + ".bias", h);
+    return Norm.layer(params[0], params[1], config.normEps());
   }
 
   private void read(WeightReader w, LinearFactory f) {
@@ -116,14 +134,15 @@ public final class FalconModel extends DecoderLM {
       String p = "transformer.h." + i + ".";
       Norm attnNorm;
       Norm mlpNorm = null;
+      NDArray[] attnParams = new NDArray[2];
       if (!layout.parallelAttn()) {
-        attnNorm = layerNorm(w, p + "input_layernorm");
+        attnNorm = layerNorm(w, p + "input_layernorm", attnParams);
         mlpNorm = layerNorm(w, p + "post_attention_layernorm");
       } else if (layout.newDecoderArchitecture() && layout.numLnInParallelAttn() == 2) {
-        attnNorm = layerNorm(w, p + "ln_attn");
+        attnNorm = layerNorm(w, p + "ln_attn", attnParams);
         mlpNorm = layerNorm(w, p + "ln_mlp");
       } else {
-        attnNorm = layerNorm(w, p + "input_layernorm");
+        attnNorm = layerNorm(w, p + "input_layernorm", attnParams);
       }
       String a = p + "self_attention.";
       Linear qkv =
@@ -137,7 +156,7 @@ public final class FalconModel extends DecoderLM {
           register(
               p + "mlp.dense_4h_to_h",
               w.linear(f, p + "mlp.dense_4h_to_h", h, inter, config.mlpBias()));
-      layers[i] = new Layer(attnNorm, mlpNorm, qkv, dense, up, down);
+      layers[i] = new Layer(attnNorm, mlpNorm, qkv, dense, up, down, attnParams[0], attnParams[1]);
     }
     finalNorm = layerNorm(w, "transformer.ln_f");
     if (!config.tieWordEmbeddings() || w.has("lm_head.weight")) {
@@ -148,6 +167,24 @@ public final class FalconModel extends DecoderLM {
   @Override
   protected NDArray blockBody(int layer, NDArray x, StepTensors shared, DynamicKvCache cache) {
     Layer l = layers[layer];
+    if (cache == null && nativeLayout && FastOps.blocksActiveFor(x)) {
+      NativeLinear[] linears = NativeLinear.allOf(List.of(l.qkv(), l.dense(), l.up(), l.down()));
+      if (linears != null) { // the whole block in one native call (GPU fast path)
+        boolean causal = shared.causalOnly();
+        return FastOps.falconBlock(
+            x,
+            l.attnNormWeight(),
+            l.attnNormBias(),
+            config.normEps(),
+            linears,
+            shared.cos(),
+            shared.sin(),
+            causal ? null : shared.mask(),
+            causal,
+            config.numHeads(),
+            config.headDim());
+      }
+    }
     NDArray attnIn = l.attnNorm().apply(x);
     NDArray fused = l.qkv().forward(attnIn);
     NDArray attended;

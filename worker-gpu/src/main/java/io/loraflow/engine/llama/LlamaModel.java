@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.WeightSource;
+import io.loraflow.engine.model.Activations;
 import io.loraflow.engine.model.DecoderLM;
 import io.loraflow.engine.model.DynamicKvCache;
 import io.loraflow.engine.model.Linear;
@@ -12,6 +13,10 @@ import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.engine.model.Norm;
 import io.loraflow.engine.model.StepTensors;
 import io.loraflow.engine.model.WeightReader;
+import io.loraflow.engine.nativeops.FastOps;
+import io.loraflow.engine.nativeops.NativeLinear;
+import java.util.List;
+import java.util.function.BinaryOperator;
 
 /**
  * The Llama family (Llama 2/3, Mistral, Qwen2, SmolLM2) as HF's LlamaForCausalLM computes it:
@@ -21,6 +26,7 @@ import io.loraflow.engine.model.WeightReader;
 public final class LlamaModel extends DecoderLM {
 
   private final Layer[] layers;
+  private final BinaryOperator<NDArray> gated; // act(gate) * up
 
   /** One decoder block's modules. */
   private record Layer(
@@ -32,11 +38,14 @@ public final class LlamaModel extends DecoderLM {
       Norm postNorm, // post_attention_layernorm (H)
       Linear gate, // mlp.gate_proj (I, H)
       Linear up, // mlp.up_proj (I, H)
-      Linear down) {} // mlp.down_proj (H, I)
+      Linear down, // mlp.down_proj (H, I)
+      NDArray inputNormWeight, // (H), for the native block
+      NDArray postNormWeight) {} // (H)
 
   private LlamaModel(ModelConfig config, DataType compute, Device device) {
     super(config, compute, device);
     this.layers = new Layer[config.numLayers()];
+    this.gated = Activations.gated(config.hiddenAct());
   }
 
   /**
@@ -68,7 +77,8 @@ public final class LlamaModel extends DecoderLM {
     embedTokens = w.tensor("model.embed_tokens.weight", config.vocabSize(), h);
     for (int i = 0; i < layers.length; i++) {
       String p = "model.layers." + i + ".";
-      Norm inputNorm = Norm.rms(w.tensor(p + "input_layernorm.weight", h), eps);
+      NDArray inputNormWeight = w.tensor(p + "input_layernorm.weight", h);
+      Norm inputNorm = Norm.rms(inputNormWeight, eps);
       Linear q =
           register(
               p + "self_attn.q_proj",
@@ -85,7 +95,8 @@ public final class LlamaModel extends DecoderLM {
           register(
               p + "self_attn.o_proj",
               w.linear(f, p + "self_attn.o_proj", h, qDim, config.outputBias()));
-      Norm postNorm = Norm.rms(w.tensor(p + "post_attention_layernorm.weight", h), eps);
+      NDArray postNormWeight = w.tensor(p + "post_attention_layernorm.weight", h);
+      Norm postNorm = Norm.rms(postNormWeight, eps);
       Linear gate =
           register(
               p + "mlp.gate_proj", w.linear(f, p + "mlp.gate_proj", inter, h, config.mlpBias()));
@@ -94,7 +105,9 @@ public final class LlamaModel extends DecoderLM {
       Linear down =
           register(
               p + "mlp.down_proj", w.linear(f, p + "mlp.down_proj", h, inter, config.mlpBias()));
-      layers[i] = new Layer(inputNorm, q, k, v, o, postNorm, gate, up, down);
+      layers[i] =
+          new Layer(
+              inputNorm, q, k, v, o, postNorm, gate, up, down, inputNormWeight, postNormWeight);
     }
     finalNorm = Norm.rms(w.tensor("model.norm.weight", h), eps);
     if (!config.tieWordEmbeddings() || w.has("lm_head.weight")) {
@@ -105,6 +118,26 @@ public final class LlamaModel extends DecoderLM {
   @Override
   protected NDArray blockBody(int layer, NDArray x, StepTensors shared, DynamicKvCache cache) {
     Layer l = layers[layer];
+    if (cache == null && FastOps.blocksActiveFor(x)) {
+      NativeLinear[] linears =
+          NativeLinear.allOf(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
+      if (linears != null) { // the whole block in one native call (GPU fast path)
+        boolean causal = shared.causalOnly();
+        return FastOps.llamaBlock(
+            x,
+            l.inputNormWeight(),
+            l.postNormWeight(),
+            config.normEps(),
+            linears,
+            shared.cos(),
+            shared.sin(),
+            causal ? null : shared.mask(),
+            causal,
+            config.numHeads(),
+            config.numKvHeads(),
+            config.headDim());
+      }
+    }
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
     int d = config.headDim();
@@ -117,7 +150,7 @@ public final class LlamaModel extends DecoderLM {
     NDArray x1 = x.add(l.o().forward(attn));
 
     NDArray h2 = l.postNorm().apply(x1);
-    NDArray mlp = l.down().forward(act.apply(l.gate().forward(h2)).mul(l.up().forward(h2)));
+    NDArray mlp = l.down().forward(gated.apply(l.gate().forward(h2), l.up().forward(h2)));
     return x1.add(mlp);
   }
 }

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.loraflow.engine.model.Casts;
 import io.loraflow.engine.model.Linear;
+import io.loraflow.engine.nativeops.FastOps;
+import io.loraflow.engine.quant.Nf4Linear;
 
 /**
  * PEFT's LoRA layer: {@code y = base(x) + B(A(dropout(x))) * scaling}. The frozen base is any
@@ -56,6 +58,11 @@ public final class LoraLinear implements Linear {
     return scaling;
   }
 
+  /** The dropout probability in effect now: the configured one while training, else 0. */
+  public double activeDropout() {
+    return training && dropout > 0 ? dropout : 0;
+  }
+
   /** Dropout is active only while training (the trainer seeds torch's RNG per block). */
   public void setTraining(boolean training) {
     this.training = training;
@@ -63,6 +70,9 @@ public final class LoraLinear implements Linear {
 
   @Override
   public NDArray forward(NDArray x) {
+    if (FastOps.activeFor(x) && base instanceof Nf4Linear nf4) {
+      return fastForward(x, nf4);
+    }
     NDArray y = base.forward(x);
     NDManager manager = x.getManager();
     try (NDManager scope = manager.newSubManager()) {
@@ -81,6 +91,24 @@ public final class LoraLinear implements Linear {
       NDArray out = y.add(io.loraflow.engine.model.Scalars.mul(up, scaling));
       out.attach(manager);
       y.close();
+      return out;
+    }
+  }
+
+  /**
+   * The same function on the GPU fast path: the NF4 weight in one kernel, then base + LoRA branch
+   * in one native call (ATen records linear, dropout, the casts of A and B, and y + up * scaling).
+   */
+  private NDArray fastForward(NDArray x, Nf4Linear nf4) {
+    NDManager manager = x.getManager();
+    try (NDManager scope = manager.newSubManager()) {
+      loraA.tempAttach(scope);
+      loraB.tempAttach(scope);
+      NDArray w = nf4.weightFor(x.getDataType(), scope); // (out, in)
+      NDArray out =
+          FastOps.loraLinear(
+              x, w, nf4.biasIn(scope), loraA, loraB, scaling, dropout, training && dropout > 0);
+      out.attach(manager);
       return out;
     }
   }

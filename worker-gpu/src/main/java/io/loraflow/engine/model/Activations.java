@@ -1,6 +1,8 @@
 package io.loraflow.engine.model;
 
 import ai.djl.ndarray.NDArray;
+import io.loraflow.engine.nativeops.FastOps;
+import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 
 /** The MLP activations HF configs name, by their HF names. */
@@ -28,6 +30,17 @@ public final class Activations {
                 + name
                 + "' (supported: silu, gelu, gelu_pytorch_tanh, relu)");
     }
+  }
+
+  /**
+   * The gated MLP product act(gate) * up (Llama's SwiGLU for silu); one native call on the GPU fast
+   * path for silu.
+   */
+  public static BinaryOperator<NDArray> gated(String name) {
+    UnaryOperator<NDArray> act = byName(name);
+    boolean silu = "silu".equals(name) || "swish".equals(name);
+    return (gate, up) ->
+        silu && FastOps.activeFor(gate) ? FastOps.siluMul(gate, up) : act.apply(gate).mul(up);
   }
 
   /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
+import io.loraflow.engine.nativeops.FastOps;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -147,7 +148,13 @@ public abstract class DecoderLM implements CausalLM {
       kr = kv[0];
       vv = kv[1];
     }
-    return Attention.forward(qr, kr, vv, shared.mask(), 1.0 / Math.sqrt(config.headDim()));
+    double scale = 1.0 / Math.sqrt(config.headDim());
+    if (FastOps.activeFor(qr)) {
+      // one fused kernel pair (flash / memory-efficient) instead of ~12 ops and (B, H, T, S) scores
+      boolean causal = shared.causalOnly() && cache == null;
+      return FastOps.attention(qr, kr, vv, causal ? null : shared.mask(), scale, causal);
+    }
+    return Attention.forward(qr, kr, vv, shared.mask(), scale);
   }
 
   private static DynamicKvCache cacheOf(AttentionStep step) {
@@ -180,7 +187,9 @@ public abstract class DecoderLM implements CausalLM {
     NDArray mask =
         Attention.causalMask(
             positions, batch, past, (int) t, keyPadding, config.slidingWindow(), compute);
-    StepTensors shared = new StepTensors(cs[0], cs[1], mask);
+    int window = config.slidingWindow();
+    boolean causalOnly = past == 0 && keyPadding == null && (window <= 0 || t <= window);
+    StepTensors shared = new StepTensors(cs[0], cs[1], mask, causalOnly);
     if (memoize) {
       memoStep = step;
       memoPast = past;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.falcon.FalconModel;
 import io.loraflow.engine.io.WeightSource;
 import io.loraflow.engine.llama.LlamaModel;
+import io.loraflow.engine.nativeops.FastOps;
 
 /** Builds the right {@link CausalLM} for a {@link WeightSource}'s config. */
 public final class Models {
@@ -28,6 +29,7 @@ public final class Models {
               + compute);
     }
     ModelConfig config = source.config();
+    FastOps.logPathOnce(device); // "GPU fast path on/off: why"
     switch (config.family()) {
       case LLAMA:
         return LlamaModel.load(source, factory, compute, device);

@@ -2,6 +2,7 @@ package io.loraflow.engine.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import io.loraflow.engine.nativeops.FastOps;
 
 /** A normalization over the last axis with its own (frozen) parameters. */
 public interface Norm {
@@ -16,6 +17,9 @@ public interface Norm {
    */
   static Norm rms(NDArray weight, double eps) {
     return x -> {
+      if (FastOps.activeFor(x)) {
+        return FastOps.rmsNorm(x, weight, eps); // same ops in one native call (no cast tricks)
+      }
       NDArray x32 = Casts.to(x, DataType.FLOAT32);
       NDArray variance = x32.square().mean(new int[] {-1}, true);
       NDArray normed = x32.div(Scalars.add(variance, eps).sqrt());

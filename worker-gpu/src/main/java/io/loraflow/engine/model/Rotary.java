@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.loraflow.engine.nativeops.FastOps;
 
 /**
  * Rotary position embedding in the HF convention (rotate_half over the two halves of a head, not
@@ -126,6 +127,9 @@ public final class Rotary {
 
   /** x (B, heads, T, dim) -> x * cos + rotate_half(x) * sin. */
   public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+    if (FastOps.activeFor(x)) {
+      return FastOps.rotary(x, cos, sin); // one native call: 4 kernels instead of 7 DJL ops
+    }
     long half = x.getShape().get(3) / 2;
     NDArray x1 = x.get(":, :, :, :" + half);
     NDArray x2 = x.get(":, :, :, " + half + ":");

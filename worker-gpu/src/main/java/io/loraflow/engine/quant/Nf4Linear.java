@@ -2,6 +2,7 @@ package io.loraflow.engine.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.model.Linear;
 
 /**
@@ -56,27 +57,47 @@ public final class Nf4Linear implements Linear {
   public NDArray forward(NDArray x) {
     NDManager manager = x.getManager();
     try (NDManager scope = manager.newSubManager()) {
-      NDArray w;
-      if (keepDequantized) {
-        if (dequantized == null || dequantized.getDataType() != x.getDataType()) {
-          keepDequantized(false);
-          keepDequantized = true;
-          dequantized = weight.dequantize(x.getDataType(), weight.packed().getManager());
-        }
-        dequantized.tempAttach(scope);
-        w = dequantized;
-      } else {
-        w = weight.dequantize(x.getDataType(), scope);
-      }
-      NDArray b = null;
-      if (bias != null) {
-        bias.tempAttach(scope);
-        b = bias;
-      }
+      NDArray w = weightFor(x.getDataType(), scope);
+      NDArray b = biasIn(scope);
       NDArray y = ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
       y.attach(manager);
       return y;
     }
+  }
+
+  /**
+   * The weight (out, in) in {@code dtype} for one call, valid while {@code scope} is open: the kept
+   * copy with {@link #keepDequantized}, else a fresh dequantization into {@code scope}.
+   */
+  public NDArray weightFor(DataType dtype, NDManager scope) {
+    if (keepDequantized) {
+      if (dequantized == null || dequantized.getDataType() != dtype) {
+        keepDequantized(false);
+        keepDequantized = true;
+        dequantized = weight.dequantize(dtype, weight.packed().getManager());
+      }
+      dequantized.tempAttach(scope);
+      return dequantized;
+    }
+    return weight.dequantize(dtype, scope);
+  }
+
+  /** The bias (out) in the compute dtype, or null. */
+  public NDArray bias() {
+    return bias;
+  }
+
+  /** Whether the dequantized weight is kept between calls ({@link #keepDequantized}). */
+  public boolean keepsDequantized() {
+    return keepDequantized;
+  }
+
+  /** The bias (out) borrowed into {@code scope}, or null. */
+  public NDArray biasIn(NDManager scope) {
+    if (bias != null) {
+      bias.tempAttach(scope);
+    }
+    return bias;
   }
 
   @Override

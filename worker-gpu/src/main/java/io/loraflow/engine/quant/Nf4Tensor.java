@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import io.loraflow.engine.nativeops.FastOps;
 
 /**
  * A weight stored as NF4 with (optionally) double-quantized absmax, laid out exactly like
@@ -63,6 +64,19 @@ public final class Nf4Tensor implements AutoCloseable {
     this.blocks = blocks;
     this.pairTable = pairTable;
     this.dynamicMap = dynamicMap;
+  }
+
+  /** Counts one full-weight dequantization done outside this class (the native block path). */
+  public static void noteDequantization() {
+    DEQUANTIZATIONS.incrementAndGet();
+  }
+
+  /**
+   * The stored arrays in the order the native dequantization reads them: {packed, absmax or null,
+   * absmax codes or null, absmax scales or null, the float32 pair table, the dynamic map or null}.
+   */
+  public NDArray[] parts() {
+    return new NDArray[] {packed, absmax, absmaxCodes, absmaxScales, pairTable, dynamicMap};
   }
 
   /** Original shape of the weight, e.g. (out, in). */
@@ -161,6 +175,20 @@ public final class Nf4Tensor implements AutoCloseable {
    */
   public NDArray dequantize(DataType dtype, NDManager manager) {
     DEQUANTIZATIONS.incrementAndGet();
+    if ((dtype == DataType.FLOAT16 || dtype == DataType.FLOAT32) && FastOps.activeFor(packed)) {
+      // one kernel instead of ~12 DJL ops (the fast path; the code below stays the reference)
+      return FastOps.nf4Dequantize(
+          packed,
+          absmax,
+          absmaxCodes,
+          absmaxScales,
+          absmaxOffset,
+          pairTable,
+          dynamicMap,
+          shape,
+          dtype,
+          manager);
+    }
     boolean half = dtype == DataType.FLOAT16;
     NDArray table = half ? halfPairTable() : pairTable; // before any tempAttach below
     try (NDManager scope = manager.newSubManager()) {

@@ -147,24 +147,29 @@ public final class Trainer implements AutoCloseable {
     Checkpoint.State state = Checkpoint.readState(checkpoint);
     Trainer t =
         new Trainer(model, lora, allLinear, config, data, checkpointRoot, state.baseModel());
-    if (state.totalSteps() != t.totalSteps) {
-      throw new IllegalArgumentException(
-          checkpoint
-              + " was planned for "
-              + state.totalSteps()
-              + " steps but this data gives "
-              + t.totalSteps
-              + " (is it the same training set?)");
+    try {
+      if (state.totalSteps() != t.totalSteps) {
+        throw new IllegalArgumentException(
+            checkpoint
+                + " was planned for "
+                + state.totalSteps()
+                + " steps but this data gives "
+                + t.totalSteps
+                + " (is it the same training set?)");
+      }
+      try (NDManager tmp = t.manager.newSubManager()) {
+        PeftAdapter.load(checkpoint, tmp).applyTo(lora);
+        t.optimizer.load(Checkpoint.readOptimizer(checkpoint, tmp));
+      }
+      t.step = state.step();
+      t.scaler.restore(state.lossScale(), state.goodSteps());
+      t.history.addAll(Checkpoint.historyOf(state));
+      t.lastCheckpoint = checkpoint;
+      return t;
+    } catch (RuntimeException | IOException e) {
+      t.close(); // the optimizer state and the trainer's manager are native memory
+      throw e;
     }
-    try (NDManager tmp = t.manager.newSubManager()) {
-      PeftAdapter.load(checkpoint, tmp).applyTo(lora);
-      t.optimizer.load(Checkpoint.readOptimizer(checkpoint, tmp));
-    }
-    t.step = state.step();
-    t.scaler.restore(state.lossScale(), state.goodSteps());
-    t.history.addAll(Checkpoint.historyOf(state));
-    t.lastCheckpoint = checkpoint;
-    return t;
   }
 
   public void addProgressListener(TrainProgress listener) {

@@ -8,6 +8,7 @@ import io.loraflow.engine.lora.LoraLinearFactory;
 import io.loraflow.engine.model.CausalLM;
 import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.engine.model.Models;
+import io.loraflow.engine.nativeops.FastOps;
 import io.loraflow.engine.quant.Nf4Tensor;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.LinearModules;
@@ -29,14 +30,16 @@ import java.util.Locale;
  * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny|llama-tiny
  *     [--device gpu] [--batch 1] [--seq 256] [--steps 6] [--r 16] [--targets query_key_value]
  *     [--layers N] [--precision fp16|fp32] [--no-grad-checkpointing] [--optimizer adamw8bit|adamw]
- *     [--profile trace.json] [--absmax-cache]
+ *     [--profile trace.json] [--absmax-cache] [--plain] [--no-blocks] [--lora-node] [--warmup 2]
  * </pre>
  *
  * The data is the same formula bench/train/qlora_speed.py uses (ids 3 + (j * 7919 + b * 104729) mod
- * (min(V, 32000) - 3), every position supervised). Steps after the first two are timed. Prints one
- * JSON line per step and a summary line: step seconds, tokens/s, device memory after loading and at
- * the end (cudaMemGetInfo used bytes, i.e. what PyTorch's caching allocator holds, which bounds its
- * peak), NF4 dequantizations per step and per layer.
+ * (min(V, 32000) - 3), every position supervised). Steps after the first {@code --warmup} are
+ * timed. Prints one JSON line per step and a summary line: median and mean step seconds, tokens/s
+ * of the median step, device memory after loading and at the end (cudaMemGetInfo used bytes, i.e.
+ * what PyTorch's caching allocator holds, which bounds its peak), torch's max allocated bytes over
+ * the timed steps (with the native library only), NF4 dequantizations per step and per layer, and
+ * which path ran (GPU fast path or plain DJL ops; {@code --plain} forces the latter).
  */
 public final class QloraBench {
 
@@ -90,6 +93,98 @@ public final class QloraBench {
               "silu",
               128000,
               List.of(128001));
+      case "llama-3-8b" ->
+          new ModelConfig(
+              ModelConfig.Family.LLAMA,
+              128256,
+              4096,
+              14336,
+              layers > 0 ? layers : 32,
+              32,
+              8,
+              128,
+              8192,
+              1e-5,
+              500000,
+              null,
+              false,
+              false,
+              false,
+              false,
+              null,
+              0,
+              "silu",
+              128000,
+              List.of(128001));
+      case "smollm2-135m" ->
+          new ModelConfig(
+              ModelConfig.Family.LLAMA,
+              49152,
+              576,
+              1536,
+              layers > 0 ? layers : 30,
+              9,
+              3,
+              64,
+              8192,
+              1e-5,
+              100000,
+              null,
+              true,
+              false,
+              false,
+              false,
+              null,
+              0,
+              "silu",
+              1,
+              List.of(2));
+      case "llama-small" -> // GQA Llama for the fast-vs-plain checks (FastPathCheck)
+          new ModelConfig(
+              ModelConfig.Family.LLAMA,
+              2048,
+              512,
+              1024,
+              layers > 0 ? layers : 4,
+              8,
+              2,
+              64,
+              2048,
+              1e-5,
+              10000,
+              null,
+              false,
+              false,
+              false,
+              false,
+              null,
+              0,
+              "silu",
+              1,
+              List.of(2));
+      case "falcon-small" -> // Falcon-7B layout (multi-query, parallel attention) made small
+          new ModelConfig(
+              ModelConfig.Family.FALCON,
+              2048,
+              512,
+              2048,
+              layers > 0 ? layers : 4,
+              8,
+              1,
+              64,
+              2048,
+              1e-5,
+              10000,
+              null,
+              true,
+              false,
+              false,
+              false,
+              new ModelConfig.FalconLayout(true, false, 1),
+              0,
+              "gelu",
+              1,
+              List.of(2));
       case "tiny" ->
           new ModelConfig(
               ModelConfig.Family.FALCON,
@@ -138,7 +233,9 @@ public final class QloraBench {
               List.of(2));
       default ->
           throw new IllegalArgumentException(
-              "--shape must be falcon-7b, llama-70b, tiny or llama-tiny, got " + name);
+              "--shape must be falcon-7b, llama-70b, llama-3-8b, smollm2-135m, tiny or llama-tiny,"
+                  + " got "
+                  + name);
     };
   }
 
@@ -151,6 +248,7 @@ public final class QloraBench {
     int layers = 0;
     String profile = null;
     boolean absmaxCache = false;
+    int warmup = 2; // untimed steps (kernel selection, allocator growth)
     TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
     b.checkpointEvery = 0;
     b.loraDropout = 0.05;
@@ -158,6 +256,18 @@ public final class QloraBench {
       String a = args[i];
       if (a.equals("--no-grad-checkpointing")) {
         b.gradientCheckpointing = false;
+        continue;
+      }
+      if (a.equals("--lora-node")) {
+        FastOps.setLoraNode(true); // LoRA as one custom autograd node instead of ATen ops
+        continue;
+      }
+      if (a.equals("--no-blocks")) {
+        FastOps.setBlocksEnabled(false); // single fused ops, no whole-block native calls
+        continue;
+      }
+      if (a.equals("--plain")) {
+        FastOps.setEnabled(false); // the pure-DJL reference path even where the library loaded
         continue;
       }
       if (a.equals("--absmax-cache")) {
@@ -173,6 +283,7 @@ public final class QloraBench {
         case "--steps" -> steps = Integer.parseInt(v);
         case "--layers" -> layers = Integer.parseInt(v);
         case "--profile" -> profile = v;
+        case "--warmup" -> warmup = Integer.parseInt(v);
         case "--r" -> {
           b.loraR = Integer.parseInt(v);
           b.loraAlpha = 2.0 * b.loraR;
@@ -248,6 +359,12 @@ public final class QloraBench {
             memStart,
             memLoaded,
             absmaxCacheBytes);
+        String path = FastOps.describe(dev);
+        System.out.printf(
+            Locale.ROOT,
+            "{\"event\":\"path\",\"fast\":%b,\"line\":\"%s\"}%n",
+            path.startsWith("GPU fast path on"),
+            path.replace("\"", "'"));
         Path tmp = Files.createTempDirectory("qlora-bench");
         List<String> linears = new ArrayList<>(model.linears().keySet());
         try (Trainer trainer =
@@ -257,6 +374,7 @@ public final class QloraBench {
           long[] dequant = {Nf4Tensor.dequantizations()};
           int totalLayers = config.numLayers();
           String traceFile = profile; // chrome trace of step 3 (torch profiler), or null
+          int warmupSteps = warmup;
           trainer.addProgressListener(
               m -> {
                 long now = Nf4Tensor.dequantizations();
@@ -277,7 +395,10 @@ public final class QloraBench {
                     now - dequant[0],
                     (now - dequant[0]) / (double) totalLayers);
                 dequant[0] = now;
-                if (m.step() > 2) {
+                if (m.step() == warmupSteps && dev.isGpu()) {
+                  FastOps.memoryStats(0, true); // peaks over the timed steps only
+                }
+                if (m.step() > warmupSteps) {
                   timed.add(m);
                 }
                 if (traceFile != null && m.step() == 2) {
@@ -287,24 +408,41 @@ public final class QloraBench {
                 }
               });
           trainer.run();
-          double tps =
-              timed.stream().mapToDouble(StepMetrics::tokensPerSecond).average().orElse(Double.NaN);
+          double tokensPerStep = (double) train.batchSize() * train.maxSeqLen();
+          double[] seconds =
+              timed.stream()
+                  .mapToDouble(m -> tokensPerStep / m.tokensPerSecond())
+                  .sorted()
+                  .toArray();
+          double median =
+              seconds.length == 0
+                  ? Double.NaN
+                  : seconds.length % 2 == 1
+                      ? seconds[seconds.length / 2]
+                      : (seconds[seconds.length / 2 - 1] + seconds[seconds.length / 2]) / 2;
+          double mean = java.util.Arrays.stream(seconds).average().orElse(Double.NaN);
           long memEnd = MemoryProbe.bytesInUse(dev);
+          long[] stats = dev.isGpu() ? FastOps.memoryStats(0, false) : null;
           System.out.printf(
               Locale.ROOT,
-              "{\"event\":\"summary\",\"engine\":\"loraflow-djl\","
+              "{\"event\":\"summary\",\"engine\":\"loraflow-%s\","
                   + "\"shape\":\"%s\",\"batch\":%d,\"seq\":%d,\"grad_checkpointing\":%b,"
-                  + "\"tokens_per_s\":%.1f,\"step_s\":%.3f,\"mem_loaded_gib\":%.2f,"
-                  + "\"mem_end_gib\":%.2f,\"mem_start_gib\":%.2f}%n",
+                  + "\"timed_steps\":%d,\"tokens_per_s\":%.1f,\"step_s\":%.4f,"
+                  + "\"step_s_mean\":%.4f,\"mem_loaded_gib\":%.2f,"
+                  + "\"mem_end_gib\":%.2f,\"mem_start_gib\":%.2f,\"max_allocated_gib\":%s}%n",
+              path.startsWith("GPU fast path on") ? "fast" : "djl",
               shapeName,
               batch,
               seq,
               train.gradientCheckpointing(),
-              tps,
-              batch * seq / tps,
+              seconds.length,
+              batch * seq / median,
+              median,
+              mean,
               memLoaded / 1073741824.0,
               memEnd / 1073741824.0,
-              memStart / 1073741824.0);
+              memStart / 1073741824.0,
+              stats == null ? "null" : String.format(Locale.ROOT, "%.2f", stats[1] / 1073741824.0));
         }
       }
     }

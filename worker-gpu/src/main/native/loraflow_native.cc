@@ -1,0 +1,462 @@
+// JNI entry points of the GPU fast path (Java side: io.loraflow.engine.nativeops.NativeOps).
+//
+// Handles are DJL PtNDArray handles, i.e. torch::Tensor* (see DJL's pytorch-native sources). Every
+// entry point reads its inputs through the handles and returns a new torch::Tensor* that the Java
+// side wraps in a PtNDArray of the caller's manager (which deletes it on close, as for any DJL op).
+// All ops are ATen calls on the calling thread, so autograd records them when grad mode is on, like
+// the ops DJL issues; the one custom kernel (NF4 dequantization) only produces a frozen weight.
+#include <jni.h>
+
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <cmath>
+#include <atomic>
+#include <optional>
+#include <string>
+
+extern "C" cudaError_t loraflow_nf4_dequant(const uint8_t* packed, const float* absmax,
+                                            const uint8_t* absmaxCodes, const float* absmaxScales,
+                                            float offset, const float* pairTable,
+                                            const float* dynamicMap, int64_t blocks, int64_t numel,
+                                            void* out, int outHalf, int smCount,
+                                            cudaStream_t stream);
+
+namespace {
+
+// Bumped when an entry point's signature or meaning changes; NativeOps checks it.
+constexpr int kAbiVersion = 4;
+
+const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
+
+std::optional<at::Tensor> optionalTensor(jlong handle) {
+  if (handle == 0) return std::nullopt;
+  return tensor(handle);
+}
+
+jlong wrap(at::Tensor t) { return reinterpret_cast<jlong>(new at::Tensor(std::move(t))); }
+
+void throwJava(JNIEnv* env, const char* message) {
+  jclass cls = env->FindClass("java/lang/IllegalStateException");
+  if (cls != nullptr) env->ThrowNew(cls, message);
+}
+
+template <typename F>
+jlong guarded(JNIEnv* env, F&& body) {
+  try {
+    return body();
+  } catch (const c10::Error& e) {
+    throwJava(env, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throwJava(env, e.what());
+  }
+  return 0;
+}
+
+int smCount(int device) {
+  static int cached[64] = {0};
+  if (device < 0 || device >= 64) return 132;
+  if (cached[device] == 0) {
+    int n = 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || n <= 0)
+      n = 132;
+    cached[device] = n;
+  }
+  return cached[device];
+}
+
+void requireCudaBytes(const at::Tensor& t, const char* what) {
+  TORCH_CHECK(t.is_cuda(), what, " must be on a CUDA device, got ", t.device());
+  TORCH_CHECK(t.scalar_type() == at::kByte, what, " must be uint8, got ", t.scalar_type());
+  TORCH_CHECK(t.is_contiguous(), what, " must be contiguous");
+}
+
+void requireCudaFloats(const at::Tensor& t, const char* what) {
+  TORCH_CHECK(t.is_cuda(), what, " must be on a CUDA device, got ", t.device());
+  TORCH_CHECK(t.scalar_type() == at::kFloat, what, " must be float32, got ", t.scalar_type());
+  TORCH_CHECK(t.is_contiguous(), what, " must be contiguous");
+}
+
+// NF4 (+ double-quantized absmax) -> dtype weight of `shape`, one kernel launch, no autograd.
+at::Tensor nf4Dequantize(const at::Tensor& packed, const std::optional<at::Tensor>& absmax,
+                         const std::optional<at::Tensor>& codes,
+                         const std::optional<at::Tensor>& scales, float offset,
+                         const at::Tensor& pairTable, const std::optional<at::Tensor>& dynamicMap,
+                         std::vector<int64_t> shape, bool half) {
+  requireCudaBytes(packed, "packed NF4 codes");
+  requireCudaFloats(pairTable, "pair table");
+  TORCH_CHECK(pairTable.numel() == 512, "pair table must be (256, 2), got ", pairTable.sizes());
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  const int64_t blocks = (numel + 63) / 64;
+  TORCH_CHECK(packed.numel() >= blocks * 32, "packed codes hold ", packed.numel(),
+              " bytes, shape ", c10::IntArrayRef(shape), " needs ", blocks * 32);
+  TORCH_CHECK(reinterpret_cast<uintptr_t>(packed.data_ptr()) % 8 == 0,
+              "packed codes must be 8-byte aligned");
+  const float* absmaxPtr = nullptr;
+  const uint8_t* codesPtr = nullptr;
+  const float* scalesPtr = nullptr;
+  const float* dynPtr = nullptr;
+  if (absmax.has_value()) {
+    requireCudaFloats(*absmax, "absmax");
+    TORCH_CHECK(absmax->numel() >= blocks, "absmax has ", absmax->numel(), " values, need ", blocks);
+    absmaxPtr = absmax->data_ptr<float>();
+  } else {
+    TORCH_CHECK(codes.has_value() && scales.has_value() && dynamicMap.has_value(),
+                "double-quantized NF4 needs absmax codes, scales and the dynamic map");
+    requireCudaBytes(*codes, "absmax codes");
+    requireCudaFloats(*scales, "absmax scales");
+    requireCudaFloats(*dynamicMap, "dynamic map");
+    TORCH_CHECK(codes->numel() >= blocks, "absmax codes: ", codes->numel(), " < ", blocks);
+    TORCH_CHECK(scales->numel() * 256 >= blocks, "absmax scales: ", scales->numel(), " * 256 < ",
+                blocks);
+    TORCH_CHECK(dynamicMap->numel() == 256, "dynamic map must have 256 values");
+    codesPtr = codes->data_ptr<uint8_t>();
+    scalesPtr = scales->data_ptr<float>();
+    dynPtr = dynamicMap->data_ptr<float>();
+  }
+  c10::cuda::CUDAGuard guard(packed.device());
+  at::Tensor out = at::empty(shape, packed.options().dtype(half ? at::kHalf : at::kFloat));
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream(packed.device().index()).stream();
+  cudaError_t err = loraflow_nf4_dequant(packed.data_ptr<uint8_t>(), absmaxPtr, codesPtr, scalesPtr,
+                                         offset, pairTable.data_ptr<float>(), dynPtr, blocks, numel,
+                                         out.data_ptr(), half ? 1 : 0,
+                                         smCount(packed.device().index()), stream);
+  TORCH_CHECK(err == cudaSuccess, "NF4 dequantization kernel failed: ", cudaGetErrorString(err));
+  return out;
+}
+
+// PEFT LoRA as ATen ops that autograd records one by one (about 15 nodes per call).
+at::Tensor loraLinearOps(const at::Tensor& x, const at::Tensor& w,
+                         const std::optional<at::Tensor>& bias, const at::Tensor& a,
+                         const at::Tensor& b, double scaling, double dropout, bool training) {
+  at::Tensor y = at::linear(x, w, bias);
+  at::Tensor in = (training && dropout > 0) ? at::dropout(x, dropout, true) : x;
+  at::Tensor down = at::linear(in, a.to(x.scalar_type()));  // (.., r)
+  at::Tensor up = at::linear(down, b.to(x.scalar_type()));  // (.., out)
+  return at::add(y, up, scaling);
+}
+
+// The same function as ONE autograd node: y = x W^T + bias + s * (drop(x) A^T) B^T, with A (r, in)
+// and B (out, r) float32 leaves used in x's dtype. Saves x, the (already dequantized, frozen) W,
+// the dropout mask and down = drop(x) A^T (N x r); backward is five matrix products:
+//   dx = g W + (s g B) A * mask / (1 - p),  dB = s g^T down,  dA = (s g B)^T drop(x).
+struct LoraFunction : public torch::autograd::Function<LoraFunction> {
+  // every tensor argument must be defined (Function::apply records each input's device), so the
+  // frozen bias is added outside, by the caller
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                            const at::Tensor& w, const at::Tensor& a32, const at::Tensor& b32,
+                            double scaling, double dropout) {
+    const at::ScalarType dt = x.scalar_type();
+    at::Tensor a = a32.to(dt), b = b32.to(dt);
+    at::Tensor xd = x, mask;
+    if (dropout > 0) {
+      auto r = at::native_dropout(x, dropout, true);
+      xd = std::get<0>(r);
+      mask = std::get<1>(r);
+    }
+    at::Tensor down = at::linear(xd, a);  // (.., r)
+    at::Tensor y = at::add(at::linear(x, w), at::linear(down, b), scaling);
+    ctx->save_for_backward({x, w, a, b, down, mask});
+    ctx->saved_data["scaling"] = scaling;
+    ctx->saved_data["dropout"] = dropout;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1], &a = saved[2], &b = saved[3], &down = saved[4],
+                     &mask = saved[5];
+    const double scaling = ctx->saved_data["scaling"].toDouble();
+    const double dropout = ctx->saved_data["dropout"].toDouble();
+    const int64_t in = x.size(-1), out = w.size(0), r = a.size(0);
+    at::Tensor g = grads[0].reshape({-1, out});
+    at::Tensor x2 = x.reshape({-1, in});
+    at::Tensor gDown = g.mm(b).mul_(scaling);         // (N, r)
+    at::Tensor gB = g.t().mm(down.reshape({-1, r})).mul_(scaling);  // (out, r)
+    at::Tensor gXd = gDown.mm(a);                     // (N, in)
+    at::Tensor xd2 = x2;
+    if (mask.defined()) {
+      const double keep = 1.0 / (1.0 - dropout);
+      at::Tensor m2 = mask.reshape({-1, in});
+      gXd = at::native_dropout_backward(gXd, m2, keep);
+      xd2 = at::native_dropout_backward(x2, m2, keep);  // drop(x) again, from the saved mask
+    }
+    at::Tensor gA = gDown.t().mm(xd2);                // (r, in)
+    at::Tensor gx = g.mm(w).add_(gXd).reshape(x.sizes());
+    // no gradient for the frozen W, nor for the two numbers
+    return {gx, at::Tensor(), gA.to(at::kFloat), gB.to(at::kFloat), at::Tensor(), at::Tensor()};
+  }
+};
+
+// Which LoRA implementation runs: 0 = ATen ops (default, the measured one), 1 = the custom node.
+std::atomic<int> loraMode{0};
+
+at::Tensor loraLinear(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
+                      const at::Tensor& a, const at::Tensor& b, double scaling, double dropout,
+                      bool training) {
+  const double p = training ? dropout : 0.0;
+  if (loraMode.load() == 1 && (a.requires_grad() || b.requires_grad()) &&
+      at::GradMode::is_enabled()) {
+    at::Tensor y = LoraFunction::apply(x, w, a, b, scaling, p);
+    return bias.has_value() ? y + *bias : y;
+  }
+  return loraLinearOps(x, w, bias, a, b, scaling, p, p > 0);
+}
+
+// softmax(q k^T * scale + mask) v through ATen's fused attention (flash / memory-efficient), with
+// grouped kv heads. q (B, H, T, D), k and v (B, KV, S, D) -> (B, T, H * D).
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const std::optional<at::Tensor>& mask, double scale, bool causal) {
+  const int64_t b = q.size(0), heads = q.size(1), t = q.size(2), d = q.size(3);
+  const int64_t kvHeads = k.size(1);
+  TORCH_CHECK(heads % kvHeads == 0, "query heads ", heads, " not a multiple of kv heads ", kvHeads);
+  at::Tensor kk = k, vv = v;
+  bool gqa = heads != kvHeads;
+  if (gqa && mask.has_value()) {
+    // the memory-efficient kernel (the one that takes a mask) has no grouped heads: HF repeat_kv
+    kk = k.repeat_interleave(heads / kvHeads, 1);
+    vv = v.repeat_interleave(heads / kvHeads, 1);
+    gqa = false;
+  }
+  std::optional<at::Tensor> m = mask;
+  if (m.has_value() && m->scalar_type() != q.scalar_type()) m = m->to(q.scalar_type());
+  at::Tensor out = at::scaled_dot_product_attention(q, kk, vv, m, 0.0, causal && !mask.has_value(),
+                                                    scale, gqa);
+  return out.transpose(1, 2).reshape({b, t, heads * d});
+}
+
+
+// One frozen (NF4) linear of a block with its optional LoRA branch, read from the handle arrays the
+// Java side packs (NativeLinear.java): 9 handles, the absmax offset, (out, in), scaling, dropout.
+struct BlockLinear {
+  jlong h[9];  // packed, absmax, codes, scales, pairTable, dynamicMap, bias, loraA, loraB
+  float offset;
+  int64_t out, in;
+  double scaling, dropout;
+};
+
+std::vector<BlockLinear> readLinears(JNIEnv* env, jlongArray jh, jfloatArray joff, jlongArray jshape,
+                                     jdoubleArray jlora, int n) {
+  TORCH_CHECK(env->GetArrayLength(jh) == 9 * n && env->GetArrayLength(joff) == n &&
+                  env->GetArrayLength(jshape) == 2 * n && env->GetArrayLength(jlora) == 2 * n,
+              "block descriptor arrays do not describe ", n, " linears");
+  std::vector<jlong> h(9 * n), shape(2 * n);
+  std::vector<jfloat> off(n);
+  std::vector<jdouble> lora(2 * n);
+  env->GetLongArrayRegion(jh, 0, 9 * n, h.data());
+  env->GetFloatArrayRegion(joff, 0, n, off.data());
+  env->GetLongArrayRegion(jshape, 0, 2 * n, shape.data());
+  env->GetDoubleArrayRegion(jlora, 0, 2 * n, lora.data());
+  std::vector<BlockLinear> out(n);
+  for (int i = 0; i < n; i++) {
+    for (int j = 0; j < 9; j++) out[i].h[j] = h[9 * i + j];
+    out[i].offset = off[i];
+    out[i].out = shape[2 * i];
+    out[i].in = shape[2 * i + 1];
+    out[i].scaling = lora[2 * i];
+    out[i].dropout = lora[2 * i + 1];
+  }
+  return out;
+}
+
+at::Tensor applyLinear(const BlockLinear& l, const at::Tensor& x) {
+  at::Tensor w = nf4Dequantize(tensor(l.h[0]), optionalTensor(l.h[1]), optionalTensor(l.h[2]),
+                               optionalTensor(l.h[3]), l.offset, tensor(l.h[4]),
+                               optionalTensor(l.h[5]), {l.out, l.in}, x.scalar_type() == at::kHalf);
+  if (w.scalar_type() != x.scalar_type()) w = w.to(x.scalar_type());
+  if (l.h[7] == 0) return at::linear(x, w, optionalTensor(l.h[6]));
+  return loraLinear(x, w, optionalTensor(l.h[6]), tensor(l.h[7]), tensor(l.h[8]), l.scaling,
+                    l.dropout, l.dropout > 0);
+}
+
+// x * cos + rotate_half(x) * sin (HF convention: the two halves of a head, not interleaved pairs).
+at::Tensor rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor rotated = at::cat({x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)}, -1);
+  return at::addcmul(x * cos, rotated, sin);
+}
+
+// HF LlamaRMSNorm: float32 statistics, the normalized value rounded to x's dtype, then * weight.
+at::Tensor rms(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const int64_t lastDim[] = {-1};
+  at::Tensor x32 = x.to(at::kFloat);
+  at::Tensor normed = x32 * at::rsqrt(x32.pow(2).mean(c10::IntArrayRef(lastDim), true) + eps);
+  return normed.to(x.scalar_type()) * weight;
+}
+
+// LlamaModel.blockBody without a KV cache, op for op (same dropout draws in the same order):
+// linears q, k, v, o, gate, up, down.
+at::Tensor llamaBlock(const at::Tensor& x, const at::Tensor& inNorm, const at::Tensor& postNorm,
+                      double eps, const std::vector<BlockLinear>& L, const at::Tensor& cos,
+                      const at::Tensor& sin, const std::optional<at::Tensor>& mask, bool causal,
+                      int64_t heads, int64_t kvHeads, int64_t d) {
+  const int64_t b = x.size(0), t = x.size(1);
+  at::Tensor h = rms(x, inNorm, eps);
+  at::Tensor q = applyLinear(L[0], h).reshape({b, t, heads, d}).transpose(1, 2);
+  at::Tensor k = applyLinear(L[1], h).reshape({b, t, kvHeads, d}).transpose(1, 2);
+  at::Tensor v = applyLinear(L[2], h).reshape({b, t, kvHeads, d}).transpose(1, 2);
+  at::Tensor attn = attention(rope(q, cos, sin), rope(k, cos, sin), v, mask,
+                              1.0 / std::sqrt((double)d), causal);
+  at::Tensor x1 = x + applyLinear(L[3], attn);
+  at::Tensor h2 = rms(x1, postNorm, eps);
+  at::Tensor gate = applyLinear(L[4], h2);
+  at::Tensor up = applyLinear(L[5], h2);
+  return x1 + applyLinear(L[6], at::silu(gate) * up);
+}
+
+// FalconModel.blockBody for the 7B layout (multi-query, parallel attention, one LayerNorm):
+// linears query_key_value, dense, dense_h_to_4h, dense_4h_to_h.
+at::Tensor falconBlock(const at::Tensor& x, const at::Tensor& lnW, const at::Tensor& lnB, double eps,
+                       const std::vector<BlockLinear>& L, const at::Tensor& cos,
+                       const at::Tensor& sin, const std::optional<at::Tensor>& mask, bool causal,
+                       int64_t heads, int64_t d) {
+  const int64_t b = x.size(0), t = x.size(1), hidden = x.size(2);
+  const int64_t shape[] = {hidden};
+  at::Tensor attnIn = at::layer_norm(x, c10::IntArrayRef(shape), lnW, lnB, eps);
+  at::Tensor grouped = applyLinear(L[0], attnIn).reshape({b, t, 1, heads + 2, d});
+  at::Tensor qk = grouped.narrow(3, 0, heads + 1).reshape({b, t, heads + 1, d}).transpose(1, 2);
+  at::Tensor rotated = rope(qk, cos, sin);  // q heads and the k head in one pass
+  at::Tensor q = rotated.narrow(1, 0, heads);
+  at::Tensor k = rotated.narrow(1, heads, 1);
+  at::Tensor v = grouped.select(3, heads + 1).transpose(1, 2);  // (B, 1, T, D)
+  at::Tensor attended = attention(q, k, v, mask, 1.0 / std::sqrt((double)d), causal);
+  at::Tensor attn = applyLinear(L[1], attended);
+  at::Tensor mlp = applyLinear(L[3], at::gelu(applyLinear(L[2], attnIn)));
+  return (mlp + attn) + x;
+}
+
+}  // namespace
+
+extern "C" {
+
+JNIEXPORT jint JNICALL Java_io_loraflow_engine_nativeops_NativeOps_abiVersion(JNIEnv*, jclass) {
+  return kAbiVersion;
+}
+
+JNIEXPORT jstring JNICALL Java_io_loraflow_engine_nativeops_NativeOps_torchVersion(JNIEnv* env,
+                                                                                  jclass) {
+  return env->NewStringUTF(TORCH_VERSION);
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_nf4Dequantize(
+    JNIEnv* env, jclass, jlong packed, jlong absmax, jlong codes, jlong scales, jfloat offset,
+    jlong pairTable, jlong dynamicMap, jlongArray jshape, jboolean half) {
+  return guarded(env, [&]() -> jlong {
+    const jsize n = env->GetArrayLength(jshape);
+    std::vector<int64_t> shape(n);
+    env->GetLongArrayRegion(jshape, 0, n, reinterpret_cast<jlong*>(shape.data()));
+    return wrap(nf4Dequantize(tensor(packed), optionalTensor(absmax), optionalTensor(codes),
+                              optionalTensor(scales), offset, tensor(pairTable),
+                              optionalTensor(dynamicMap), shape, half));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_loraLinear(
+    JNIEnv* env, jclass, jlong x, jlong w, jlong bias, jlong a, jlong b, jdouble scaling,
+    jdouble dropout, jboolean training) {
+  return guarded(env, [&]() -> jlong {
+    return wrap(loraLinear(tensor(x), tensor(w), optionalTensor(bias), tensor(a), tensor(b), scaling,
+                           dropout, training));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_nf4LoraLinear(
+    JNIEnv* env, jclass, jlong x, jlong packed, jlong absmax, jlong codes, jlong scales,
+    jfloat offset, jlong pairTable, jlong dynamicMap, jlongArray jshape, jlong bias, jlong a, jlong b,
+    jdouble scaling, jdouble dropout, jboolean training) {
+  return guarded(env, [&]() -> jlong {
+    const jsize n = env->GetArrayLength(jshape);
+    std::vector<int64_t> shape(n);
+    env->GetLongArrayRegion(jshape, 0, n, reinterpret_cast<jlong*>(shape.data()));
+    const at::Tensor& in = tensor(x);
+    at::Tensor w = nf4Dequantize(tensor(packed), optionalTensor(absmax), optionalTensor(codes),
+                                 optionalTensor(scales), offset, tensor(pairTable),
+                                 optionalTensor(dynamicMap), shape, in.scalar_type() == at::kHalf);
+    if (w.scalar_type() != in.scalar_type()) w = w.to(in.scalar_type());
+    if (a == 0) return wrap(at::linear(in, w, optionalTensor(bias)));  // frozen NF4 linear alone
+    return wrap(loraLinear(in, w, optionalTensor(bias), tensor(a), tensor(b), scaling, dropout,
+                           training));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_attention(
+    JNIEnv* env, jclass, jlong q, jlong k, jlong v, jlong mask, jdouble scale, jboolean causal) {
+  return guarded(env, [&]() -> jlong {
+    return wrap(attention(tensor(q), tensor(k), tensor(v), optionalTensor(mask), scale, causal));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rmsNorm(JNIEnv* env, jclass,
+                                                                           jlong x, jlong weight,
+                                                                           jdouble eps) {
+  return guarded(env, [&]() -> jlong { return wrap(rms(tensor(x), tensor(weight), eps)); });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_rotary(JNIEnv* env, jclass,
+                                                                          jlong x, jlong cos,
+                                                                          jlong sin) {
+  return guarded(env, [&]() -> jlong { return wrap(rope(tensor(x), tensor(cos), tensor(sin))); });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_siluMul(JNIEnv* env, jclass,
+                                                                           jlong gate, jlong up) {
+  return guarded(env, [&]() -> jlong { return wrap(at::silu(tensor(gate)) * tensor(up)); });
+}
+
+// 0: LoRA linears as recorded ATen ops (default); 1: as one custom autograd node
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_setLoraMode(JNIEnv*, jclass,
+                                                                              jint mode) {
+  loraMode.store(mode);
+}
+
+// {allocated now, allocated peak, reserved now, reserved peak} bytes of the caching allocator
+JNIEXPORT jlongArray JNICALL Java_io_loraflow_engine_nativeops_NativeOps_memoryStats(JNIEnv* env,
+                                                                                    jclass,
+                                                                                    jint device,
+                                                                                    jboolean reset) {
+  jlong values[4] = {0, 0, 0, 0};
+  try {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
+    values[0] = stats.allocated_bytes[0].current;
+    values[1] = stats.allocated_bytes[0].peak;
+    values[2] = stats.reserved_bytes[0].current;
+    values[3] = stats.reserved_bytes[0].peak;
+    if (reset) c10::cuda::CUDACachingAllocator::resetPeakStats(device);
+  } catch (const std::exception& e) {
+    throwJava(env, e.what());
+    return nullptr;
+  }
+  jlongArray out = env->NewLongArray(4);
+  env->SetLongArrayRegion(out, 0, 4, values);
+  return out;
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_llamaBlock(
+    JNIEnv* env, jclass, jlong x, jlong inNorm, jlong postNorm, jdouble eps, jlongArray lin,
+    jfloatArray offsets, jlongArray shapes, jdoubleArray lora, jlong cos, jlong sin, jlong mask,
+    jboolean causal, jint heads, jint kvHeads, jint headDim) {
+  return guarded(env, [&]() -> jlong {
+    auto L = readLinears(env, lin, offsets, shapes, lora, 7);
+    return wrap(llamaBlock(tensor(x), tensor(inNorm), tensor(postNorm), eps, L, tensor(cos),
+                           tensor(sin), optionalTensor(mask), causal, heads, kvHeads, headDim));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_falconBlock(
+    JNIEnv* env, jclass, jlong x, jlong lnW, jlong lnB, jdouble eps, jlongArray lin,
+    jfloatArray offsets, jlongArray shapes, jdoubleArray lora, jlong cos, jlong sin, jlong mask,
+    jboolean causal, jint heads, jint headDim) {
+  return guarded(env, [&]() -> jlong {
+    auto L = readLinears(env, lin, offsets, shapes, lora, 4);
+    return wrap(falconBlock(tensor(x), tensor(lnW), tensor(lnB), eps, L, tensor(cos), tensor(sin),
+                            optionalTensor(mask), causal, heads, headDim));
+  });
+}
+
+}  // extern "C"

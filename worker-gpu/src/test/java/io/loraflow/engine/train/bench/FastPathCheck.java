@@ -1,0 +1,431 @@
+package io.loraflow.engine.train.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import io.loraflow.engine.lora.BaseFormat;
+import io.loraflow.engine.lora.LoraLinear;
+import io.loraflow.engine.lora.LoraLinearFactory;
+import io.loraflow.engine.model.AttentionStep;
+import io.loraflow.engine.model.Casts;
+import io.loraflow.engine.model.CausalLM;
+import io.loraflow.engine.model.ModelConfig;
+import io.loraflow.engine.model.Models;
+import io.loraflow.engine.nativeops.FastOps;
+import io.loraflow.engine.quant.Nf4Quantizer;
+import io.loraflow.engine.quant.Nf4Tensor;
+import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.StepMetrics;
+import io.loraflow.engine.train.TrainConfig;
+import io.loraflow.engine.train.Trainer;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * GPU check that the fast path (native extension) computes what the plain DJL path computes, on a
+ * fixed seed, within fp16 tolerance:
+ *
+ * <ol>
+ *   <li>NF4 dequantization, kernel vs DJL ops, on odd and model-sized shapes, with and without
+ *       double quantization: float32 bit-identical, float16 within 2 fp16 steps;
+ *   <li>logits and every LoRA A/B gradient of one recorded forward + backward (B nonzero), with and
+ *       without key padding (flash attention vs the memory-efficient kernel with a mask);
+ *   <li>a 50-step QLoRA loss curve through the Trainer (gradient checkpointing, dropout, loss
+ *       scaling, 8-bit AdamW), from identical models (and the plain curve must fall by 10%, so the
+ *       comparison is of a run that learns).
+ * </ol>
+ *
+ * Each fast-path comparison runs for single fused ops ({@link Mode#OPS}) and whole decoder blocks
+ * in one native call ({@link Mode#BLOCKS}); with {@code --lora-node} also for blocks whose LoRA
+ * linears are one custom autograd node ({@link Mode#BLOCKS_NODE}, opt-in, not yet run on a GPU).
+ *
+ * <pre>
+ * LORAFLOW_NATIVE_LIB=.../libloraflow_native.so java -cp ... \
+ *     io.loraflow.engine.train.bench.FastPathCheck [--shape llama-small|falcon-small] [--steps 50]
+ *     [--lora-node]
+ * </pre>
+ *
+ * Prints one JSON line per comparison and a verdict; exits 1 when any comparison is over its
+ * tolerance, 2 when the fast path is not available (nothing to compare).
+ */
+public final class FastPathCheck {
+
+  static final double LOGITS_TOL = 1e-2; // relative L2, fp16 compute (DESIGN.md's fp16 target)
+  static final double GRAD_TOL = 3e-2; // relative L2 of each LoRA gradient
+  static final double LOSS_TOL = 2e-2; // relative difference of each step's loss over 50 steps
+
+  private FastPathCheck() {}
+
+  /** The three ways the engine can run a step on the GPU. */
+  enum Mode {
+    PLAIN, // pure DJL ops (the reference)
+    OPS, // fused single ops (NF4 kernel, LoRA linear, SDPA, RMSNorm, RoPE, SwiGLU)
+    BLOCKS, // whole decoder blocks in one native call
+    BLOCKS_NODE; // the same with each LoRA linear as one custom autograd node
+
+    void apply() {
+      FastOps.setEnabled(this != PLAIN);
+      FastOps.setBlocksEnabled(this == BLOCKS || this == BLOCKS_NODE);
+      FastOps.setLoraNode(this == BLOCKS_NODE);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    List<String> shapes = new ArrayList<>();
+    int steps = 50;
+    boolean loraNode = false; // also check the opt-in custom LoRA autograd node
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--shape" -> shapes.add(args[++i]);
+        case "--steps" -> steps = Integer.parseInt(args[++i]);
+        case "--lora-node" -> loraNode = true;
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    if (shapes.isEmpty()) {
+      shapes = List.of("llama-small", "falcon-small");
+    }
+    Device dev = Device.gpu();
+    System.out.println("{\"event\":\"path\",\"line\":\"" + FastOps.describe(dev) + "\"}");
+    try (NDManager probe = NDManager.newBaseManager(dev)) {
+      if (!FastOps.activeFor(probe.zeros(new Shape(1)))) {
+        System.out.println("{\"event\":\"verdict\",\"pass\":false,\"reason\":\"no fast path\"}");
+        System.exit(2);
+      }
+    }
+    List<String> failures = new ArrayList<>();
+    dequantChecks(dev, failures);
+    for (String shape : shapes) {
+      gradientCheck(shape, dev, false, loraNode, failures);
+      gradientCheck(shape, dev, true, loraNode, failures);
+      lossCurveCheck(shape, dev, steps, loraNode, failures);
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "{\"event\":\"verdict\",\"pass\":%b,\"failures\":\"%s\"}%n",
+        failures.isEmpty(),
+        String.join("; ", failures));
+    System.exit(failures.isEmpty() ? 0 : 1);
+  }
+
+  private static void dequantChecks(Device dev, List<String> failures) {
+    long[][] shapes = {{37, 100}, {4672, 4544}, {1, 64}, {3, 7}};
+    for (boolean dq : new boolean[] {true, false}) {
+      for (long[] s : shapes) {
+        try (NDManager m = NDManager.newBaseManager(dev)) {
+          JniUtils.setSeed(7);
+          NDArray w = m.randomNormal(0f, 0.02f, new Shape(s), DataType.FLOAT32);
+          Nf4Tensor q = new Nf4Quantizer(dq).quantize(w, m);
+          for (DataType dtype : new DataType[] {DataType.FLOAT32, DataType.FLOAT16}) {
+            FastOps.setEnabled(false);
+            NDArray plain = q.dequantize(dtype, m).toType(DataType.FLOAT32, false);
+            FastOps.setEnabled(true);
+            NDArray fast = q.dequantize(dtype, m).toType(DataType.FLOAT32, false);
+            float maxDiff = fast.sub(plain).abs().max().getFloat();
+            float maxAbs = plain.abs().max().getFloat();
+            // fp32: the same float32 products; fp16: rounded once vs twice, <= 2 fp16 steps
+            double tol = dtype == DataType.FLOAT32 ? 0 : 2 * Math.ulp((float) maxAbs) * 8192;
+            boolean ok = maxDiff <= tol && Float.isFinite(maxDiff);
+            String name =
+                String.format(Locale.ROOT, "dequant %dx%d dq=%b %s", s[0], s[1], dq, dtype.name());
+            System.out.printf(
+                Locale.ROOT,
+                "{\"event\":\"dequant\",\"case\":\"%s\",\"max_abs_diff\":%.3e,\"max_abs\":%.3e,"
+                    + "\"tol\":%.3e,\"ok\":%b}%n",
+                name,
+                maxDiff,
+                maxAbs,
+                tol,
+                ok);
+            if (!ok) {
+              failures.add(name);
+            }
+          }
+          q.close();
+        }
+      }
+    }
+  }
+
+  /** A fixed model: identical weights for every call with the same shape (seeded device RNG). */
+  private static CausalLM build(
+      String shape, Device dev, NDManager owner, TrainConfig train, List<String> linearsOut) {
+    ModelConfig config = QloraBench.shape(shape, 0);
+    JniUtils.setSeed(1234);
+    LoraLinearFactory factory =
+        new LoraLinearFactory(
+            train.lora(train.resolvedTargets(config.family())),
+            BaseFormat.NF4,
+            DataType.FLOAT16,
+            owner,
+            train.seed());
+    CausalLM model = Models.build(new RandomWeightSource(config), factory, DataType.FLOAT16, dev);
+    factory.requireAllTargetsMatched();
+    linearsOut.addAll(model.linears().keySet());
+    return model;
+  }
+
+  private static TrainConfig config(int batch, int seq) {
+    TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
+    b.checkpointEvery = 0;
+    b.loraDropout = 0.05;
+    b.batchSize = batch;
+    b.maxSeqLen = seq;
+    b.warmupRatio = 0;
+    b.targetModules = List.of(io.loraflow.engine.lora.LoraConfig.ALL_LINEAR);
+    return b.build();
+  }
+
+  /** Logits and LoRA gradients of one recorded pass, plain vs fast, on the same model. */
+  private static void gradientCheck(
+      String shape, Device dev, boolean padded, boolean loraNode, List<String> failures)
+      throws Exception {
+    int batch = 2;
+    int seq = 128;
+    TrainConfig train = config(batch, seq);
+    try (NDManager owner = NDManager.newBaseManager(dev)) {
+      List<String> linears = new ArrayList<>();
+      try (CausalLM model = build(shape, dev, owner, train, linears)) {
+        Map<String, LoraLinear> lora = loraOf(model);
+        // B = 0 at init would make every A gradient zero: give B small random values
+        JniUtils.setGradMode(false);
+        JniUtils.setSeed(99);
+        for (LoraLinear l : lora.values()) {
+          l.setTraining(false); // no dropout: the same function on both paths
+          try (NDArray r = owner.randomNormal(0f, 0.05f, l.loraB().getShape(), DataType.FLOAT32)) {
+            l.loraB().addi(r);
+          }
+        }
+        Result plain = pass(model, lora, dev, batch, seq, padded, Mode.PLAIN);
+        for (Mode mode : modes(loraNode)) {
+          Result fast = pass(model, lora, dev, batch, seq, padded, mode);
+          String tag = shape + (padded ? " padded" : "") + " " + mode.name().toLowerCase();
+          double logitsErr = relErr(fast.logits, plain.logits);
+          report("logits " + tag, logitsErr, LOGITS_TOL, failures);
+          double worst = 0;
+          String worstName = "";
+          for (int i = 0; i < plain.grads.size(); i++) {
+            double e = relErr(fast.grads.get(i), plain.grads.get(i));
+            if (!(e <= worst)) {
+              worst = e;
+              worstName = plain.names.get(i);
+            }
+          }
+          report("lora grads " + tag + " (worst " + worstName + ")", worst, GRAD_TOL, failures);
+        }
+      }
+    }
+  }
+
+  private record Result(float[] logits, List<float[]> grads, List<String> names) {}
+
+  private static Result pass(
+      CausalLM model,
+      Map<String, LoraLinear> lora,
+      Device dev,
+      int batch,
+      int seq,
+      boolean padded,
+      Mode mode) {
+    mode.apply();
+    int vocab = model.config().vocabSize();
+    try (NDManager m = NDManager.newBaseManager(dev)) {
+      long[] ids = new long[batch * seq];
+      long[] pos = new long[batch * seq];
+      long[] keep = new long[batch * seq];
+      for (int b = 0; b < batch; b++) {
+        int len = padded && b == 1 ? seq - 37 : seq;
+        for (int t = 0; t < seq; t++) {
+          ids[b * seq + t] = t < len ? 3 + ((long) t * 7919 + b * 104729L) % (vocab - 3) : 0;
+          pos[b * seq + t] = t;
+          keep[b * seq + t] = t < len ? 1 : 0;
+        }
+      }
+      AttentionStep step =
+          new AttentionStep(
+              m.create(pos, new Shape(batch, seq)),
+              padded ? m.create(keep, new Shape(batch, seq)) : null,
+              null);
+      JniUtils.setSeed(5);
+      NDArray weights = m.randomNormal(0f, 1f, new Shape(batch, seq, vocab), DataType.FLOAT32);
+      if (padded) {
+        weights =
+            weights.mul(m.create(keep, new Shape(batch, seq, 1)).toType(DataType.FLOAT32, false));
+      }
+      for (LoraLinear l : lora.values()) {
+        JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) l.loraA());
+        JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) l.loraB());
+      }
+      JniUtils.setGradMode(true);
+      NDArray h = model.embed(m.create(ids, new Shape(batch, seq)));
+      for (int l = 0; l < model.config().numLayers(); l++) {
+        h = model.block(l, h, step);
+      }
+      NDArray logits = model.head(h); // (B, T, V) fp16
+      NDArray loss = Casts.to(logits, DataType.FLOAT32).mul(weights).sum();
+      JniUtils.backward(
+          (ai.djl.pytorch.engine.PtNDArray) loss,
+          (ai.djl.pytorch.engine.PtNDArray) m.ones(new Shape(), DataType.FLOAT32),
+          false,
+          false);
+      JniUtils.setGradMode(false);
+      float[] logitValues = logits.toType(DataType.FLOAT32, false).toFloatArray();
+      if (padded) { // pad positions are not compared (their values are unconstrained)
+        for (int i = 0; i < keep.length; i++) {
+          if (keep[i] == 0) {
+            java.util.Arrays.fill(logitValues, i * vocab, (i + 1) * vocab, 0f);
+          }
+        }
+      }
+      List<float[]> grads = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      for (Map.Entry<String, LoraLinear> e : lora.entrySet()) {
+        for (String part : new String[] {"A", "B"}) {
+          NDArray p = part.equals("A") ? e.getValue().loraA() : e.getValue().loraB();
+          NDArray g = JniUtils.getGradient((ai.djl.pytorch.engine.PtNDArray) p);
+          grads.add(g.toFloatArray());
+          names.add(e.getKey() + "." + part);
+          g.close();
+        }
+      }
+      Mode.BLOCKS.apply();
+      return new Result(logitValues, grads, names);
+    }
+  }
+
+  /** 50 optimizer steps from identical models, plain then fast; every step's loss compared. */
+  private static void lossCurveCheck(
+      String shape, Device dev, int steps, boolean loraNode, List<String> failures)
+      throws Exception {
+    int batch = 2;
+    int seq = 128;
+    TrainConfig train = config(batch, seq);
+    List<double[]> curves = new ArrayList<>();
+    List<Mode> runs = new ArrayList<>(List.of(Mode.PLAIN));
+    runs.addAll(List.of(modes(loraNode)));
+    for (Mode mode : runs) {
+      mode.apply();
+      try (NDManager owner = NDManager.newBaseManager(dev)) {
+        List<String> linears = new ArrayList<>();
+        try (CausalLM model = build(shape, dev, owner, train, linears)) {
+          int vocab = model.config().vocabSize();
+          List<Example> data = new ArrayList<>();
+          for (int row = 0; row < batch * steps; row++) {
+            long[] ids = new long[seq];
+            for (int j = 0; j < seq; j++) {
+              ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97; // learnable
+            }
+            data.add(new Example(ids, ids.clone()));
+          }
+          double[] losses = new double[steps];
+          try (Trainer trainer =
+              new Trainer(
+                  model,
+                  loraOf(model),
+                  linears,
+                  train,
+                  data,
+                  Files.createTempDirectory("fastpath-check"),
+                  "random-" + shape)) {
+            trainer.addProgressListener(
+                (StepMetrics m) -> {
+                  if (m.step() >= 1 && m.step() <= losses.length) {
+                    losses[(int) m.step() - 1] = m.loss();
+                  }
+                });
+            trainer.run();
+          }
+          curves.add(losses);
+        }
+      }
+    }
+    Mode.BLOCKS.apply();
+    System.out.printf(
+        Locale.ROOT,
+        "{\"event\":\"loss_curve\",\"shape\":\"%s\",\"modes\":\"%s\",\"curves\":%s}%n",
+        shape,
+        runs,
+        curves.stream().map(java.util.Arrays::toString).toList());
+    boolean falls = curves.get(0)[steps - 1] < 0.9 * curves.get(0)[0]; // the run learns at all
+    report("plain loss falls by 10% over " + steps + " steps " + shape, falls ? 0 : 1, 0, failures);
+    for (int m = 1; m < curves.size(); m++) {
+      double worst = 0;
+      int worstStep = 0;
+      for (int i = 0; i < steps; i++) {
+        double d = Math.abs(curves.get(m)[i] - curves.get(0)[i]) / Math.abs(curves.get(0)[i]);
+        if (!(d <= worst)) {
+          worst = d;
+          worstStep = i + 1;
+        }
+      }
+      report(
+          "loss curve "
+              + shape
+              + " "
+              + runs.get(m).name().toLowerCase()
+              + " "
+              + steps
+              + " steps (worst step "
+              + worstStep
+              + ")",
+          worst,
+          LOSS_TOL,
+          failures);
+    }
+  }
+
+  /** The fast-path modes compared with the plain path; the LoRA node only on request. */
+  private static Mode[] modes(boolean loraNode) {
+    return loraNode
+        ? new Mode[] {Mode.OPS, Mode.BLOCKS, Mode.BLOCKS_NODE}
+        : new Mode[] {Mode.OPS, Mode.BLOCKS};
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, LoraLinear> loraOf(CausalLM model) {
+    Map<String, LoraLinear> out = new java.util.LinkedHashMap<>();
+    model
+        .linears()
+        .forEach(
+            (k, v) -> {
+              if (v instanceof LoraLinear l) {
+                out.put(k, l);
+              }
+            });
+    return out;
+  }
+
+  private static void report(String what, double err, double tol, List<String> failures) {
+    boolean ok = err <= tol; // NaN fails
+    System.out.printf(
+        Locale.ROOT,
+        "{\"event\":\"compare\",\"what\":\"%s\",\"rel_err\":%.3e,\"tol\":%.1e,\"ok\":%b}%n",
+        what,
+        err,
+        tol,
+        ok);
+    if (!ok) {
+      failures.add(what);
+    }
+  }
+
+  static double relErr(float[] a, float[] ref) {
+    if (a.length != ref.length) {
+      return Double.NaN;
+    }
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (double) a[i] - ref[i];
+      num += d * d;
+      den += (double) ref[i] * ref[i];
+    }
+    return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(num / den);
+  }
+}
