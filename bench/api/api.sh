@@ -13,7 +13,7 @@ CP_FILE="$STATE/bench-api.classpath"
 mvn -q -o -pl api -am compile dependency:build-classpath -Dspotless.check.skip=true -Dmdep.outputFile="$CP_FILE" >/dev/null
 CP="api/target/classes:$(cat "$CP_FILE")"
 run() { java -cp "$CP" io.loraflow.api.LoraflowApplication "$@"; }
-KEY=$(run keys --file "$BENCH_KEY_FILE" add --id "${BENCH_KEY_ID:-bench}" --scope "${BENCH_SCOPE:-admin}" 2>/dev/null)
+KEY=$(run keys --file "$BENCH_KEY_FILE" add --id "${BENCH_KEY_ID:-bench}" --scope "${BENCH_SCOPE:-admin}" 2>/dev/null | grep "^lfk_" | tail -1)
 java -cp "$CP" io.loraflow.api.LoraflowApplication server bench/api/server.yml >"$STATE/logs/bench-api.out" 2>&1 &
 echo $! >"$STATE/bench-api.pid"
 for _ in $(seq 1 120); do
