@@ -39,6 +39,8 @@ import java.util.Objects;
  * @param lossScaleGrowthInterval good steps before the loss scale doubles (torch: 2000)
  * @param checkpointEvery write a checkpoint every N optimizer steps (0 = only on request / at end)
  * @param logEvery report metrics every N optimizer steps
+ * @param evalPolicy held-out evaluation during training and early stopping ({@link EvalPolicy#OFF}
+ *     when absent, e.g. in a checkpoint written before the field existed)
  */
 public record TrainConfig(
     int epochs,
@@ -66,7 +68,8 @@ public record TrainConfig(
     double initialLossScale,
     int lossScaleGrowthInterval,
     int checkpointEvery,
-    int logEvery) {
+    int logEvery,
+    EvalPolicy evalPolicy) {
 
   /** Learning-rate decay after warmup (HF get_*_schedule_with_warmup). */
   public enum Schedule {
@@ -93,6 +96,7 @@ public record TrainConfig(
     Objects.requireNonNull(baseFormat, "baseFormat");
     Objects.requireNonNull(precision, "precision");
     targetModules = List.copyOf(Objects.requireNonNull(targetModules, "targetModules"));
+    evalPolicy = evalPolicy == null ? EvalPolicy.OFF : evalPolicy;
     atLeast("epochs", epochs, 1, "--epochs 1");
     atLeast("batch size", batchSize, 1, "--batch-size 1");
     atLeast("gradient accumulation", gradAccumulation, 1, "--grad-accum 1");
@@ -165,7 +169,8 @@ public record TrainConfig(
         65536,
         2000,
         50,
-        1);
+        1,
+        EvalPolicy.OFF);
   }
 
   /**
@@ -259,6 +264,7 @@ public record TrainConfig(
     public int lossScaleGrowthInterval;
     public int checkpointEvery;
     public int logEvery;
+    public EvalPolicy evalPolicy;
 
     Builder(TrainConfig c) {
       epochs = c.epochs;
@@ -287,6 +293,7 @@ public record TrainConfig(
       lossScaleGrowthInterval = c.lossScaleGrowthInterval;
       checkpointEvery = c.checkpointEvery;
       logEvery = c.logEvery;
+      evalPolicy = c.evalPolicy;
     }
 
     public TrainConfig build() {
@@ -316,7 +323,8 @@ public record TrainConfig(
           initialLossScale,
           lossScaleGrowthInterval,
           checkpointEvery,
-          logEvery);
+          logEvery,
+          evalPolicy);
     }
   }
 }
