@@ -25,7 +25,8 @@ final class ProgressSnapshots {
         p.loss(),
         p.tokensPerSecond(),
         reported != null ? reported : observed,
-        p.message());
+        p.message(),
+        p.evalLoss());
   }
 
   /** {@code PREPARING_DATASET} -> {@code dataset}: short enough for the phase column. */

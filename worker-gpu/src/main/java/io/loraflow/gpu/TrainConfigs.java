@@ -52,6 +52,14 @@ final class TrainConfigs {
     // work).
     b.gradientCheckpointing = onGpu;
     b.logEvery = 1;
+    // held-out loss at every epoch end (and every evalEverySteps), early stopping on it; without
+    // a held-out split the trainer skips both (TrainActivity gives it none)
+    b.evalPolicy =
+        new io.loraflow.engine.train.EvalPolicy(
+            spec.evalEverySteps(),
+            true,
+            spec.earlyStoppingPatience(),
+            spec.earlyStoppingMinDelta());
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
