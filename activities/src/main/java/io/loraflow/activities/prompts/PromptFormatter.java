@@ -194,6 +194,7 @@ public final class PromptFormatter implements AutoCloseable {
     List<TokenizedExample> train = new ArrayList<>();
     List<TokenizedExample> eval = new ArrayList<>();
     List<EvalPrompt> evalPrompts = new ArrayList<>();
+    List<EvalPrompt> trainPrompts = new ArrayList<>();
     List<Integer> lengths = new ArrayList<>();
     int truncated = 0;
     int dropped = 0;
@@ -214,6 +215,7 @@ public final class PromptFormatter implements AutoCloseable {
         evalPrompts.add(new EvalPrompt(p.question(), p.answer(), promptText(p.question())));
       } else {
         train.add(ex);
+        trainPrompts.add(new EvalPrompt(p.question(), p.answer(), promptText(p.question())));
         answerTokens += ex.answerTokens();
       }
     }
@@ -240,7 +242,7 @@ public final class PromptFormatter implements AutoCloseable {
             truncated,
             answerTokens,
             dropped);
-    return new FormattedSplits(train, eval, evalPrompts, stats);
+    return new FormattedSplits(train, eval, evalPrompts, stats, trainPrompts);
   }
 
   /** Writes {"input_ids":[...],"labels":[...]} lines. */
