@@ -13,8 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU worker: the FineTune workflow and the CPU activities on {@link TaskQueues#CPU}.
- * Stateless; run as many as you like. SIGTERM stops polling and lets running activities finish.
+ * The CPU worker: the FineTune and Sweep workflows and the CPU activities on {@link
+ * TaskQueues#CPU}. Stateless; run as many as you like. SIGTERM stops polling and lets running
+ * activities finish.
  */
 public final class CpuWorker {
   private static final Logger log = LoggerFactory.getLogger(CpuWorker.class);
@@ -25,7 +26,8 @@ public final class CpuWorker {
   /** Registers the workflow and {@code activities} on a new worker of {@code factory}. */
   public static Worker register(WorkerFactory factory, CpuActivities activities) {
     Worker worker = factory.newWorker(TaskQueues.CPU);
-    worker.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        FineTuneWorkflowImpl.class, io.loraflow.workflows.SweepWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
     return worker;
   }
