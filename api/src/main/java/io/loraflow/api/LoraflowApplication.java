@@ -1,8 +1,5 @@
 package io.loraflow.api;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.configuration.ConfigurationSourceProvider;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
@@ -22,10 +19,7 @@ import io.loraflow.api.resources.OpenApiResource;
 import io.loraflow.api.resources.RetrainResource;
 import io.loraflow.api.resources.RunsResource;
 import io.loraflow.api.resources.ViolationMapper;
-import io.loraflow.workflows.EvaluationSpec;
-import io.loraflow.workflows.RegistrySpec;
-import io.loraflow.workflows.RunSpec;
-import io.loraflow.workflows.TrainingSpec;
+import io.loraflow.workflows.RunSpecJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
@@ -52,7 +46,9 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
         new SubstitutingSourceProvider(
             new ClasspathOrFileSourceProvider(),
             new StackEnvLookup(System.getenv()).substitutor()));
-    strictRunSpecs(bootstrap.getObjectMapper());
+    // unknown run-spec fields are errors at the API (a typo like "epoch" must not fall back to a
+    // default silently); the records themselves stay lenient for Temporal's converter
+    RunSpecJson.strict(bootstrap.getObjectMapper());
   }
 
   @Override
@@ -99,22 +95,6 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
     c.addAll(ErrorResponses.all(temporalTarget));
     return c;
   }
-
-  /**
-   * Unknown fields in a run spec are errors at the API (a typo like "epoch" must not fall back to a
-   * default silently); the records themselves stay lenient for Temporal's converter.
-   */
-  public static ObjectMapper strictRunSpecs(ObjectMapper mapper) {
-    return mapper
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .addMixIn(RunSpec.class, Strict.class)
-        .addMixIn(TrainingSpec.class, Strict.class)
-        .addMixIn(EvaluationSpec.class, Strict.class)
-        .addMixIn(RegistrySpec.class, Strict.class);
-  }
-
-  @JsonIgnoreProperties(ignoreUnknown = false)
-  private abstract static class Strict {}
 
   /** {@code classpath:x.yml} from the jar, anything else from the file system. */
   static final class ClasspathOrFileSourceProvider implements ConfigurationSourceProvider {

@@ -123,24 +123,8 @@ final class DemoCommand {
 
   /** Defaults of the run spec, with a shorter evaluation so the demo ends in minutes on a CPU. */
   static RunSpec demoSpec(Args a) {
-    TrainingSpec t = TrainingSpec.defaults();
     TrainingSpec training =
-        new TrainingSpec(
-            intArg(a, "--epochs", t.epochs()),
-            t.learningRate(),
-            t.loraR(),
-            t.loraAlpha(),
-            t.loraDropout(),
-            t.targetModules(),
-            t.maxSeqLen(),
-            t.batchSize(),
-            t.gradAccum(),
-            t.seed(),
-            t.precision(),
-            t.checkpointEverySteps(),
-            t.optimizer(),
-            t.schedule(),
-            t.warmupRatio());
+        TrainingSpec.defaults().withEpochs(intArg(a, "--epochs", TrainingSpec.defaults().epochs()));
     EvaluationSpec evaluation = new EvaluationSpec(64, intArg(a, "--eval-prompts", 8), null);
     return new RunSpec(
             null,

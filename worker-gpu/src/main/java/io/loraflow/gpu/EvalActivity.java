@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.activities.prompts.EvalPrompt;
 import io.loraflow.activities.scoring.AnswerScorer;
 import io.loraflow.activities.scoring.EvalLoss;
 import io.loraflow.engine.generate.Generation;
@@ -78,9 +79,6 @@ final class EvalActivity {
   void requestStopAll() {
     // evaluation holds no state worth saving: a stopped attempt starts over
   }
-
-  /** One eval prompt as formatPrompts wrote it. */
-  record EvalPrompt(String question, String reference, String prompt) {}
 
   EvalResult run(EvalRequest req, ProgressReporter progress) {
     String runId = req.runId();

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * @param prompts the sampled questions with their references and prompts
  * @param examples the tokenized training examples of the same questions, same order
  */
-record SeenSample(List<EvalActivity.EvalPrompt> prompts, List<Example> examples) {
+record SeenSample(List<io.loraflow.activities.prompts.EvalPrompt> prompts, List<Example> examples) {
   private static final Logger log = LoggerFactory.getLogger(SeenSample.class);
 
   static final SeenSample NONE = new SeenSample(List.of(), List.of());
@@ -46,7 +46,7 @@ record SeenSample(List<EvalActivity.EvalPrompt> prompts, List<Example> examples)
     store.download(prompts.trainPromptsKey(), promptsFile);
     Path trainFile = work.resolve("train-seen.jsonl");
     store.download(prompts.trainKey(), trainFile);
-    List<EvalActivity.EvalPrompt> all = EvalActivity.readPrompts(promptsFile);
+    List<io.loraflow.activities.prompts.EvalPrompt> all = EvalActivity.readPrompts(promptsFile);
     List<String> lines = nonBlank(Files.readAllLines(trainFile, StandardCharsets.UTF_8));
     if (lines.size() != all.size()) {
       log.warn(
@@ -58,7 +58,7 @@ record SeenSample(List<EvalActivity.EvalPrompt> prompts, List<Example> examples)
       return NONE;
     }
     List<Integer> picked = pick(all.size(), n, seed);
-    List<EvalActivity.EvalPrompt> chosen = new ArrayList<>();
+    List<io.loraflow.activities.prompts.EvalPrompt> chosen = new ArrayList<>();
     List<String> chosenLines = new ArrayList<>();
     for (int i : picked) {
       chosen.add(all.get(i));

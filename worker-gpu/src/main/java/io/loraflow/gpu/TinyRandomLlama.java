@@ -1,20 +1,21 @@
 package io.loraflow.gpu;
 
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraflow.engine.io.ModelFiles;
+import io.loraflow.engine.io.Safetensors;
 import io.loraflow.engine.model.ModelConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -65,7 +66,7 @@ final class TinyRandomLlama {
     }
   }
 
-  private static void writeConfig(Path file, int vocab, int bos, java.util.List<Integer> eos)
+  private static void writeConfig(Path file, int vocab, int bos, List<Integer> eos)
       throws IOException {
     ObjectMapper json = new ObjectMapper();
     ObjectNode c = json.createObjectNode();
@@ -115,42 +116,26 @@ final class TinyRandomLlama {
     return s;
   }
 
-  /** A float32 safetensors file: 8-byte header length, JSON header, tensor bytes. */
-  private static void writeWeights(Path file, int vocab) throws IOException {
-    Map<String, long[]> shapes = shapes(vocab);
-    StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
-    long offset = 0;
-    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-      long bytes = 4 * numel(e.getValue());
-      header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[");
-      for (int i = 0; i < e.getValue().length; i++) {
-        header.append(i == 0 ? "" : ",").append(e.getValue()[i]);
-      }
-      header.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes);
-      header.append("]}");
-      offset += bytes;
-    }
-    header.append('}');
-    while ((header.length() + 8) % 8 != 0) {
-      header.append(' ');
-    }
-    byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
+  /**
+   * A float32 safetensors file written by {@link Safetensors}. The values are drawn from one seeded
+   * stream in {@link #shapes} order (the file lists tensors by name), so the weights stay the same
+   * whatever the file order.
+   */
+  private static void writeWeights(Path file, int vocab) {
     SplittableRandom random = new SplittableRandom(SEED);
-    try (FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length);
-      writeFully(ch, len.flip());
-      writeFully(ch, ByteBuffer.wrap(h));
-      for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-        boolean norm = e.getKey().endsWith("norm.weight");
-        ByteBuffer buf =
-            ByteBuffer.allocate((int) (4 * numel(e.getValue()))).order(ByteOrder.LITTLE_ENDIAN);
-        while (buf.hasRemaining()) {
-          buf.putFloat(norm ? 1f : (float) (gaussian(random) * INIT_STD));
-        }
-        writeFully(ch, buf.flip());
+    List<Safetensors.Pending> tensors = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : shapes(vocab).entrySet()) {
+      boolean norm = e.getKey().endsWith("norm.weight");
+      ByteBuffer buf =
+          ByteBuffer.allocate((int) (4 * numel(e.getValue()))).order(ByteOrder.LITTLE_ENDIAN);
+      while (buf.hasRemaining()) {
+        buf.putFloat(norm ? 1f : (float) (gaussian(random) * INIT_STD));
       }
+      buf.flip();
+      tensors.add(
+          new Safetensors.Pending(e.getKey(), DataType.FLOAT32, e.getValue(), buf::duplicate));
     }
+    Safetensors.write(file, tensors, Map.of("format", "pt"));
   }
 
   private static double gaussian(SplittableRandom r) {
@@ -166,11 +151,5 @@ final class TinyRandomLlama {
       n *= d;
     }
     return n;
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      ch.write(buf);
-    }
   }
 }

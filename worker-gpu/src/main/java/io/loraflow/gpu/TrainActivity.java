@@ -13,6 +13,7 @@ import io.loraflow.infra.PrefixPublisher;
 import io.loraflow.infra.mlflow.MetricPoint;
 import io.loraflow.infra.mlflow.TrackedRun;
 import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.FailureTypes;
 import io.loraflow.workflows.Phase;
 import io.loraflow.workflows.Progress;
 import io.loraflow.workflows.StorageKeys;
@@ -89,7 +90,13 @@ final class TrainActivity {
           "worker stopping: not starting " + runId + " here", WORKER_STOPPING);
     }
     Device device = EngineSession.device(settings.device());
-    TrainConfig config = TrainConfigs.of(req.training(), !device.equals(Device.cpu()));
+    TrainConfig config;
+    try {
+      config = TrainConfig.of(req.training(), !device.equals(Device.cpu()));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
+    }
     Path work =
         settings
             .workDir()
@@ -190,7 +197,7 @@ final class TrainActivity {
                   e.bestLoss(),
                   e.bestStep());
             });
-        io.loraflow.engine.train.TrainResult result;
+        io.loraflow.engine.train.TrainOutcome result;
         try {
           result = session.trainer.run();
         } finally {
@@ -226,7 +233,7 @@ final class TrainActivity {
   private TrainResult finish(
       TrainRequest req,
       EngineSession session,
-      io.loraflow.engine.train.TrainResult result,
+      io.loraflow.engine.train.TrainOutcome result,
       boolean resumed,
       long startedAt,
       Path work)

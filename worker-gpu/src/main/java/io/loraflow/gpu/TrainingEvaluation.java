@@ -45,7 +45,7 @@ final class TrainingEvaluation {
   }
 
   /** Adds best_step, best_eval_loss, stopped_early and evaluations to the training summary. */
-  static void summarize(io.loraflow.engine.train.TrainResult r, Map<String, Double> summary) {
+  static void summarize(io.loraflow.engine.train.TrainOutcome r, Map<String, Double> summary) {
     summary.put("stopped_early", r.stoppedEarly() ? 1.0 : 0.0);
     summary.put("evaluations_during_training", (double) r.evals().size());
     if (r.bestEvalLoss() != null) {

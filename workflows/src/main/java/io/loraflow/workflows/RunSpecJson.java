@@ -19,15 +19,22 @@ public final class RunSpecJson {
   @JsonIgnoreProperties(ignoreUnknown = false)
   private abstract static class Strict {}
 
-  private static final ObjectMapper STRICT =
-      new ObjectMapper()
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .addMixIn(RunSpec.class, Strict.class)
-          .addMixIn(TrainingSpec.class, Strict.class)
-          .addMixIn(EvaluationSpec.class, Strict.class)
-          .addMixIn(RegistrySpec.class, Strict.class);
+  private static final ObjectMapper STRICT = strict(new ObjectMapper());
 
   private RunSpecJson() {}
+
+  /**
+   * Makes {@code mapper} strict about run specs (unknown fields are errors) and returns it: the one
+   * place that says what strict means, for this class and for the REST API's Dropwizard mapper.
+   */
+  public static ObjectMapper strict(ObjectMapper mapper) {
+    return mapper
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .addMixIn(RunSpec.class, Strict.class)
+        .addMixIn(TrainingSpec.class, Strict.class)
+        .addMixIn(EvaluationSpec.class, Strict.class)
+        .addMixIn(RegistrySpec.class, Strict.class);
+  }
 
   /**
    * Parses and validates; throws {@link IllegalArgumentException} naming the unknown field, the

@@ -17,6 +17,7 @@ import io.loraflow.api.core.RunService;
 import io.loraflow.workflows.FineTuneWorkflow;
 import io.loraflow.workflows.Phase;
 import io.loraflow.workflows.Progress;
+import io.loraflow.workflows.RunSpecJson;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.testing.TestWorkflowEnvironment;
 import jakarta.ws.rs.client.Entity;
@@ -54,8 +55,7 @@ class RunsResourceTest {
 
   private static ResourceExtension build() {
     ResourceExtension.Builder b =
-        ResourceExtension.builder()
-            .setMapper(LoraflowApplication.strictRunSpecs(Jackson.newObjectMapper()));
+        ResourceExtension.builder().setMapper(RunSpecJson.strict(Jackson.newObjectMapper()));
     for (Object c : LoraflowApplication.jerseyComponents(RUNS, RETRAINER, TOKEN, "test")) {
       b.addProvider(c);
     }

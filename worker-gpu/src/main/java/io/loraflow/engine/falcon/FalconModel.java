@@ -201,32 +201,18 @@ public final class FalconModel extends DecoderLM {
     return new NDArray[] {q, k, v};
   }
 
-  /** fused (B, T, (heads + 2 kvHeads) * D) -> q (B, heads, T, D), k and v (B, kvHeads, T, D). */
+  /**
+   * The classic multi-head layout (per head [q, k, v]; the grouped layouts go through {@link
+   * #splitRotated}): fused (B, T, 3 * heads * D) -> q, k, v (B, heads, T, D).
+   */
   private NDArray[] splitHeads(NDArray fused) {
     long b = fused.getShape().get(0);
     long t = fused.getShape().get(1);
-    long heads = config.numHeads();
-    long kvHeads = config.numKvHeads();
-    long d = config.headDim();
-    NDArray q;
-    NDArray k;
-    NDArray v;
-    if (layout.newDecoderArchitecture() || kvHeads == 1) {
-      // per kv group: [q_0 .. q_{g-1}, k, v]; multi-query is the one-group case
-      long g = heads / kvHeads;
-      NDArray grouped = fused.reshape(b, t, kvHeads, g + 2, d);
-      q = grouped.get(":, :, :, :" + g + ", :").reshape(b, t, heads, d);
-      k = grouped.get(":, :, :, " + g + ", :"); // (B, T, kvHeads, D)
-      v = grouped.get(":, :, :, " + (g + 1) + ", :");
-    } else {
-      // classic multi-head: per head [q, k, v]
-      NDArray perHead = fused.reshape(b, t, heads, 3, d);
-      q = perHead.get(":, :, :, 0, :");
-      k = perHead.get(":, :, :, 1, :");
-      v = perHead.get(":, :, :, 2, :");
-    }
+    NDArray perHead = fused.reshape(b, t, config.numHeads(), 3, config.headDim());
     return new NDArray[] {
-      q.transpose(0, 2, 1, 3), k.transpose(0, 2, 1, 3), v.transpose(0, 2, 1, 3)
+      perHead.get(":, :, :, 0, :").transpose(0, 2, 1, 3),
+      perHead.get(":, :, :, 1, :").transpose(0, 2, 1, 3),
+      perHead.get(":, :, :, 2, :").transpose(0, 2, 1, 3)
     };
   }
 }

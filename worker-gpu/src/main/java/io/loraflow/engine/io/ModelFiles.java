@@ -232,7 +232,7 @@ public final class ModelFiles implements AutoCloseable {
     for (String name : weights.names()) {
       pending.add(
           new Safetensors.Pending(
-              name, SafetensorsDtype.F16, weights.shape(name).getShape(), () -> halfBytes(name)));
+              name, DataType.FLOAT16, weights.shape(name).getShape(), () -> halfBytes(name)));
     }
     Safetensors.write(out.resolve("model.safetensors"), pending, Map.of("format", "pt"));
   }

@@ -2,6 +2,7 @@ package io.loraflow.engine.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -61,24 +62,31 @@ public final class Safetensors {
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
       NDArray a = e.getValue();
       pending.add(
-          new Pending(
-              e.getKey(),
-              SafetensorsDtype.of(a.getDataType()),
-              a.getShape().getShape(),
-              a::toByteBuffer));
+          new Pending(e.getKey(), a.getDataType(), a.getShape().getShape(), a::toByteBuffer));
     }
     write(file, pending, metadata);
   }
 
   /**
    * A tensor to be written whose bytes are produced only when its turn comes, so a whole model can
-   * be streamed to disk one tensor at a time.
+   * be streamed to disk one tensor at a time (see {@link #write(Path, List, Map)}).
    *
+   * @param name tensor name in the header
+   * @param dtype one of F32 F16 F64 I64 I32 I8 U8 BOOL (checked here, before anything is written)
+   * @param shape torch order
    * @param bytes little-endian data, exactly shape-size * dtype-size bytes
    */
-  record Pending(String name, SafetensorsDtype dtype, long[] shape, Supplier<ByteBuffer> bytes) {
+  public record Pending(String name, DataType dtype, long[] shape, Supplier<ByteBuffer> bytes) {
+    public Pending {
+      SafetensorsDtype.of(dtype); // fails on a dtype safetensors cannot hold here
+    }
+
+    SafetensorsDtype stored() {
+      return SafetensorsDtype.of(dtype);
+    }
+
     long size() {
-      long n = dtype.bytes;
+      long n = stored().bytes;
       for (long d : shape) {
         n *= d;
       }
@@ -86,10 +94,15 @@ public final class Safetensors {
     }
   }
 
-  static void write(Path file, List<Pending> tensors, Map<String, String> metadata) {
+  /**
+   * Writes {@code tensors} one at a time, each one's bytes asked for only when its turn comes
+   * (order in the file: descending dtype rank, then name, as the Python library writes them).
+   * Atomic like {@link #write(Path, Map, Map)}.
+   */
+  public static void write(Path file, List<Pending> tensors, Map<String, String> metadata) {
     List<Pending> entries = new ArrayList<>(tensors);
     entries.sort(
-        Comparator.comparingInt((Pending en) -> -en.dtype().rank).thenComparing(Pending::name));
+        Comparator.comparingInt((Pending en) -> -en.stored().rank).thenComparing(Pending::name));
 
     StringBuilder json = new StringBuilder("{");
     if (metadata != null && !metadata.isEmpty()) {
@@ -112,7 +125,7 @@ public final class Safetensors {
         json.append(',');
       }
       jsonString(json, en.name());
-      json.append(":{\"dtype\":\"").append(en.dtype().name()).append("\",\"shape\":[");
+      json.append(":{\"dtype\":\"").append(en.stored().name()).append("\",\"shape\":[");
       long[] dims = en.shape();
       for (int i = 0; i < dims.length; i++) {
         json.append(i == 0 ? "" : ",").append(dims[i]);
@@ -163,6 +176,12 @@ public final class Safetensors {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write safetensors file " + file, e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp); // a failed write leaves nothing behind
+      } catch (IOException ignored) {
+        // best effort: the next write truncates it anyway
+      }
     }
   }
 

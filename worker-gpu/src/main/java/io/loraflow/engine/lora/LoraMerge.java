@@ -3,21 +3,20 @@ package io.loraflow.engine.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import io.loraflow.engine.io.Safetensors;
 import io.loraflow.engine.io.WeightSource;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Folds a LoRA adapter into its base for export: W' = W + scaling * (B @ A), written as an fp16
- * safetensors file, one tensor at a time (a 7B base never sits in memory whole).
+ * safetensors file through {@link Safetensors}, one tensor at a time (a 7B base never sits in
+ * memory whole), atomically.
  */
 public final class LoraMerge {
 
@@ -41,10 +40,10 @@ public final class LoraMerge {
   }
 
   /**
-   * Writes every tensor of {@code base} to {@code out} as fp16 (floating tensors; others keep their
-   * dtype), with each adapter module's delta added to its ".weight".
+   * Writes every tensor of {@code base} to {@code out} as fp16, with each adapter module's delta
+   * added to its ".weight".
    */
-  public static void export(WeightSource base, PeftAdapter adapter, Path out) throws IOException {
+  public static void export(WeightSource base, PeftAdapter adapter, Path out) {
     for (String module : adapter.loraA().keySet()) {
       if (!base.names().contains(module + ".weight")) {
         throw new IllegalArgumentException(
@@ -56,56 +55,41 @@ public final class LoraMerge {
                 + base.description());
       }
     }
-    List<String> names = new ArrayList<>(new java.util.TreeSet<>(base.names()));
-    StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
-    long offset = 0;
-    for (String name : names) {
-      Shape shape = base.shape(name);
-      long bytes = shape.size() * 2;
-      header.append(",\"").append(name).append("\":{\"dtype\":\"F16\",\"shape\":[");
-      long[] dims = shape.getShape();
-      for (int i = 0; i < dims.length; i++) {
-        header.append(i == 0 ? "" : ",").append(dims[i]);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      List<Safetensors.Pending> tensors = new ArrayList<>();
+      for (String name : new TreeSet<>(base.names())) {
+        tensors.add(
+            new Safetensors.Pending(
+                name,
+                DataType.FLOAT16,
+                base.shape(name).getShape(),
+                () -> mergedHalf(base, adapter, name, manager)));
       }
-      header
-          .append("],\"data_offsets\":[")
-          .append(offset)
-          .append(',')
-          .append(offset + bytes)
-          .append("]}");
-      offset += bytes;
+      Safetensors.write(out, tensors, Map.of("format", "pt"));
     }
-    header.append('}');
-    byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-    int padded = (json.length + 7) / 8 * 8;
-    byte[] headerBytes = new byte[padded];
-    java.util.Arrays.fill(headerBytes, (byte) ' ');
-    System.arraycopy(json, 0, headerBytes, 0, json.length);
-    Files.createDirectories(out.toAbsolutePath().getParent());
-    try (OutputStream os = Files.newOutputStream(out);
-        NDManager manager = NDManager.newBaseManager()) {
-      os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-      os.write(headerBytes);
-      for (String name : names) {
-        try (NDManager step = manager.newSubManager()) {
-          NDArray w = base.load(name, step, DataType.FLOAT32);
-          String module =
-              name.endsWith(".weight")
-                  ? name.substring(0, name.length() - ".weight".length())
-                  : null;
-          NDArray result;
-          if (module != null && adapter.loraA().containsKey(module)) {
-            NDArray a = adapter.loraA().get(module);
-            NDArray b = adapter.loraB().get(module);
-            a.tempAttach(step);
-            b.tempAttach(step);
-            result = merge(w, a, b, adapter.config().scaling(), DataType.FLOAT16);
-          } else {
-            result = w.toType(DataType.FLOAT16, false);
-          }
-          os.write(result.toByteArray());
-        }
+  }
+
+  /** One merged tensor as little-endian fp16 bytes, computed in its own sub-manager. */
+  private static ByteBuffer mergedHalf(
+      WeightSource base, PeftAdapter adapter, String name, NDManager manager) {
+    try (NDManager step = manager.newSubManager()) {
+      NDArray w = base.load(name, step, DataType.FLOAT32);
+      String module =
+          name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
+      NDArray result;
+      if (module != null && adapter.loraA().containsKey(module)) {
+        NDArray a = adapter.loraA().get(module);
+        NDArray b = adapter.loraB().get(module);
+        a.tempAttach(step);
+        b.tempAttach(step);
+        result = merge(w, a, b, adapter.config().scaling(), DataType.FLOAT16);
+      } else {
+        result = w.toType(DataType.FLOAT16, false);
       }
+      // copied out of the array's memory, which the sub-manager frees on return
+      ByteBuffer direct = result.toByteBuffer();
+      ByteBuffer copy = ByteBuffer.allocate(direct.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+      return copy.put(direct).flip();
     }
   }
 }

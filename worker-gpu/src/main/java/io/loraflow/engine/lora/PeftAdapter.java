@@ -3,14 +3,19 @@ package io.loraflow.engine.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import io.loraflow.engine.io.Safetensors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -24,20 +29,41 @@ import java.util.TreeMap;
  * adapter_model.safetensors} with tensors {@code base_model.model.<module>.lora_A.weight} (r, in)
  * and {@code ...lora_B.weight} (out, r), float32.
  *
+ * <p>A loaded adapter keeps its {@code adapter_config.json} text as read, and {@link #save(Path)}
+ * writes that text back unchanged: keys this class does not know (PEFT 0.21 writes 41, we read 9)
+ * survive, and known ones are not rewritten.
+ *
  * @param config the LoRA shape (target modules as written in the file)
  * @param baseModel base_model_name_or_path
  * @param loraA lora_A weights by module path, (r, in) float32
  * @param loraB lora_B weights by module path, (out, r) float32
+ * @param configJson the adapter_config.json text these weights go with
  */
 public record PeftAdapter(
-    LoraConfig config, String baseModel, Map<String, NDArray> loraA, Map<String, NDArray> loraB) {
+    LoraConfig config,
+    String baseModel,
+    Map<String, NDArray> loraA,
+    Map<String, NDArray> loraB,
+    String configJson) {
 
   public static final String CONFIG_FILE = "adapter_config.json";
   public static final String WEIGHTS_FILE = "adapter_model.safetensors";
   private static final String PREFIX = "base_model.model.";
   private static final String A_SUFFIX = ".lora_A.weight";
   private static final String B_SUFFIX = ".lora_B.weight";
-  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** PEFT's layout: Python's json.dumps(indent=2) ({@code "key": value}, one entry a line). */
+  private static final ObjectWriter PEFT_STYLE =
+      JSON.writer(
+          new DefaultPrettyPrinter()
+              .withSeparators(
+                  Separators.createDefaultInstance()
+                      .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                      .withObjectEmptySeparator("")
+                      .withArrayEmptySeparator(""))
+              .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+              .withArrayIndenter(new DefaultIndenter("  ", "\n")));
 
   /**
    * Writes the adapter of {@code modules} into {@code dir} (created if needed). target_modules is
@@ -54,17 +80,38 @@ public record PeftAdapter(
     if (modules.isEmpty()) {
       throw new IllegalArgumentException("no LoRA modules to save");
     }
+    Map<String, NDArray> a = new TreeMap<>();
+    Map<String, NDArray> b = new TreeMap<>();
+    for (LoraLinear m : modules.values()) {
+      a.put(m.name(), m.loraA());
+      b.put(m.name(), m.loraB());
+    }
+    write(dir, a, b, configJson(config, baseModel, targetList(modules.keySet(), allLinear)));
+  }
+
+  /**
+   * Writes this adapter into {@code dir} (created if needed): its weights, and its
+   * adapter_config.json exactly as it was read.
+   */
+  public void save(Path dir) throws IOException {
+    write(dir, loraA, loraB, configJson);
+  }
+
+  private static void write(
+      Path dir, Map<String, NDArray> loraA, Map<String, NDArray> loraB, String configJson)
+      throws IOException {
     Files.createDirectories(dir);
     Map<String, NDArray> tensors = new TreeMap<>();
-    for (LoraLinear m : modules.values()) {
-      tensors.put(PREFIX + m.name() + A_SUFFIX, m.loraA().toType(DataType.FLOAT32, false));
-      tensors.put(PREFIX + m.name() + B_SUFFIX, m.loraB().toType(DataType.FLOAT32, false));
-    }
-    AdapterSafetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
-    Files.writeString(
+    loraA.forEach((m, w) -> tensors.put(PREFIX + m + A_SUFFIX, w.toType(DataType.FLOAT32, false)));
+    loraB.forEach((m, w) -> tensors.put(PREFIX + m + B_SUFFIX, w.toType(DataType.FLOAT32, false)));
+    Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+    Path tmp = dir.resolve(CONFIG_FILE + ".tmp");
+    Files.writeString(tmp, configJson, StandardCharsets.UTF_8);
+    Files.move(
+        tmp,
         dir.resolve(CONFIG_FILE),
-        configJson(config, baseModel, targetList(modules.keySet(), allLinear)),
-        StandardCharsets.UTF_8);
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** The adapter_config.json text PEFT 0.x writes for a plain LoRA adapter. */
@@ -90,7 +137,11 @@ public record PeftAdapter(
     json.put("task_type", "CAUSAL_LM");
     json.put("use_dora", false);
     json.put("use_rslora", config.useRslora());
-    return GSON.toJson(json);
+    try {
+      return PEFT_STYLE.writeValueAsString(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write adapter_config.json", e);
+    }
   }
 
   private static List<String> targetList(Set<String> wrapped, List<String> allLinear) {
@@ -118,21 +169,27 @@ public record PeftAdapter(
               + WEIGHTS_FILE
               + " (adapter_model.bin is not supported; re-save with safe_serialization=True)");
     }
-    JsonObject json = GSON.fromJson(Files.readString(configFile), JsonObject.class);
+    String text = Files.readString(configFile, StandardCharsets.UTF_8);
+    JsonNode json;
+    try {
+      json = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IOException(configFile + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (json == null || !json.isObject()) {
+      throw new IOException(configFile + " is not a JSON object");
+    }
     String peftType = string(json, "peft_type", "LORA");
     if (!peftType.equals("LORA")) {
       throw new IOException(configFile + ": peft_type " + peftType + " is not LORA");
     }
     for (String unsupported : new String[] {"rank_pattern", "alpha_pattern"}) {
-      if (json.has(unsupported)
-          && json.get(unsupported).isJsonObject()
-          && json.getAsJsonObject(unsupported).size() > 0) {
+      JsonNode p = json.get(unsupported);
+      if (p != null && p.isObject() && p.size() > 0) {
         throw new IOException(configFile + ": " + unsupported + " is not supported");
       }
     }
-    if (json.has("use_dora")
-        && !json.get("use_dora").isJsonNull()
-        && json.get("use_dora").getAsBoolean()) {
+    if (json.path("use_dora").asBoolean(false)) {
       throw new IOException(configFile + ": DoRA adapters (use_dora=true) are not supported");
     }
     String bias = string(json, "bias", "none");
@@ -140,33 +197,41 @@ public record PeftAdapter(
       throw new IOException(configFile + ": bias=" + bias + " is not supported (only none)");
     }
     List<String> targets = new ArrayList<>();
-    JsonElement t = json.get("target_modules");
-    if (t == null || t.isJsonNull()) {
+    JsonNode t = json.get("target_modules");
+    if (t == null || t.isNull()) {
       throw new IOException(configFile + ": target_modules is missing");
-    } else if (t.isJsonArray()) {
-      t.getAsJsonArray().forEach(e -> targets.add(e.getAsString()));
-    } else {
-      String s = t.getAsString();
+    } else if (t.isArray()) {
+      for (JsonNode e : t) {
+        if (!e.isTextual()) {
+          throw new IOException(configFile + ": target_modules has a non-string entry " + e);
+        }
+        targets.add(e.asText());
+      }
+    } else if (t.isTextual()) {
+      String s = t.asText();
       targets.add(s.equals(LoraConfig.ALL_LINEAR) ? s : "re:" + s);
+    } else {
+      throw new IOException(configFile + ": target_modules must be a list or a string, got " + t);
     }
-    boolean rslora =
-        json.has("use_rslora")
-            && !json.get("use_rslora").isJsonNull()
-            && json.get("use_rslora").getAsBoolean();
-    double dropout =
-        json.has("lora_dropout") && !json.get("lora_dropout").isJsonNull()
-            ? json.get("lora_dropout").getAsDouble()
-            : 0.0;
+    JsonNode r = json.get("r");
+    JsonNode alpha = json.get("lora_alpha");
+    if (r == null || !r.canConvertToInt() || !r.isIntegralNumber()) {
+      throw new IOException(configFile + ": r must be a whole number, got " + r);
+    }
+    if (alpha == null || !alpha.isNumber()) {
+      throw new IOException(configFile + ": lora_alpha must be a number, got " + alpha);
+    }
+    JsonNode dropout = json.get("lora_dropout");
     LoraConfig config =
         new LoraConfig(
-            json.get("r").getAsInt(),
-            json.get("lora_alpha").getAsDouble(),
-            dropout,
+            r.asInt(),
+            alpha.asDouble(),
+            dropout == null || dropout.isNull() ? 0.0 : dropout.asDouble(),
             targets,
-            rslora);
+            json.path("use_rslora").asBoolean(false));
     Map<String, NDArray> a = new TreeMap<>();
     Map<String, NDArray> b = new TreeMap<>();
-    for (Map.Entry<String, NDArray> e : AdapterSafetensors.read(weightsFile, manager).entrySet()) {
+    for (Map.Entry<String, NDArray> e : Safetensors.readAll(weightsFile, manager).entrySet()) {
       String key = e.getKey();
       String module = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
       NDArray value = e.getValue().toType(DataType.FLOAT32, false);
@@ -186,7 +251,7 @@ public record PeftAdapter(
       throw new IOException(
           weightsFile + ": lora_A and lora_B modules differ: " + a.keySet() + " vs " + b.keySet());
     }
-    return new PeftAdapter(config, string(json, "base_model_name_or_path", ""), a, b);
+    return new PeftAdapter(config, string(json, "base_model_name_or_path", ""), a, b, text);
   }
 
   /**
@@ -216,8 +281,8 @@ public record PeftAdapter(
     to.set(from.toDevice(to.getDevice(), false).toType(to.getDataType(), false).toByteBuffer());
   }
 
-  private static String string(JsonObject json, String key, String fallback) {
-    JsonElement e = json.get(key);
-    return e == null || e.isJsonNull() ? fallback : e.getAsString();
+  private static String string(JsonNode json, String key, String fallback) {
+    JsonNode e = json.get(key);
+    return e == null || e.isNull() ? fallback : e.asText();
   }
 }

@@ -2,15 +2,16 @@ package io.loraflow.engine.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
-import com.google.gson.reflect.TypeToken;
-import io.loraflow.engine.lora.AdapterSafetensors;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.loraflow.engine.io.Safetensors;
 import io.loraflow.engine.lora.PeftAdapter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -47,8 +48,17 @@ public final class Checkpoint {
   public static final String STATE = "trainer_state.json";
   public static final String CONFIG = "train_config.json";
   static final String FORMAT = "loraflow-checkpoint-v1";
-  static final Gson GSON =
-      new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+
+  /**
+   * Non-finite numbers (a skipped fp16 step's gradient norm) are written as the strings "NaN" and
+   * "Infinity"; the bare tokens that checkpoints written before (with Gson) hold are read too.
+   */
+  static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
 
   private Checkpoint() {}
 
@@ -79,9 +89,9 @@ public final class Checkpoint {
   /** Writes the optimizer/state/config files, then the manifest. The PEFT files must exist. */
   static void finish(Path dir, Map<String, NDArray> optimizerState, State state, TrainConfig config)
       throws IOException {
-    AdapterSafetensors.write(dir.resolve(OPTIMIZER), optimizerState, Map.of("format", "pt"));
-    Files.writeString(dir.resolve(STATE), GSON.toJson(state), StandardCharsets.UTF_8);
-    Files.writeString(dir.resolve(CONFIG), GSON.toJson(config), StandardCharsets.UTF_8);
+    Safetensors.write(dir.resolve(OPTIMIZER), optimizerState, Map.of("format", "pt"));
+    JSON.writeValue(dir.resolve(STATE).toFile(), state);
+    JSON.writeValue(dir.resolve(CONFIG).toFile(), config);
     Map<String, Object> files = new LinkedHashMap<>();
     List<String> names =
         new ArrayList<>(
@@ -98,7 +108,7 @@ public final class Checkpoint {
     manifest.put("step", state.step());
     manifest.put("files", files);
     Path tmp = dir.resolve(MANIFEST + ".tmp");
-    Files.writeString(tmp, GSON.toJson(manifest), StandardCharsets.UTF_8);
+    JSON.writeValue(tmp.toFile(), manifest);
     Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE);
   }
 
@@ -118,17 +128,25 @@ public final class Checkpoint {
     if (!Files.isRegularFile(manifest)) {
       throw new IOException(dir + " is not a complete checkpoint: " + MANIFEST + " is missing");
     }
-    JsonObject m = GSON.fromJson(Files.readString(manifest), JsonObject.class);
-    if (!FORMAT.equals(m.get("format").getAsString())) {
-      throw new IOException(manifest + ": unknown format " + m.get("format"));
+    JsonNode m = JSON.readTree(manifest.toFile());
+    if (m == null || !FORMAT.equals(m.path("format").asText(null))) {
+      throw new IOException(manifest + ": unknown format " + (m == null ? null : m.get("format")));
     }
-    for (var e : m.getAsJsonObject("files").entrySet()) {
+    JsonNode files = m.path("files");
+    if (!files.isObject() || files.isEmpty()) {
+      throw new IOException(manifest + ": lists no files");
+    }
+    for (var e : files.properties()) {
       Path p = dir.resolve(e.getKey());
-      long bytes = e.getValue().getAsJsonObject().get("bytes").getAsLong();
+      JsonNode entry = e.getValue();
+      if (!entry.path("bytes").isIntegralNumber() || !entry.path("sha256").isTextual()) {
+        throw new IOException(manifest + ": entry " + e.getKey() + " lacks bytes/sha256");
+      }
+      long bytes = entry.get("bytes").asLong();
       if (!Files.isRegularFile(p) || Files.size(p) != bytes) {
         throw new IOException(dir + ": " + e.getKey() + " is missing or not " + bytes + " bytes");
       }
-      String sha = e.getValue().getAsJsonObject().get("sha256").getAsString();
+      String sha = entry.get("sha256").asText();
       if (!sha.equals(sha256(p))) {
         throw new IOException(dir + ": " + e.getKey() + " does not match its SHA-256");
       }
@@ -151,15 +169,15 @@ public final class Checkpoint {
 
   public static TrainConfig readConfig(Path dir) throws IOException {
     verify(dir);
-    return GSON.fromJson(Files.readString(dir.resolve(CONFIG)), TrainConfig.class);
+    return JSON.readValue(dir.resolve(CONFIG).toFile(), TrainConfig.class);
   }
 
   static State readState(Path dir) throws IOException {
-    return GSON.fromJson(Files.readString(dir.resolve(STATE)), State.class);
+    return JSON.readValue(dir.resolve(STATE).toFile(), State.class);
   }
 
   static Map<String, NDArray> readOptimizer(Path dir, NDManager manager) throws IOException {
-    return AdapterSafetensors.read(dir.resolve(OPTIMIZER), manager);
+    return Safetensors.readAll(dir.resolve(OPTIMIZER), manager);
   }
 
   /** Empties {@code dir} (a leftover of an interrupted write) and creates it. */
@@ -196,6 +214,4 @@ public final class Checkpoint {
   static List<EvalMetrics> evalHistoryOf(State s) {
     return s.evalHistory() == null ? List.of() : s.evalHistory();
   }
-
-  static final java.lang.reflect.Type HISTORY = new TypeToken<List<StepMetrics>>() {}.getType();
 }

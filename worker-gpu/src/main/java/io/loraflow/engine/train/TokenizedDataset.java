@@ -1,8 +1,8 @@
 package io.loraflow.engine.train;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +22,8 @@ import java.util.List;
  */
 public record TokenizedDataset(List<Example> examples, int truncated, int dropped) {
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   public static TokenizedDataset read(Path jsonl, int maxSeqLen) throws IOException {
     if (!Files.isRegularFile(jsonl)) {
       throw new IllegalArgumentException("training data " + jsonl + " does not exist");
@@ -39,9 +41,12 @@ public record TokenizedDataset(List<Example> examples, int truncated, int droppe
         }
         Example e;
         try {
-          JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-          e = new Example(longs(o.getAsJsonArray("input_ids")), longs(o.getAsJsonArray("labels")));
-        } catch (RuntimeException ex) {
+          JsonNode o = JSON.readTree(line);
+          if (o == null || !o.isObject()) {
+            throw new IllegalArgumentException("a line must be a JSON object");
+          }
+          e = new Example(longs(o, "input_ids"), longs(o, "labels"));
+        } catch (JsonProcessingException | RuntimeException ex) {
           throw new IllegalArgumentException(
               jsonl
                   + " line "
@@ -79,10 +84,20 @@ public record TokenizedDataset(List<Example> examples, int truncated, int droppe
     return new TokenizedDataset(List.copyOf(examples), truncated, dropped);
   }
 
-  private static long[] longs(JsonArray a) {
+  /** The whole-number array {@code field} of {@code o}. */
+  private static long[] longs(JsonNode o, String field) {
+    JsonNode a = o.get(field);
+    if (a == null || !a.isArray()) {
+      throw new IllegalArgumentException("\"" + field + "\" must be an array of token ids");
+    }
     long[] out = new long[a.size()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = a.get(i).getAsLong();
+      JsonNode v = a.get(i);
+      if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+        throw new IllegalArgumentException(
+            "\"" + field + "\"[" + i + "] is " + v + ", not a whole number");
+      }
+      out[i] = v.asLong();
     }
     return out;
   }

@@ -40,7 +40,7 @@ import java.util.concurrent.CountDownLatch;
  *   [--epochs 1] [--lr 2e-4] [--r 16] [--alpha 32] [--dropout 0.05] [--targets a,b|all-linear]
  *   [--max-seq-len 512] [--seed 42] [--precision fp16|fp32] [--batch-size 1] [--grad-accum 1]
  *   [--optimizer adamw8bit|adamw] [--base nf4|nf4-plain|dense] [--no-grad-checkpointing]
- *   [--eval-fraction 0.1] [--template default|chat|"..{q}..{a}"] [--checkpoint-every 50]
+ *   [--eval-fraction 0.1] [--template default|chat|"..{q}..{a}"] [--checkpoint-every 20]
  *   [--checkpoint-dir DIR] [--resume] [--compare 5] [--device cpu|gpu] [--keep-dequantized]
  * </pre>
  *
@@ -174,7 +174,7 @@ public final class TrainCommand {
               if (!data.eval.isEmpty()) {
                 out.printf(Locale.ROOT, "eval loss before: %.4f%n", evalBefore);
               }
-              TrainResult result = runWithSignals(trainer, err);
+              TrainOutcome result = runWithSignals(trainer, err);
               if (result.stopped()) {
                 out.println(
                     "stopped at step "
@@ -208,7 +208,7 @@ public final class TrainCommand {
   }
 
   /** Runs the trainer; a SIGTERM (JVM shutdown) asks it to checkpoint and waits for that. */
-  private static TrainResult runWithSignals(Trainer trainer, PrintStream err) throws Exception {
+  private static TrainOutcome runWithSignals(Trainer trainer, PrintStream err) throws Exception {
     CountDownLatch done = new CountDownLatch(1);
     Thread hook =
         new Thread(

@@ -3,7 +3,9 @@ package io.loraflow.engine.train;
 import io.loraflow.engine.lora.BaseFormat;
 import io.loraflow.engine.lora.LoraConfig;
 import io.loraflow.engine.model.ModelConfig;
+import io.loraflow.workflows.TrainingSpec;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -12,6 +14,10 @@ import java.util.Objects;
  * gradient checkpointing, LoRA r 16 / alpha 32 / dropout 0.05, fp16 compute, NF4 base with double
  * quantization, max grad norm 0.3 (the QLoRA paper's and the reference run's value; HF's default is
  * 1.0, too loose for lr 2e-4 on a quantized base).
+ *
+ * <p>Defaults live in one place each: the knobs a run spec exposes in {@link TrainingSpec} (the
+ * contract every front door shows), the engine-only ones in {@link #of}, the one mapping from a
+ * spec to this record (used by the train activity and {@code loraflow train}).
  *
  * @param epochs passes over the training data, >= 1
  * @param batchSize sequences per micro-batch, >= 1
@@ -141,36 +147,68 @@ public record TrainConfig(
         targetModules.isEmpty() ? List.of(LoraConfig.ALL_LINEAR) : targetModules);
   }
 
-  /** The reference run. */
+  /** The reference run on a GPU: {@link TrainingSpec#defaults()} mapped by {@link #of}. */
   public static TrainConfig defaults() {
+    return of(TrainingSpec.defaults(), true);
+  }
+
+  /**
+   * The run spec's training section as the engine's config: the one mapping. Knobs the spec does
+   * not expose take the engine's values here: Adam betas 0.9/0.999, epsilon 1e-8, no weight decay,
+   * max grad norm 0.3, NF4 base with double quantization, no packing, loss scale 65536 doubling
+   * after 2000 good steps, metrics every step.
+   *
+   * @param onGpu resolves precision "auto" (fp16 on a GPU, fp32 on a CPU) and turns gradient
+   *     checkpointing on for a GPU only: it saves GPU memory, while on a CPU memory is not the
+   *     limit for the models it can train in reasonable time, so the second forward is skipped
+   *     there (same numbers, ~25% less work)
+   * @throws IllegalArgumentException naming every problem of the spec (field, value, range)
+   */
+  public static TrainConfig of(TrainingSpec spec, boolean onGpu) {
+    List<String> problems = spec.problems();
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", problems));
+    }
+    Precision precision =
+        switch (spec.precision()) {
+          case "fp16" -> Precision.FP16;
+          case "fp32" -> Precision.FP32;
+          default -> onGpu ? Precision.FP16 : Precision.FP32;
+        };
     return new TrainConfig(
-        1,
-        1,
-        1,
-        2e-4,
-        Schedule.COSINE,
-        0.05,
-        OptimizerKind.ADAMW_8BIT,
+        spec.epochs(),
+        spec.batchSize(),
+        spec.gradAccum(),
+        spec.learningRate(),
+        Schedule.valueOf(spec.schedule().toUpperCase(Locale.ROOT)),
+        spec.warmupRatio(),
+        spec.optimizer().equals("adamw8bit") ? OptimizerKind.ADAMW_8BIT : OptimizerKind.ADAMW,
         0.9,
         0.999,
         1e-8,
         0.0,
         0.3,
-        16,
-        32,
-        0.05,
-        List.of(),
+        spec.loraR(),
+        spec.loraAlpha(),
+        spec.loraDropout(),
+        spec.targetModules(),
         BaseFormat.NF4,
-        Precision.FP16,
-        true,
-        512,
+        precision,
+        onGpu,
+        spec.maxSeqLen(),
         false,
-        42,
+        spec.seed(),
         65536,
         2000,
-        50,
+        spec.checkpointEverySteps(),
         1,
-        EvalPolicy.OFF);
+        // held-out loss at every epoch end (and every evalEverySteps), early stopping on it; a
+        // trainer given no held-out split skips both
+        new EvalPolicy(
+            spec.evalEverySteps(),
+            true,
+            spec.earlyStoppingPatience(),
+            spec.earlyStoppingMinDelta()));
   }
 
   /**

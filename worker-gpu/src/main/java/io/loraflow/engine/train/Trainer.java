@@ -249,7 +249,7 @@ public final class Trainer implements AutoCloseable {
    * Trains until the planned steps are done or a stop is requested. Writes a checkpoint every
    * checkpointEvery steps, on stop, and at the end.
    */
-  public TrainResult run() throws InterruptedException, IOException {
+  public TrainOutcome run() throws InterruptedException, IOException {
     boolean gradMode = Autograd.gradMode();
     setTraining(true);
     try {
@@ -288,9 +288,9 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private TrainResult result(boolean stopped) {
+  private TrainOutcome result(boolean stopped) {
     EarlyStopping.State s = earlyStopping.state();
-    return new TrainResult(
+    return new TrainOutcome(
         step,
         totalSteps,
         stopped,

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.loraflow.engine.io.Safetensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * PEFT's adapter format both ways, on the tiny random Llama of src/test/python/peft_fixture.py. Our
@@ -33,7 +35,7 @@ class PeftAdapterTest {
       assertEquals(2.0, a.config().scaling());
       assertEquals(8, a.loraA().size()); // 2 layers x q, v, o, down
       Map<String, NDArray> raw =
-          AdapterSafetensors.read(FIXTURE.resolve("adapter/adapter_model.safetensors"), m);
+          Safetensors.readAll(FIXTURE.resolve("adapter/adapter_model.safetensors"), m);
       String q = "model.layers.1.self_attn.q_proj";
       assertArrayEquals(
           raw.get("base_model.model." + q + ".lora_A.weight").toFloatArray(),
@@ -41,6 +43,30 @@ class PeftAdapterTest {
       assertEquals(new ai.djl.ndarray.types.Shape(4, 32), a.loraA().get(q).getShape());
       assertEquals(new ai.djl.ndarray.types.Shape(32, 4), a.loraB().get(q).getShape());
       assertTrue(a.config().targets("model.layers.0.mlp.down_proj"));
+    }
+  }
+
+  @Test
+  void aLoadedAdapterIsSavedBackUnchanged(@TempDir Path tmp) throws Exception {
+    // the fixture's adapter_config.json is PEFT 0.21.2's: 41 keys, most unknown to us, and values
+    // we would write differently (init_lora_weights false, base_model_name_or_path null)
+    Path original = FIXTURE.resolve("adapter");
+    String config = Files.readString(original.resolve(PeftAdapter.CONFIG_FILE));
+    var keys = new com.fasterxml.jackson.databind.ObjectMapper().readTree(config);
+    assertEquals(41, keys.size());
+    assertEquals(false, keys.get("init_lora_weights").asBoolean(true));
+    try (NDManager m = NDManager.newBaseManager()) {
+      PeftAdapter a = PeftAdapter.load(original, m);
+      Path copy = tmp.resolve("copy");
+      a.save(copy);
+      assertEquals(config, Files.readString(copy.resolve(PeftAdapter.CONFIG_FILE)));
+      // our safetensors writer is byte-identical to Python's: the weights come back bit for bit
+      assertArrayEquals(
+          Files.readAllBytes(original.resolve(PeftAdapter.WEIGHTS_FILE)),
+          Files.readAllBytes(copy.resolve(PeftAdapter.WEIGHTS_FILE)));
+      PeftAdapter again = PeftAdapter.load(copy, m);
+      assertEquals(a.config(), again.config());
+      assertEquals(config, again.configJson());
     }
   }
 
@@ -53,7 +79,7 @@ class PeftAdapterTest {
       LoraLinearFactory factory =
           new LoraLinearFactory(adapter.config(), BaseFormat.DENSE, DataType.FLOAT32, m, 1);
       Map<String, NDArray> expected =
-          AdapterSafetensors.read(FIXTURE.resolve("expected.safetensors"), m);
+          Safetensors.readAll(FIXTURE.resolve("expected.safetensors"), m);
       try (io.loraflow.engine.model.CausalLM model =
           io.loraflow.engine.model.Models.build(
               files.weights(), factory, DataType.FLOAT32, ai.djl.Device.cpu())) {
@@ -82,8 +108,7 @@ class PeftAdapterTest {
   void writesWhatPeftReads() throws Exception {
     Path out = Path.of("target/peft-ours");
     try (NDManager m = NDManager.newBaseManager()) {
-      Map<String, NDArray> base =
-          AdapterSafetensors.read(FIXTURE.resolve("base/model.safetensors"), m);
+      Map<String, NDArray> base = Safetensors.readAll(FIXTURE.resolve("base/model.safetensors"), m);
       LoraConfig config = LoraConfig.of(4, 16, 0.05, List.of("k_proj", "up_proj"));
       LoraLinearFactory factory =
           new LoraLinearFactory(config, BaseFormat.DENSE, DataType.FLOAT32, m, 3);
@@ -112,7 +137,10 @@ class PeftAdapterTest {
               && json.contains("\"k_proj\"")
               && json.contains("\"task_type\": \"CAUSAL_LM\""),
           json);
+      assertTrue(json.startsWith("{\n  \"alpha_pattern\": {},\n"), json); // PEFT's layout
+      assertTrue(json.contains("\"target_modules\": [\n    \""), json); // one entry a line
       PeftAdapter back = PeftAdapter.load(out, m);
+      assertEquals(json, back.configJson());
       assertEquals(config.r(), back.config().r());
       assertEquals(config.alpha(), back.config().alpha());
       for (LoraLinear l : factory.loraModules().values()) {
@@ -120,6 +148,43 @@ class PeftAdapterTest {
         assertArrayEquals(l.loraB().toFloatArray(), back.loraB().get(l.name()).toFloatArray());
       }
       assertEquals(4, back.loraA().size());
+    }
+  }
+
+  @Test
+  void exportWritesTheMergedBaseAsFp16(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("merged/model.safetensors");
+    try (NDManager m = NDManager.newBaseManager();
+        io.loraflow.engine.io.ModelFiles files =
+            io.loraflow.engine.io.ModelFiles.open(FIXTURE.resolve("base"))) {
+      PeftAdapter adapter = PeftAdapter.load(FIXTURE.resolve("adapter"), m);
+      LoraMerge.export(files.weights(), adapter, out);
+      Map<String, NDArray> merged = Safetensors.readAll(out, m);
+      assertEquals(new java.util.TreeSet<>(files.weights().names()), merged.keySet());
+      assertEquals(List.of(out.getFileName()), listing(out.getParent()), "no temporary file left");
+      String q = "model.layers.1.self_attn.q_proj";
+      NDArray w = files.weights().load(q + ".weight", m, DataType.FLOAT32);
+      NDArray expected =
+          LoraMerge.merge(
+              w,
+              adapter.loraA().get(q),
+              adapter.loraB().get(q),
+              adapter.config().scaling(),
+              DataType.FLOAT16);
+      assertEquals(DataType.FLOAT16, merged.get(q + ".weight").getDataType());
+      assertArrayEquals(expected.toByteArray(), merged.get(q + ".weight").toByteArray());
+      assertTrue(
+          !w.toType(DataType.FLOAT16, false).contentEquals(merged.get(q + ".weight")),
+          "the adapter's delta was added");
+      String k = "model.layers.1.self_attn.k_proj.weight"; // not an adapter target
+      assertArrayEquals(
+          files.weights().load(k, m, DataType.FLOAT16).toByteArray(), merged.get(k).toByteArray());
+    }
+  }
+
+  private static List<Path> listing(Path dir) throws java.io.IOException {
+    try (var s = Files.list(dir)) {
+      return s.map(Path::getFileName).toList();
     }
   }
 

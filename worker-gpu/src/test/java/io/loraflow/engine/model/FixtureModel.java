@@ -4,9 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.Gson;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.loraflow.engine.io.WeightSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,6 +28,7 @@ import java.util.Set;
 public final class FixtureModel {
 
   public static final Path ROOT = Path.of("src/test/resources/models");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A safetensors tensor held on the heap: dtype name, shape, little-endian bytes. */
   public record RawTensor(String dtype, long[] shape, byte[] data) {
@@ -53,19 +53,19 @@ public final class FixtureModel {
       ByteBuffer bb = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
       int headerLen = (int) bb.getLong(0);
       String header = new String(all, 8, headerLen, StandardCharsets.UTF_8);
-      JsonObject json = new Gson().fromJson(header, JsonObject.class);
+      JsonNode json = JSON.readTree(header);
       Map<String, RawTensor> out = new LinkedHashMap<>();
-      for (Map.Entry<String, JsonElement> e : json.entrySet()) {
+      for (Map.Entry<String, JsonNode> e : json.properties()) {
         if (e.getKey().equals("__metadata__")) {
           continue;
         }
-        JsonObject t = e.getValue().getAsJsonObject();
-        long[] shape = new Gson().fromJson(t.get("shape"), long[].class);
-        long[] offsets = new Gson().fromJson(t.get("data_offsets"), long[].class);
+        JsonNode t = e.getValue();
+        long[] shape = JSON.convertValue(t.get("shape"), long[].class);
+        long[] offsets = JSON.convertValue(t.get("data_offsets"), long[].class);
         int start = 8 + headerLen + (int) offsets[0];
         int end = 8 + headerLen + (int) offsets[1];
         byte[] data = java.util.Arrays.copyOfRange(all, start, end);
-        out.put(e.getKey(), new RawTensor(t.get("dtype").getAsString(), shape, data));
+        out.put(e.getKey(), new RawTensor(t.get("dtype").asText(), shape, data));
       }
       return out;
     } catch (IOException e) {
@@ -76,78 +76,78 @@ public final class FixtureModel {
   /** config.json of the fixtures -> ModelConfig (only the keys the fixtures use). */
   public static ModelConfig readConfig(Path file) {
     try {
-      JsonObject j = new Gson().fromJson(Files.readString(file), JsonObject.class);
-      String type = j.get("model_type").getAsString();
-      JsonObject rope = j.has("rope_parameters") ? j.getAsJsonObject("rope_parameters") : null;
-      double theta = rope != null ? rope.get("rope_theta").getAsDouble() : 10000.0;
+      JsonNode j = JSON.readTree(Files.readString(file));
+      String type = j.get("model_type").asText();
+      JsonNode rope = j.has("rope_parameters") ? j.get("rope_parameters") : null;
+      double theta = rope != null ? rope.get("rope_theta").asDouble() : 10000.0;
       ModelConfig.RopeScaling scaling = null;
-      if (rope != null && !rope.get("rope_type").getAsString().equals("default")) {
+      if (rope != null && !rope.get("rope_type").asText().equals("default")) {
         scaling =
             new ModelConfig.RopeScaling(
-                rope.get("rope_type").getAsString(),
-                rope.get("factor").getAsDouble(),
+                rope.get("rope_type").asText(),
+                rope.get("factor").asDouble(),
                 num(rope, "low_freq_factor", 0),
                 num(rope, "high_freq_factor", 0),
                 (int) num(rope, "original_max_position_embeddings", 0));
       }
-      int hidden = j.get("hidden_size").getAsInt();
-      int heads = j.get("num_attention_heads").getAsInt();
-      int vocab = j.get("vocab_size").getAsInt();
-      int layers = j.get("num_hidden_layers").getAsInt();
-      int maxPos = j.get("max_position_embeddings").getAsInt();
-      boolean tie = !j.has("tie_word_embeddings") || j.get("tie_word_embeddings").getAsBoolean();
-      List<Integer> eos = List.of(j.get("eos_token_id").getAsInt());
-      int bos = j.get("bos_token_id").getAsInt();
+      int hidden = j.get("hidden_size").asInt();
+      int heads = j.get("num_attention_heads").asInt();
+      int vocab = j.get("vocab_size").asInt();
+      int layers = j.get("num_hidden_layers").asInt();
+      int maxPos = j.get("max_position_embeddings").asInt();
+      boolean tie = !j.has("tie_word_embeddings") || j.get("tie_word_embeddings").asBoolean();
+      List<Integer> eos = List.of(j.get("eos_token_id").asInt());
+      int bos = j.get("bos_token_id").asInt();
       if (type.equals("falcon")) {
-        boolean newArch = j.get("new_decoder_architecture").getAsBoolean();
-        boolean multiQuery = j.get("multi_query").getAsBoolean();
-        int kv = newArch ? j.get("num_kv_heads").getAsInt() : multiQuery ? 1 : heads;
-        JsonElement nLn = j.get("num_ln_in_parallel_attn");
-        int lnCount = nLn == null || nLn.isJsonNull() ? (newArch ? 2 : 1) : nLn.getAsInt();
-        boolean bias = j.get("bias").getAsBoolean();
+        boolean newArch = j.get("new_decoder_architecture").asBoolean();
+        boolean multiQuery = j.get("multi_query").asBoolean();
+        int kv = newArch ? j.get("num_kv_heads").asInt() : multiQuery ? 1 : heads;
+        JsonNode nLn = j.get("num_ln_in_parallel_attn");
+        int lnCount = nLn == null || nLn.isNull() ? (newArch ? 2 : 1) : nLn.asInt();
+        boolean bias = j.get("bias").asBoolean();
         return new ModelConfig(
             ModelConfig.Family.FALCON,
             vocab,
             hidden,
-            j.get("ffn_hidden_size").getAsInt(),
+            j.get("ffn_hidden_size").asInt(),
             layers,
             heads,
             kv,
             hidden / heads,
             maxPos,
-            j.get("layer_norm_epsilon").getAsDouble(),
+            j.get("layer_norm_epsilon").asDouble(),
             theta,
             scaling,
             tie,
             bias,
             bias,
             bias,
-            new ModelConfig.FalconLayout(j.get("parallel_attn").getAsBoolean(), newArch, lnCount),
+            new ModelConfig.FalconLayout(j.get("parallel_attn").asBoolean(), newArch, lnCount),
             0,
-            j.get("activation").getAsString(),
+            j.get("activation").asText(),
             bos,
             eos);
       }
       boolean qwen = type.equals("qwen2");
-      boolean attnBias = j.has("attention_bias") && j.get("attention_bias").getAsBoolean();
-      boolean mlpBias = j.has("mlp_bias") && j.get("mlp_bias").getAsBoolean();
-      JsonElement window = j.get("sliding_window");
-      int sliding = window == null || window.isJsonNull() ? 0 : window.getAsInt();
+      boolean attnBias = j.has("attention_bias") && j.get("attention_bias").asBoolean();
+      boolean mlpBias = j.has("mlp_bias") && j.get("mlp_bias").asBoolean();
+      JsonNode window = j.get("sliding_window");
+      int sliding = window == null || window.isNull() ? 0 : window.asInt();
       int headDim =
-          j.has("head_dim") && !j.get("head_dim").isJsonNull()
-              ? j.get("head_dim").getAsInt()
+          j.has("head_dim") && !j.get("head_dim").isNull()
+              ? j.get("head_dim").asInt()
               : hidden / heads;
       return new ModelConfig(
           ModelConfig.Family.LLAMA,
           vocab,
           hidden,
-          j.get("intermediate_size").getAsInt(),
+          j.get("intermediate_size").asInt(),
           layers,
           heads,
-          j.get("num_key_value_heads").getAsInt(),
+          j.get("num_key_value_heads").asInt(),
           headDim,
           maxPos,
-          j.get("rms_norm_eps").getAsDouble(),
+          j.get("rms_norm_eps").asDouble(),
           theta,
           scaling,
           tie,
@@ -156,7 +156,7 @@ public final class FixtureModel {
           mlpBias,
           null,
           sliding,
-          j.get("hidden_act").getAsString(),
+          j.get("hidden_act").asText(),
           bos,
           eos);
     } catch (IOException e) {
@@ -164,8 +164,8 @@ public final class FixtureModel {
     }
   }
 
-  private static double num(JsonObject o, String key, double dflt) {
-    return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsDouble() : dflt;
+  private static double num(JsonNode o, String key, double dflt) {
+    return o.has(key) && !o.get(key).isNull() ? o.get(key).asDouble() : dflt;
   }
 
   /** A WeightSource over an in-memory tensor map. */

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.loraflow.engine.lora.AdapterSafetensors;
+import io.loraflow.engine.io.Safetensors;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -29,8 +29,7 @@ class Nf4QuantizerTest {
   static void load() throws Exception {
     manager = NDManager.newBaseManager();
     ref =
-        AdapterSafetensors.read(
-            Path.of("src/test/resources/quant/nf4_reference.safetensors"), manager);
+        Safetensors.readAll(Path.of("src/test/resources/quant/nf4_reference.safetensors"), manager);
   }
 
   @AfterAll

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.loraflow.engine.lora.AdapterSafetensors;
+import io.loraflow.engine.io.Safetensors;
 import io.loraflow.engine.quant.Codebook8;
 import io.loraflow.engine.quant.DynamicMap8;
 import java.nio.file.Path;
@@ -29,8 +29,7 @@ class AdamWTest {
   private static float[] run(boolean eightBit) throws Exception {
     try (NDManager m = NDManager.newBaseManager()) {
       Map<String, NDArray> ref =
-          AdapterSafetensors.read(
-              Path.of("src/test/resources/train/adamw_reference.safetensors"), m);
+          Safetensors.readAll(Path.of("src/test/resources/train/adamw_reference.safetensors"), m);
       NDArray p = ref.get("p0").duplicate();
       try (AdamW opt = new AdamW(m, List.of("p"), List.of(p), config(), eightBit)) {
         for (int i = 0; i < 5; i++) {

@@ -60,7 +60,7 @@ class BestCheckpointTest {
               throw new java.io.UncheckedIOException(e);
             }
           });
-      TrainResult r = trainer.run();
+      TrainOutcome r = trainer.run();
       assertEquals(18, r.totalSteps());
       assertEquals(10, r.steps(), "stops right after the evaluation at step 10");
       assertTrue(r.stoppedEarly());
@@ -92,7 +92,7 @@ class BestCheckpointTest {
                 tmp,
                 "toy")) {
       trainer.setHeldOut(TrainerTest.data(4, 99));
-      TrainResult r = trainer.run();
+      TrainOutcome r = trainer.run();
       assertEquals(List.of(6L, 12L, 18L), r.evals().stream().map(EvalMetrics::step).toList());
       assertEquals(List.of(0, 1, 2), r.evals().stream().map(EvalMetrics::epoch).toList());
       assertTrue(r.evals().stream().allMatch(e -> Double.isFinite(e.loss()) && e.tokens() > 0));
@@ -112,7 +112,7 @@ class BestCheckpointTest {
     HeldOutLoss heldOut = step -> new double[] {step == 3 ? 1.0 : 2.0 + Math.abs(step - 6), 50};
 
     Path full = tmp.resolve("full");
-    TrainResult fullResult;
+    TrainOutcome fullResult;
     try (Run run = TrainerTest.build(config, BaseFormat.NF4);
         Trainer trainer =
             new Trainer(run.model(), run.lora(), run.linears(), config, train, full, "toy")) {
@@ -143,7 +143,7 @@ class BestCheckpointTest {
               trainer.requestStop();
             }
           });
-      TrainResult r = trainer.run();
+      TrainOutcome r = trainer.run();
       assertTrue(r.stopped());
     }
     Path ckpt = Checkpoint.newest(parts).orElseThrow();
@@ -158,7 +158,7 @@ class BestCheckpointTest {
             Trainer.resume(
                 copy, run.model(), run.lora(), run.linears(), train, machine2.resolve("ckpt"))) {
       trainer.setHeldOutLoss(heldOut);
-      TrainResult r = trainer.run();
+      TrainOutcome r = trainer.run();
       assertEquals(bestStep, r.bestStep());
       assertEquals(fullResult.bestEvalLoss(), r.bestEvalLoss());
       assertEquals(
@@ -185,7 +185,7 @@ class BestCheckpointTest {
                 tmp,
                 "toy")) {
       trainer.setHeldOut(List.of());
-      TrainResult r = trainer.run();
+      TrainOutcome r = trainer.run();
       assertEquals(6, r.steps());
       assertEquals(-1, r.bestStep());
       assertTrue(r.evals().isEmpty());

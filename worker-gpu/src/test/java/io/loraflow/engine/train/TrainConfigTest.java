@@ -63,6 +63,83 @@ class TrainConfigTest {
     assertEquals(List.of("all-linear"), c.resolvedTargets(ModelConfig.Family.LLAMA));
   }
 
+  @Test
+  void theRunSpecIsTheOnePlaceOfTheDefaults() {
+    io.loraflow.workflows.TrainingSpec spec = io.loraflow.workflows.TrainingSpec.defaults();
+    TrainConfig c = TrainConfig.defaults();
+    assertEquals(spec.epochs().intValue(), c.epochs());
+    assertEquals(spec.learningRate().doubleValue(), c.learningRate());
+    assertEquals(spec.loraR().intValue(), c.loraR());
+    assertEquals(spec.loraAlpha().doubleValue(), c.loraAlpha());
+    assertEquals(spec.loraDropout().doubleValue(), c.loraDropout());
+    assertEquals(spec.maxSeqLen().intValue(), c.maxSeqLen());
+    assertEquals(spec.batchSize().intValue(), c.batchSize());
+    assertEquals(spec.gradAccum().intValue(), c.gradAccumulation());
+    assertEquals(spec.seed().longValue(), c.seed());
+    assertEquals(spec.checkpointEverySteps().intValue(), c.checkpointEvery());
+    assertEquals(spec.warmupRatio().doubleValue(), c.warmupRatio());
+    assertEquals(TrainConfig.Precision.FP16, c.precision()); // "auto" on a GPU
+    assertEquals(0.3, c.maxGradNorm()); // an engine-only knob
+  }
+
+  @Test
+  void aRunSpecMapsOntoTheEngineConfig() {
+    var spec =
+        new io.loraflow.workflows.TrainingSpec(
+            3,
+            1e-3,
+            8,
+            16,
+            0.1,
+            List.of("q_proj", "v_proj"),
+            256,
+            2,
+            4,
+            7L,
+            "auto",
+            5,
+            "adamw",
+            "linear",
+            0.1);
+    TrainConfig cpu = TrainConfig.of(spec, false);
+    assertEquals(3, cpu.epochs());
+    assertEquals(1e-3, cpu.learningRate());
+    assertEquals(8, cpu.loraR());
+    assertEquals(16.0, cpu.loraAlpha());
+    assertEquals(0.1, cpu.loraDropout());
+    assertEquals(List.of("q_proj", "v_proj"), cpu.targetModules());
+    assertEquals(256, cpu.maxSeqLen());
+    assertEquals(2, cpu.batchSize());
+    assertEquals(4, cpu.gradAccumulation());
+    assertEquals(7, cpu.seed());
+    assertEquals(5, cpu.checkpointEvery());
+    assertEquals(TrainConfig.OptimizerKind.ADAMW, cpu.optimizer());
+    assertEquals(TrainConfig.Schedule.LINEAR, cpu.schedule());
+    assertEquals(0.1, cpu.warmupRatio());
+    assertEquals(TrainConfig.Precision.FP32, cpu.precision());
+    assertTrue(!cpu.gradientCheckpointing(), "no recompute on a CPU");
+    TrainConfig gpu = TrainConfig.of(spec, true);
+    assertEquals(TrainConfig.Precision.FP16, gpu.precision());
+    assertTrue(gpu.gradientCheckpointing());
+    assertEquals(
+        TrainConfig.Precision.FP32,
+        TrainConfig.of(
+                new io.loraflow.workflows.TrainingSpec(
+                    null, null, null, null, null, null, null, null, null, null, "fp32", null, null,
+                    null, null),
+                true)
+            .precision());
+    String m =
+        error(
+            () ->
+                TrainConfig.of(
+                    new io.loraflow.workflows.TrainingSpec(
+                        0, null, null, null, null, null, null, null, null, null, null, null, "sgd",
+                        null, null),
+                    true));
+    assertTrue(m.contains("training.epochs") && m.contains("got 0") && m.contains("sgd"), m);
+  }
+
   private static String error(Runnable r) {
     return assertThrows(IllegalArgumentException.class, r::run).getMessage();
   }

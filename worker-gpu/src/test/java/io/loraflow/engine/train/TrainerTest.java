@@ -179,7 +179,7 @@ class TrainerTest {
         Trainer trainer =
             new Trainer(run.model(), run.lora(), run.linears(), config, train, tmp, "toy")) {
       double before = trainer.evaluate(train);
-      TrainResult result = trainer.run();
+      TrainOutcome result = trainer.run();
       double after = trainer.evaluate(train);
       assertTrue(result.finished());
       assertEquals(result.totalSteps(), result.history().size());
@@ -217,7 +217,7 @@ class TrainerTest {
               trainer.requestStop();
             }
           });
-      TrainResult r = trainer.run();
+      TrainOutcome r = trainer.run();
       assertTrue(r.stopped());
       assertEquals(2, r.steps());
     }

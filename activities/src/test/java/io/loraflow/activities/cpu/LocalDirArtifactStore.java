@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * An {@link ArtifactStore} on a local directory (key = relative path), for tests and single-machine
- * development without MinIO. Writes go to a temporary file first and are moved into place, so a
- * reader never sees half an object.
+ * Test support: an {@link ArtifactStore} on a local directory (key = relative path), so the CPU
+ * activities' unit tests run without MinIO (the product always uses the MinIO object store; the ITs
+ * use a real one). Writes go to a temporary file first and are moved into place.
  */
 public final class LocalDirArtifactStore implements ArtifactStore {
 

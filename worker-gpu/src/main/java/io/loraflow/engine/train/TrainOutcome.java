@@ -17,7 +17,7 @@ import java.util.List;
  * @param bestEvalLoss held-out loss at bestStep, null when the run did not evaluate
  * @param evals every held-out evaluation during training, resumed ones included
  */
-public record TrainResult(
+public record TrainOutcome(
     long steps,
     long totalSteps,
     boolean stopped,
