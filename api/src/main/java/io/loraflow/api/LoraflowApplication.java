@@ -87,6 +87,7 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
       RunService runs, Retrainer retrainer, String token, String temporalTarget) {
     List<Object> c = new ArrayList<>();
     c.add(new RunsResource(runs));
+    c.add(new io.loraflow.api.resources.SweepsResource(io.loraflow.api.core.SweepService.of(runs)));
     c.add(new RetrainResource(retrainer));
     c.add(new OpenApiResource());
     c.add(new BearerTokenFilter(token));
