@@ -28,7 +28,7 @@ public final class SweepsResource {
     this.sweeps = sweeps;
   }
 
-  /** 201 with the sweep id; 422 listing every problem of the spec; 409 when the id is taken. */
+  /** 201 with the sweep id; 400 listing every problem of the spec; 409 when the id is taken. */
   @POST
   public Response start(
       @NotNull(

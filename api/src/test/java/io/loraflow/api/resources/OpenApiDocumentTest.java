@@ -70,10 +70,16 @@ class OpenApiDocumentTest {
     SCHEMAS.put("RetrainResponse", RetrainResponse.class);
     SCHEMAS.put("FieldError", ErrorBody.FieldError.class);
     SCHEMAS.put("ErrorBody", ErrorBody.class);
+    SCHEMAS.put("SweepGrid", io.loraflow.workflows.SweepGrid.class);
+    SCHEMAS.put("SweepSpec", io.loraflow.workflows.SweepSpec.class);
+    SCHEMAS.put("SweepChild", io.loraflow.workflows.SweepChild.class);
+    SCHEMAS.put("SweepResult", io.loraflow.workflows.SweepResult.class);
+    SCHEMAS.put("SweepAccepted", io.loraflow.api.api.SweepAccepted.class);
+    SCHEMAS.put("SweepView", io.loraflow.api.api.SweepView.class);
   }
 
   private static final Class<?>[] RESOURCES = {
-    RunsResource.class, RetrainResource.class, OpenApiResource.class
+    RunsResource.class, RetrainResource.class, OpenApiResource.class, SweepsResource.class
   };
 
   private static JsonNode read() {
