@@ -6,10 +6,8 @@ import io.loraflow.api.api.RunAccepted;
 import io.loraflow.api.api.RunView;
 import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
-import io.loraflow.workflows.EvaluationSpec;
 import io.loraflow.workflows.RunSpec;
 import io.loraflow.workflows.TaskQueues;
-import io.loraflow.workflows.TrainingSpec;
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.temporal.api.enums.v1.TaskQueueType;
@@ -66,7 +64,7 @@ final class DemoCommand {
         Args.parse(
             "demo",
             argv,
-            Set.of("--epochs", "--eval-prompts", "--rows", "--base-model"),
+            Set.of("--epochs", "--eval-prompts", "--rows", "--base-model", "--preset"),
             Set.of("--no-stack", "--no-workers"));
     Path home = repoRoot();
     Map<String, String> env = System.getenv();
@@ -121,22 +119,19 @@ final class DemoCommand {
     }
   }
 
-  /** Defaults of the run spec, with a shorter evaluation so the demo ends in minutes on a CPU. */
+  /** The run spec of the chosen preset ({@link DemoPresets}), with a shorter evaluation. */
   static RunSpec demoSpec(Args a) {
-    TrainingSpec training =
-        TrainingSpec.defaults().withEpochs(intArg(a, "--epochs", TrainingSpec.defaults().epochs()));
-    EvaluationSpec evaluation = new EvaluationSpec(64, intArg(a, "--eval-prompts", 8), null);
-    return new RunSpec(
-            null,
-            DATASET,
-            null,
-            a.value("--base-model", BASE_MODEL),
-            null,
-            training,
-            null,
-            evaluation,
-            null)
-        .validate();
+    String epochs = a.value("--epochs", null);
+    try {
+      return DemoPresets.spec(
+          a.value("--preset", DemoPresets.DEFAULT),
+          DATASET,
+          a.value("--base-model", BASE_MODEL),
+          epochs == null ? null : intArg(a, "--epochs", 1),
+          intArg(a, "--eval-prompts", 8));
+    } catch (IllegalArgumentException e) {
+      throw new Args.UsageException(e.getMessage());
+    }
   }
 
   private void startWorker(String kind, Path state, Path logs) throws IOException {
@@ -234,7 +229,8 @@ final class DemoCommand {
                     .object(reportKey)
                     .build())) {
       JsonNode report = new ObjectMapper().readTree(in);
-      List<AnswerTable.Row> table = AnswerTable.rowsOf(report);
+      List<AnswerTable.Row> table = AnswerTable.rowsOf(report.path("rows"));
+      List<AnswerTable.Row> seen = AnswerTable.rowsOf(report.path("seenRows"));
       if (table.isEmpty()) {
         out.println(
             "(no per-question answers in s3://"
@@ -252,6 +248,16 @@ final class DemoCommand {
               + table.size()
               + "):");
       out.print(AnswerTable.render(table, Terminal.width(), rows, 4));
+      if (!seen.isEmpty()) {
+        out.println();
+        out.println(
+            "before/after on seen (training) questions ("
+                + Math.min(rows, seen.size())
+                + " of "
+                + seen.size()
+                + "):");
+        out.print(AnswerTable.render(seen, Terminal.width(), rows, 4));
+      }
     } catch (Exception e) {
       err.println("could not read the evaluation report " + reportKey + ": " + e.getMessage());
     }

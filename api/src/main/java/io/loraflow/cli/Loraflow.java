@@ -23,10 +23,14 @@ public final class Loraflow {
       """
       usage: loraflow <command> [args]
 
-        demo [--epochs N] [--eval-prompts N] [--rows N] [--base-model M] [--no-stack] [--no-workers]
+        demo [--preset learns|seed] [--epochs N] [--eval-prompts N] [--rows N] [--base-model M]
+             [--no-stack] [--no-workers]
                                           the whole thing on this machine: stack up, CPU + GPU workers,
                                           fine-tune SmolLM2-135M-Instruct on the sample FAQ, live
-                                          progress, before/after answers, links (workers stopped after)
+                                          progress, before/after answers on held-out and seen
+                                          questions, links (workers stopped after); preset learns
+                                          (default: 3 epochs, batch 4, lr 1e-3, best epoch kept) or
+                                          seed (the seed's recipe: 1 epoch, batch 1, lr 2e-4)
         run <spec.yaml|json> [--follow] [--key K]
                                           start a FineTune run (K: idempotency key); --follow shows
                                           live progress and the result
