@@ -35,6 +35,15 @@ public final class CpuActivitiesFactory {
             stack.minioConsole() == null ? null : stack.minioConsole().toString(),
             stack.bucket());
     return new CpuActivitiesImpl(
-        store, new DatasetPreparer(DatasetConfig.fromEnv(env), store), tracking, registry, links);
+        store,
+        new DatasetPreparer(
+            DatasetConfig.fromEnv(env),
+            store,
+            io.loraflow.activities.dataset.AddressPolicy.fromEnv(env)),
+        tracking,
+        registry,
+        links,
+        io.loraflow.activities.prompts.TrainingTextGuard.Mode.parse(
+            env.get(io.loraflow.activities.prompts.TrainingTextGuard.ENV)));
   }
 }

@@ -1,29 +1,44 @@
 package io.loraflow.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.configuration.ConfigurationSourceProvider;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
-import io.loraflow.api.auth.BearerTokenFilter;
-import io.loraflow.api.core.ModelRegistry;
-import io.loraflow.api.core.Retrainer;
+import io.loraflow.api.auth.AdminAccessFilter;
+import io.loraflow.api.auth.ApiKeyFilter;
+import io.loraflow.api.auth.ApiKeyStore;
+import io.loraflow.api.auth.ApiKeys;
+import io.loraflow.api.auth.KeysCommand;
+import io.loraflow.api.core.ApiServices;
+import io.loraflow.api.core.AuthSettings;
 import io.loraflow.api.core.RunService;
+import io.loraflow.api.core.SchemaCheck;
 import io.loraflow.api.core.TemporalClients;
 import io.loraflow.api.health.HttpHealthCheck;
 import io.loraflow.api.health.TemporalHealthCheck;
+import io.loraflow.api.resources.AdaptersResource;
+import io.loraflow.api.resources.CompareResource;
 import io.loraflow.api.resources.ErrorResponses;
+import io.loraflow.api.resources.GenericErrors;
 import io.loraflow.api.resources.JsonErrorMapper;
 import io.loraflow.api.resources.OpenApiResource;
+import io.loraflow.api.resources.RequestLimits;
 import io.loraflow.api.resources.RetrainResource;
 import io.loraflow.api.resources.RunsResource;
+import io.loraflow.api.resources.SchedulesResource;
+import io.loraflow.api.resources.StrictJsonBodies;
 import io.loraflow.api.resources.ViolationMapper;
 import io.loraflow.workflows.RunSpecJson;
+import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 
 /**
@@ -46,9 +61,8 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
         new SubstitutingSourceProvider(
             new ClasspathOrFileSourceProvider(),
             new StackEnvLookup(System.getenv()).substitutor()));
-    // unknown run-spec fields are errors at the API (a typo like "epoch" must not fall back to a
-    // default silently); the records themselves stay lenient for Temporal's converter
-    RunSpecJson.strict(bootstrap.getObjectMapper());
+    apiMapper(bootstrap.getObjectMapper());
+    bootstrap.addCommand(new KeysCommand());
   }
 
   @Override
@@ -61,13 +75,17 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
             config.getLinks(),
             Clock.systemUTC(),
             java.time.Duration.ofMillis(config.getTemporal().queryTimeout().toMilliseconds()));
-    Retrainer retrainer =
-        new Retrainer(runs, temporal.schedules(), new ModelRegistry(config.getLinks().mlflow()));
-    for (Object component :
-        jerseyComponents(
-            runs, retrainer, config.getAuth().token(), config.getTemporal().target())) {
+    ApiServices services =
+        ApiServices.connect(
+            runs, temporal.schedules(), config.getLinks().mlflow(), config.getLimits());
+    ApiKeys keys = keys(config.getAuth());
+    for (Object component : jerseyComponents(services, keys, config.getTemporal().target())) {
       environment.jersey().register(component);
     }
+    environment
+        .admin()
+        .addFilter("loraflow-admin-access", new AdminAccessFilter(keys))
+        .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/*");
     environment
         .healthChecks()
         .register(
@@ -82,19 +100,45 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
         .register("mlflow", HttpHealthCheck.mlflow(config.getLinks().mlflow()));
   }
 
+  /** The key file of the configuration (if any) and its bootstrap token (if any). */
+  public static ApiKeys keys(AuthSettings auth) {
+    ApiKeyStore store =
+        auth.keyFile() == null ? null : new ApiKeyStore(Path.of(auth.keyFile()), Clock.systemUTC());
+    return new ApiKeys(store, auth.token());
+  }
+
   /** Resources, the auth filter and the error mappers (shared with the resource tests). */
   public static List<Object> jerseyComponents(
-      RunService runs, Retrainer retrainer, String token, String temporalTarget) {
+      ApiServices services, ApiKeys keys, String temporalTarget) {
     List<Object> c = new ArrayList<>();
-    c.add(new RunsResource(runs));
-    c.add(new io.loraflow.api.resources.SweepsResource(io.loraflow.api.core.SweepService.of(runs)));
-    c.add(new RetrainResource(retrainer));
-    c.add(new OpenApiResource());
-    c.add(new BearerTokenFilter(token));
+    c.add(new RequestLimits(services.limits().maxBodyBytes()));
+    c.add(new RunsResource(services.runs(), services.admission()));
+    c.add(
+        new io.loraflow.api.resources.SweepsResource(
+            io.loraflow.api.core.SweepService.of(services.runs())));
+    c.add(new RetrainResource(services.retrainer(), services.admission()));
+    c.add(new AdaptersResource(services.adapters()));
+    c.add(new CompareResource(services.comparer()));
+    c.add(new SchedulesResource(services.schedules()));
+    OpenApiResource openApi = new OpenApiResource();
+    c.add(openApi);
+    c.addAll(new StrictJsonBodies(new SchemaCheck(openApi.tree())).readers());
+    c.add(new ApiKeyFilter(keys));
     c.add(new ViolationMapper());
     c.add(new JsonErrorMapper());
     c.addAll(ErrorResponses.all(temporalTarget));
+    c.addAll(GenericErrors.all());
     return c;
+  }
+
+  /**
+   * The API's mapper: unknown run-spec fields are errors (a typo like "epoch" must not fall back to
+   * a default silently; the records themselves stay lenient for Temporal's converter), and
+   * responses omit absent values instead of writing null (the OpenAPI document says so).
+   */
+  public static ObjectMapper apiMapper(ObjectMapper mapper) {
+    return RunSpecJson.strict(mapper)
+        .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
   }
 
   /** {@code classpath:x.yml} from the jar, anything else from the file system. */

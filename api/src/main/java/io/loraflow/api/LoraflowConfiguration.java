@@ -3,6 +3,7 @@ package io.loraflow.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.core.Configuration;
 import io.loraflow.api.core.AuthSettings;
+import io.loraflow.api.core.LimitSettings;
 import io.loraflow.api.core.LinkSettings;
 import io.loraflow.api.core.TemporalSettings;
 import jakarta.validation.Valid;
@@ -18,6 +19,17 @@ public class LoraflowConfiguration extends Configuration {
   @Valid @NotNull private TemporalSettings temporal;
   @Valid @NotNull private AuthSettings auth;
   @Valid @NotNull private LinkSettings links;
+  @Valid @NotNull private LimitSettings limits = LimitSettings.defaults();
+
+  @JsonProperty
+  public LimitSettings getLimits() {
+    return limits;
+  }
+
+  @JsonProperty
+  public void setLimits(LimitSettings limits) {
+    this.limits = limits == null ? LimitSettings.defaults() : limits;
+  }
 
   @JsonProperty
   public TemporalSettings getTemporal() {

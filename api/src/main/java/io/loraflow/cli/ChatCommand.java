@@ -1,22 +1,17 @@
 package io.loraflow.cli;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.activities.prompts.PromptTemplate;
 import io.loraflow.api.api.RunView;
-import io.loraflow.api.core.ModelRegistry;
-import io.loraflow.api.core.ModelVersionRef;
 import io.loraflow.api.core.RunService;
+import io.loraflow.api.core.VersionSelector;
 import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.BaseFormat;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.lora.PeftAdapter;
 import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.PrefixPublisher;
@@ -95,45 +90,38 @@ final class ChatCommand {
 
     try (ModelFiles files = ModelFiles.open(weights);
         TextTokenizer tok = files.tokenizer();
-        NDManager manager = NDManager.newBaseManager(device)) {
-      PeftAdapter peft = PeftAdapter.load(adapterDir, manager);
-      LoraLinearFactory factory =
-          new LoraLinearFactory(peft.config(), BaseFormat.NF4, DataType.FLOAT32, manager, 0);
-      CausalLM lm = Models.build(files.weights(), factory, DataType.FLOAT32, device);
-      try {
-        factory.loraModules().values().forEach(m -> m.setTraining(false));
-        if (!a.flag("--base")) {
-          peft.applyTo(factory.loraModules());
-        }
-        TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
-        Generator generator = new Generator(lm, device, codec);
-        out.println(
-            "chatting with "
-                + (a.flag("--base") ? "the base model of " : "the adapter of ")
-                + runId
-                + " ("
-                + model.baseModel()
-                + ", template "
-                + template.name()
-                + "); empty line or Ctrl-D ends");
-        String oneShot = a.value("--prompt", null);
-        if (oneShot != null) {
-          answer(generator, codec, template, generation, oneShot);
+        ModelSession session =
+            ModelSession.withAdapter(files, adapterDir, DataType.FLOAT32, device)) {
+      CausalLM lm = session.model();
+      if (!a.flag("--base")) {
+        session.useAdapter();
+      }
+      TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
+      Generator generator = new Generator(lm, device, codec);
+      out.println(
+          "chatting with "
+              + (a.flag("--base") ? "the base model of " : "the adapter of ")
+              + runId
+              + " ("
+              + model.baseModel()
+              + ", template "
+              + template.name()
+              + "); empty line or Ctrl-D ends");
+      String oneShot = a.value("--prompt", null);
+      if (oneShot != null) {
+        answer(generator, codec, template, generation, oneShot);
+        return 0;
+      }
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      while (true) {
+        out.print("> ");
+        out.flush();
+        String line = in.readLine();
+        if (line == null || line.isBlank()) {
           return 0;
         }
-        BufferedReader in =
-            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        while (true) {
-          out.print("> ");
-          out.flush();
-          String line = in.readLine();
-          if (line == null || line.isBlank()) {
-            return 0;
-          }
-          answer(generator, codec, template, generation, line.strip());
-        }
-      } finally {
-        lm.close();
+        answer(generator, codec, template, generation, line.strip());
       }
     }
   }
@@ -157,14 +145,19 @@ final class ChatCommand {
 
   /** Run id from a run id or a registered version (MLflow tag loraflow.workflow_id). */
   String resolveRun(String adapter) {
-    ModelVersionRef ref =
+    VersionSelector ref =
         adapter.contains("/") || adapter.contains("@")
-            ? ModelVersionRef.parseOrNull(adapter)
+            ? VersionSelector.parseOrNull(adapter)
             : null;
     if (ref == null) {
       return adapter;
     }
-    return new ModelRegistry(runs.links().mlflow()).workflowIdOf(ref);
+    java.net.URI mlflow = runs.links().mlflow();
+    return new io.loraflow.api.core.AdapterCatalog(
+            new io.loraflow.infra.mlflow.ModelRegistry(
+                new io.loraflow.infra.mlflow.MlflowRest(mlflow)),
+            mlflow)
+        .workflowIdOf(ref);
   }
 
   private static GenerationConfig generationConfig(Args a) {

@@ -1,6 +1,8 @@
 package io.loraflow.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,10 +55,38 @@ class ConfigurationTest {
   }
 
   @Test
-  void missingTokenNamesTheVariable() {
-    Exception e =
-        assertThrows(Exception.class, () -> load(Map.of("LORAFLOW_STATE_DIR", state.toString())));
-    assertTrue(e.getMessage().contains("LORAFLOW_API_TOKEN"), e.getMessage());
+  void withoutATokenTheKeyFileOfTheStateDirIsUsedAndNoSecretIsPrinted() throws Exception {
+    LoraflowConfiguration c = load(Map.of("LORAFLOW_STATE_DIR", state.toString()));
+    assertEquals(state.resolve("api-keys.json").toString(), c.getAuth().keyFile());
+    assertNull(c.getAuth().token());
+    LoraflowConfiguration withToken =
+        load(
+            Map.of(
+                "LORAFLOW_STATE_DIR", state.toString(),
+                "LORAFLOW_API_TOKEN", "a-secret-token-of-24chars",
+                "LORAFLOW_API_KEYS", "/etc/loraflow/keys.json"));
+    assertEquals("/etc/loraflow/keys.json", withToken.getAuth().keyFile());
+    assertFalse(
+        withToken.getAuth().toString().contains("a-secret"), withToken.getAuth().toString());
+    assertEquals("127.0.0.1", adminHost(withToken), "the admin port is loopback by default");
+  }
+
+  @Test
+  void neitherKeyFileNorTokenNamesBothVariables() {
+    String messages =
+        Validators.newValidator()
+            .validate(new io.loraflow.api.core.AuthSettings(null, " "))
+            .stream()
+            .map(v -> v.getPropertyPath() + " " + v.getMessage())
+            .reduce("", String::concat);
+    assertTrue(messages.contains("LORAFLOW_API_KEYS"), messages);
+    assertTrue(messages.contains("LORAFLOW_API_TOKEN"), messages);
+  }
+
+  private static String adminHost(LoraflowConfiguration c) {
+    var server = (io.dropwizard.core.server.DefaultServerFactory) c.getServerFactory();
+    return ((io.dropwizard.jetty.HttpConnectorFactory) server.getAdminConnectors().get(0))
+        .getBindHost();
   }
 
   @Test

@@ -1,12 +1,9 @@
 package io.loraflow.gpu;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
+import io.loraflow.engine.train.Checkpoint;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.TrainConfig;
 import io.loraflow.engine.train.Trainer;
@@ -17,40 +14,25 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A base model with LoRA modules on one device, and the {@link Trainer} over it: fresh, or resumed
- * exactly from a checkpoint directory. The only place the activities build engine objects.
+ * The train activity's engine objects: a {@link ModelSession} for training and the {@link Trainer}
+ * over it, fresh or resumed exactly from a checkpoint directory.
  */
 final class EngineSession implements AutoCloseable {
   final ModelFiles files;
-  final NDManager manager;
-  final LoraLinearFactory factory;
-  final CausalLM model;
+  final ModelSession model;
   final Trainer trainer;
 
-  private EngineSession(
-      ModelFiles files,
-      NDManager manager,
-      LoraLinearFactory factory,
-      CausalLM model,
-      Trainer trainer) {
+  private EngineSession(ModelFiles files, ModelSession model, Trainer trainer) {
     this.files = files;
-    this.manager = manager;
-    this.factory = factory;
     this.model = model;
     this.trainer = trainer;
-  }
-
-  static Device device(String setting) {
-    return switch (setting) {
-      case "cpu" -> Device.cpu();
-      case "gpu" -> Device.gpu();
-      default -> ai.djl.engine.Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
-    };
   }
 
   /**
    * @param resumeFrom a complete local checkpoint directory, or null for a fresh run (its config
    *     wins over {@code config}: a resumed run continues with what it started with)
+   * @throws ApplicationFailure non-retryable {@link FailureTypes#INVALID_TRAINING_CONFIG} when the
+   *     config does not fit the model (sequence length, LoRA targets)
    */
   static EngineSession open(
       Path modelPath,
@@ -61,39 +43,38 @@ final class EngineSession implements AutoCloseable {
       Path resumeFrom,
       Device device)
       throws IOException {
-    TrainConfig effective =
-        resumeFrom == null ? config : io.loraflow.engine.train.Checkpoint.readConfig(resumeFrom);
-    DataType dtype =
-        effective.precision() == TrainConfig.Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
+    TrainConfig effective = resumeFrom == null ? config : Checkpoint.readConfig(resumeFrom);
     ModelFiles files = ModelFiles.open(modelPath);
-    NDManager manager = NDManager.newBaseManager(device);
+    ModelSession session = null;
     try {
-      LoraLinearFactory factory =
-          new LoraLinearFactory(
-              effective.lora(effective.resolvedTargets(files.config().family())),
-              effective.baseFormat(),
-              dtype,
-              manager,
-              effective.seed());
-      CausalLM model = Models.build(files.weights(), factory, dtype, device);
-      List<String> linears = List.copyOf(model.linears().keySet());
       try {
-        effective.validateAgainst(files.config(), linears, baseModel);
-        factory.requireAllTargetsMatched();
+        session = ModelSession.forTraining(files, effective, device, baseModel);
       } catch (IllegalArgumentException e) {
-        model.close();
         throw ApplicationFailure.newNonRetryableFailure(
             e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
       }
       Trainer trainer =
           resumeFrom == null
               ? new Trainer(
-                  model, factory.loraModules(), linears, effective, data, checkpointRoot, baseModel)
+                  session.model(),
+                  session.loraModules(),
+                  session.linears(),
+                  effective,
+                  data,
+                  checkpointRoot,
+                  baseModel)
               : Trainer.resume(
-                  resumeFrom, model, factory.loraModules(), linears, data, checkpointRoot);
-      return new EngineSession(files, manager, factory, model, trainer);
+                  resumeFrom,
+                  session.model(),
+                  session.loraModules(),
+                  session.linears(),
+                  data,
+                  checkpointRoot);
+      return new EngineSession(files, session, trainer);
     } catch (RuntimeException | IOException e) {
-      manager.close();
+      if (session != null) {
+        session.close();
+      }
       files.close();
       throw e;
     }
@@ -103,7 +84,6 @@ final class EngineSession implements AutoCloseable {
   public void close() {
     trainer.close();
     model.close();
-    manager.close();
     files.close();
   }
 }

@@ -1,7 +1,6 @@
 package io.loraflow.gpu;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,12 +12,8 @@ import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
 import io.loraflow.engine.io.ModelFiles;
-import io.loraflow.engine.lora.BaseFormat;
-import io.loraflow.engine.lora.LoraLinear;
-import io.loraflow.engine.lora.LoraLinearFactory;
-import io.loraflow.engine.lora.PeftAdapter;
 import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.LossEvaluator;
@@ -110,12 +105,8 @@ final class EvalActivity {
       store.download(req.prompts().evalPromptsKey(), promptsJsonl);
       List<EvalPrompt> prompts =
           choose(readPrompts(promptsJsonl), req.evaluation().numPrompts(), req.evaluation().seed());
-      Device device = EngineSession.device(settings.device());
-      DataType dtype =
-          "fp16".equals(req.precision())
-                  || ("auto".equals(req.precision()) && !device.equals(Device.cpu()))
-              ? DataType.FLOAT16
-              : DataType.FLOAT32;
+      Device device = ModelSession.device(settings.device());
+      DataType dtype = ModelSession.dtype(req.precision(), device);
       GenerationConfig generation =
           GenerationConfig.greedy(req.evaluation().maxNewTokens())
               .withEosTokenIds(req.model().eosTokenIds())
@@ -131,92 +122,81 @@ final class EvalActivity {
       long total = 2L * (prompts.size() + seen.prompts().size());
       try (ModelFiles files = ModelFiles.open(modelPath);
           TextTokenizer tok = files.tokenizer();
-          NDManager manager = NDManager.newBaseManager(device)) {
+          ModelSession session = ModelSession.withAdapter(files, adapterDir, dtype, device)) {
         List<Example> evalSet =
             TokenizedDataset.read(evalJsonl, files.config().maxPositions()).examples();
-        PeftAdapter adapter = PeftAdapter.load(adapterDir, manager);
-        LoraLinearFactory factory =
-            new LoraLinearFactory(adapter.config(), BaseFormat.NF4, dtype, manager, 0);
-        CausalLM model = Models.build(files.weights(), factory, dtype, device);
-        try {
-          factory.loraModules().values().forEach(m -> m.setTraining(false));
-          zeroB(factory); // B = 0: exactly the base model
-          TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
-          Generator generator = new Generator(model, device, codec);
-          // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
-          // tokens
-          // on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without them
-          TokenCodec promptCodec =
-              TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
+        CausalLM model = session.model();
+        session.useBase(); // B = 0: exactly the base model
+        TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
+        Generator generator = new Generator(model, device, codec);
+        // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
+        // tokens on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without
+        // them
+        TokenCodec promptCodec =
+            TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
-          progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
-          EvalLoss baseLoss = loss(model, evalSet, device, hb);
-          List<String> baseAnswers =
-              answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
-          EvalLoss baseSeenLoss = loss(model, seen.examples(), device, hb);
-          List<String> baseSeenAnswers =
-              answers(
-                  generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
+        progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"), true);
+        EvalLoss baseLoss = loss(model, evalSet, device, hb);
+        List<String> baseAnswers =
+            answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
+        EvalLoss baseSeenLoss = loss(model, seen.examples(), device, hb);
+        List<String> baseSeenAnswers =
+            answers(generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
 
-          adapter.applyTo(factory.loraModules());
-          progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
-          EvalLoss adapterLoss = loss(model, evalSet, device, hb);
-          List<String> adapterAnswers =
-              answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
-          EvalLoss adapterSeenLoss = loss(model, seen.examples(), device, hb);
-          List<String> adapterSeenAnswers =
-              answers(
-                  generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
+        session.useAdapter();
+        progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"), true);
+        EvalLoss adapterLoss = loss(model, evalSet, device, hb);
+        List<String> adapterAnswers =
+            answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
+        EvalLoss adapterSeenLoss = loss(model, seen.examples(), device, hb);
+        List<String> adapterSeenAnswers =
+            answers(generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
 
-          List<EvalReport.Row> rows = new ArrayList<>();
-          List<AnswerScorer.Scored> baseScored = new ArrayList<>();
-          List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
-          scoreRows(prompts, baseAnswers, adapterAnswers, rows, baseScored, adapterScored);
-          List<EvalReport.Row> seenRows = new ArrayList<>();
-          List<AnswerScorer.Scored> baseSeenScored = new ArrayList<>();
-          List<AnswerScorer.Scored> adapterSeenScored = new ArrayList<>();
-          scoreRows(
-              seen.prompts(),
-              baseSeenAnswers,
-              adapterSeenAnswers,
-              seenRows,
-              baseSeenScored,
-              adapterSeenScored);
-          SeenEval seenEval =
-              seen.isEmpty()
-                  ? null
-                  : new SeenEval(
-                      baseSeenLoss.mean(),
-                      adapterSeenLoss.mean(),
-                      AnswerScorer.mean(baseSeenScored),
-                      AnswerScorer.mean(adapterSeenScored),
-                      seen.prompts().size());
-          EvalResult result =
-              new EvalResult(
-                  baseLoss.mean(),
-                  adapterLoss.mean(),
-                  baseLoss.perplexity(),
-                  adapterLoss.perplexity(),
-                  AnswerScorer.mean(baseScored),
-                  AnswerScorer.mean(adapterScored),
-                  prompts.size(),
-                  reportKey,
-                  StorageKeys.evalReportHtml(runId),
-                  seenEval);
-          EvalReport report =
-              new EvalReport(runId, req.model().baseModel(), result, rows, seenRows);
-          publish(req, report);
-          log.info(
-              "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
-              runId,
-              result.baseEvalLoss(),
-              result.adapterEvalLoss(),
-              result.base().rougeL(),
-              result.adapter().rougeL());
-          return result;
-        } finally {
-          model.close();
-        }
+        List<EvalReport.Row> rows = new ArrayList<>();
+        List<AnswerScorer.Scored> baseScored = new ArrayList<>();
+        List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
+        scoreRows(prompts, baseAnswers, adapterAnswers, rows, baseScored, adapterScored);
+        List<EvalReport.Row> seenRows = new ArrayList<>();
+        List<AnswerScorer.Scored> baseSeenScored = new ArrayList<>();
+        List<AnswerScorer.Scored> adapterSeenScored = new ArrayList<>();
+        scoreRows(
+            seen.prompts(),
+            baseSeenAnswers,
+            adapterSeenAnswers,
+            seenRows,
+            baseSeenScored,
+            adapterSeenScored);
+        SeenEval seenEval =
+            seen.isEmpty()
+                ? null
+                : new SeenEval(
+                    baseSeenLoss.mean(),
+                    adapterSeenLoss.mean(),
+                    AnswerScorer.mean(baseSeenScored),
+                    AnswerScorer.mean(adapterSeenScored),
+                    seen.prompts().size());
+        EvalResult result =
+            new EvalResult(
+                baseLoss.mean(),
+                adapterLoss.mean(),
+                baseLoss.perplexity(),
+                adapterLoss.perplexity(),
+                AnswerScorer.mean(baseScored),
+                AnswerScorer.mean(adapterScored),
+                prompts.size(),
+                reportKey,
+                StorageKeys.evalReportHtml(runId),
+                seenEval);
+        EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows, seenRows);
+        publish(req, report);
+        log.info(
+            "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
+            runId,
+            result.baseEvalLoss(),
+            result.adapterEvalLoss(),
+            result.base().rougeL(),
+            result.adapter().rougeL());
+        return result;
       }
     } catch (IOException e) {
       throw new UncheckedIOException("evaluation of " + runId + " failed: " + e.getMessage(), e);
@@ -298,12 +278,6 @@ final class EvalActivity {
               adapterAnswers.get(i),
               scores(b),
               scores(a)));
-    }
-  }
-
-  private static void zeroB(LoraLinearFactory factory) {
-    for (LoraLinear m : factory.loraModules().values()) {
-      m.loraB().set(new float[(int) m.loraB().size()]);
     }
   }
 

@@ -3,6 +3,7 @@ package io.loraflow.gpu;
 import ai.djl.Device;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.StepMetrics;
 import io.loraflow.engine.train.TokenizedDataset;
@@ -89,7 +90,7 @@ final class TrainActivity {
       throw ApplicationFailure.newFailure(
           "worker stopping: not starting " + runId + " here", WORKER_STOPPING);
     }
-    Device device = EngineSession.device(settings.device());
+    Device device = ModelSession.device(settings.device());
     TrainConfig config;
     try {
       config = TrainConfig.of(req.training(), !device.equals(Device.cpu()));

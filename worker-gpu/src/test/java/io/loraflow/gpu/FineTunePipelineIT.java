@@ -186,7 +186,7 @@ class FineTunePipelineIT {
     // registry: a version with candidate (and champion: first of its model)
     assertEquals(model, result.registration().modelName());
     assertTrue(result.registration().aliases().contains("candidate"));
-    var version = registry.aliasTarget(model, "candidate").orElseThrow();
+    var version = registry.versionByAlias(model, "candidate").orElseThrow();
     assertEquals(mlflowRunId, version.runId());
     assertTrue(version.source().contains("runs/" + runId + "/adapter"), version.source());
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.loraflow.engine.io.Fixtures;
 import io.loraflow.engine.io.ModelFiles;
 import io.loraflow.engine.model.ModelConfig;
 import io.loraflow.workflows.EvalResult;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,10 +113,7 @@ class GpuArtifactsTest {
 
   @Test
   void tinyRandomLlamaIsDeterministicAndLoadsAsAnHfDirectory() throws Exception {
-    Path smol =
-        Path.of(System.getProperty("user.home"), ".cache/loraflow/models")
-            .resolve(BaseModelSources.SMOLLM2_GGUF);
-    Assumptions.assumeTrue(Files.isRegularFile(smol), "run ./loraflow fetch-model first");
+    Path smol = Fixtures.smollm2Gguf(); // honors LORAFLOW_SMOLLM2_GGUF / LORAFLOW_MODELS_DIR
     Path a = TinyRandomLlama.ensure(tmp.resolve("a"), smol);
     Path b = TinyRandomLlama.ensure(tmp.resolve("b"), smol);
     assertArrayEquals(

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.loraflow.engine.io.Fixtures;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.PrefixPublisher;
 import io.loraflow.infra.StackSettings;
@@ -48,7 +49,13 @@ class PrepareBaseModelIT {
     temporal = TemporalConnection.open(stack, Duration.ofSeconds(10));
     GpuSettings settings =
         GpuSettings.load(
-            Map.of("LORAFLOW_GPU_WORK_DIR", work.toString(), "LORAFLOW_DEVICE", "cpu"));
+            Map.of(
+                "LORAFLOW_GPU_WORK_DIR",
+                work.toString(),
+                "LORAFLOW_DEVICE",
+                "cpu",
+                "LORAFLOW_MODELS_DIR",
+                workerModelsDir(work.resolve("models")).toString()));
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(
         new GpuActivitiesImpl(settings, store, tracking, temporal.client()));
@@ -59,6 +66,31 @@ class PrepareBaseModelIT {
                 .setStartToCloseTimeout(Duration.ofMinutes(5))
                 .setHeartbeatTimeout(Duration.ofSeconds(60))
                 .build());
+  }
+
+  /**
+   * A models dir in the GPU worker's layout that holds the SmolLM2 GGUF the tests use: with
+   * $LORAFLOW_SMOLLM2_GGUF set, {@code scratch} with a link to that file; else $LORAFLOW_MODELS_DIR
+   * (or the cache's models dir, ./loraflow's default). Fails naming the path when the file is
+   * absent.
+   */
+  static Path workerModelsDir(Path scratch) {
+    Path gguf = Fixtures.smollm2Gguf();
+    String env = System.getenv("LORAFLOW_MODELS_DIR");
+    Path dir = env != null && !env.isBlank() ? Path.of(env) : Fixtures.cacheDir().resolve("models");
+    if (System.getenv("LORAFLOW_SMOLLM2_GGUF") == null
+        && Files.isRegularFile(dir.resolve(BaseModelSources.SMOLLM2_GGUF))) {
+      return dir;
+    }
+    try {
+      Path link = scratch.resolve(BaseModelSources.SMOLLM2_GGUF);
+      Files.createDirectories(link.getParent());
+      Files.deleteIfExists(link);
+      Files.createSymbolicLink(link, gguf.toAbsolutePath());
+      return scratch;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot link " + gguf + " into " + scratch, e);
+    }
   }
 
   @AfterAll
@@ -105,11 +137,7 @@ class PrepareBaseModelIT {
 
   @Test
   void smolLm2GgufIsCachedWithItsConvertedTokenizer() {
-    Path gguf =
-        Path.of(System.getProperty("user.home"), ".cache/loraflow/models")
-            .resolve(BaseModelSources.SMOLLM2_GGUF);
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.isRegularFile(gguf), "run ./loraflow fetch-model first");
+    Path gguf = Fixtures.smollm2Gguf(); // the file the worker's models dir holds
     BaseModelRef ref =
         activities.prepareBaseModel(
             new BaseModelRequest("smollm2-135m-instruct", "smollm2-135m-instruct"));

@@ -151,7 +151,7 @@ class SweepIT {
     }
     // the best child's adapter is the registered version, linked to its MLflow run
     assertEquals(model, result.registration().modelName());
-    var version = registry.aliasTarget(model, "candidate").orElseThrow();
+    var version = registry.versionByAlias(model, "candidate").orElseThrow();
     assertEquals(best.mlflowRunId(), version.runId());
     assertTrue(version.source().contains("runs/" + best.workflowId() + "/adapter"));
     // the children did not register: one version only

@@ -107,7 +107,7 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
     tags.put("loraflow.dataset", spec.dataset());
     tracking =
         cpu.openTrackingRun(
-            new TrackingStart(workflowId, spec.registeredModelName(), spec.toParams(), tags));
+            new TrackingStart(workflowId, spec.experimentName(), spec.toParams(), tags));
 
     enter(
         Phase.TRAINING,

@@ -159,11 +159,44 @@ public record RunSpec(
     return this;
   }
 
-  /** The registered model name: the explicit one or "loraflow-" + the base model storage name. */
+  /**
+   * The registered model name: the explicit one, or one per base model and dataset lineage: {@code
+   * loraflow-<base model>-<dataset lineage>} (see {@link #datasetLineage()}). Versions of one
+   * registered model are judged on the same held-out set (the promotion policy checks it), so a
+   * second domain gets its own champion instead of competing with the first one's eval losses.
+   */
   public String registeredModelName() {
     return registry.modelName() != null
         ? registry.modelName()
-        : "loraflow-" + BaseModels.storageName(baseModel);
+        : "loraflow-"
+            + WorkflowIds.slug(BaseModels.storageName(baseModel), 60)
+            + "-"
+            + datasetLineage();
+  }
+
+  /**
+   * The dataset's lineage: where its data comes from, independent of the content version, so that a
+   * retrain on refreshed data of the same source stays in the same registered model. {@code
+   * builtin:ecommerce-faq} -> {@code ecommerce-faq}; other URIs -> a slug of the last path segment
+   * (without extension) and 8 hex digits of the URI's sha256, e.g. {@code faq-1a2b3c4d}.
+   */
+  public String datasetLineage() {
+    if (dataset == null) {
+      return "none";
+    }
+    if (dataset.startsWith("builtin:")) {
+      return WorkflowIds.slug(dataset.substring("builtin:".length()), 40);
+    }
+    String path = dataset.replaceAll("[?#].*$", "").replaceAll("/+$", "");
+    String last = path.substring(path.lastIndexOf('/') + 1).replaceAll("\\.[A-Za-z0-9]{1,8}$", "");
+    String stem = WorkflowIds.slug(last, 40);
+    String hash8 = BaseModels.sha256Hex(dataset).substring(0, 8);
+    return stem.isEmpty() ? hash8 : stem + "-" + hash8;
+  }
+
+  /** The MLflow experiment of a run: one per base model, so runs on every dataset compare there. */
+  public String experimentName() {
+    return "loraflow-" + BaseModels.storageName(baseModel);
   }
 
   /** The resolved configuration as flat MLflow params (key -> value), in a stable order. */

@@ -19,6 +19,9 @@ final class FakeActivities {
   /** Thrown by prepareDataset when set. */
   volatile Supplier<RuntimeException> datasetFailure;
 
+  /** Thrown by evaluate when set. */
+  volatile Supplier<RuntimeException> evaluateFailure;
+
   /** train fails with a RuntimeException on attempts 1..trainFailures. */
   volatile int trainFailures;
 
@@ -73,7 +76,12 @@ final class FakeActivities {
     public RegistrationResult registerAdapter(RegistrationRequest request) {
       record("registerAdapter", request);
       return new RegistrationResult(
-          request.modelName(), "3", List.of("candidate", "champion"), true);
+          request.modelName(),
+          "3",
+          List.of("candidate", "champion"),
+          true,
+          "first champion of " + request.modelName(),
+          "e".repeat(64));
     }
 
     @Override
@@ -137,6 +145,9 @@ final class FakeActivities {
     @Override
     public EvalResult evaluate(EvalRequest request) {
       record("evaluate", request);
+      if (evaluateFailure != null) {
+        throw evaluateFailure.get();
+      }
       String id = request.runId();
       return new EvalResult(
           2.0,

@@ -1,6 +1,7 @@
 package io.loraflow.workflows;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +34,8 @@ class RunSpecTest {
     assertEquals(16, spec.evaluation().numPrompts());
     assertTrue(spec.registry().promote());
     assertNull(spec.runName());
-    assertEquals("loraflow-smollm2-135m-instruct", spec.registeredModelName());
+    assertEquals("loraflow-smollm2-135m-instruct-ecommerce-faq", spec.registeredModelName());
+    assertEquals("loraflow-smollm2-135m-instruct", spec.experimentName());
     // and back: a result holding the spec survives the converter
     var back = converter.toPayload(spec).orElseThrow();
     assertEquals(spec, converter.fromPayload(back, RunSpec.class, RunSpec.class));
@@ -178,6 +180,33 @@ class RunSpecTest {
           RunSpec.of("builtin:ecommerce-faq", "smollm2-135m-instruct"),
           RunSpecJson.parseStrict(json));
     }
+  }
+
+  @Test
+  void oneRegisteredModelPerBaseModelAndDatasetLineage() {
+    var faq = RunSpec.of("builtin:ecommerce-faq", "smollm2-135m-instruct");
+    var legal = RunSpec.of("s3://loraflow/data/legal-qa.jsonl", "smollm2-135m-instruct");
+    var legalAgain = RunSpec.of("s3://loraflow/data/legal-qa.jsonl", "smollm2-135m-instruct");
+    var other = RunSpec.of("s3://other/data/legal-qa.jsonl", "smollm2-135m-instruct");
+    assertEquals("ecommerce-faq", faq.datasetLineage());
+    assertTrue(legal.datasetLineage().matches("legal-qa-[0-9a-f]{8}"), legal.datasetLineage());
+    assertEquals(legal.registeredModelName(), legalAgain.registeredModelName());
+    assertNotEquals(faq.registeredModelName(), legal.registeredModelName());
+    assertNotEquals(legal.registeredModelName(), other.registeredModelName());
+    assertEquals(faq.experimentName(), legal.experimentName(), "one experiment per base model");
+    assertTrue(legal.registeredModelName().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}"));
+    var named =
+        new RunSpec(
+            null,
+            "builtin:ecommerce-faq",
+            null,
+            "smollm2-135m-instruct",
+            null,
+            null,
+            null,
+            null,
+            new RegistrySpec("my-model", null));
+    assertEquals("my-model", named.registeredModelName());
   }
 
   @Test

@@ -106,7 +106,8 @@ class SweepWorkflowTest {
     @Override
     public RegistrationResult registerAdapter(RegistrationRequest request) {
       registered.add(request);
-      return new RegistrationResult(request.modelName(), "5", List.of("candidate"), false);
+      return new RegistrationResult(
+          request.modelName(), "5", List.of("candidate"), false, "first of its model", "");
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.loraflow.activities.cpu;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.loraflow.activities.cpu.AdapterRegistry.ModelVersion;
 import io.loraflow.activities.dataset.DatasetException;
 import io.loraflow.activities.dataset.DatasetPreparer;
 import io.loraflow.activities.dataset.PreparedDataset;
@@ -9,11 +8,11 @@ import io.loraflow.activities.dataset.QaPair;
 import io.loraflow.activities.prompts.FormattedSplits;
 import io.loraflow.activities.prompts.PromptFormatter;
 import io.loraflow.activities.prompts.PromptTemplate;
+import io.loraflow.activities.prompts.TrainingTextGuard;
 import io.loraflow.workflows.BaseModelRef;
 import io.loraflow.workflows.CpuActivities;
 import io.loraflow.workflows.DatasetRef;
 import io.loraflow.workflows.DatasetRequest;
-import io.loraflow.workflows.EvalResult;
 import io.loraflow.workflows.FailureTypes;
 import io.loraflow.workflows.LinksRequest;
 import io.loraflow.workflows.PromptsRef;
@@ -31,7 +30,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,16 +41,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CPU activities as thin adapters: the work is in {@link DatasetPreparer}, {@link
- * PromptFormatter} and {@link PromotionPolicy}; storage, tracking and the registry come in through
+ * PromptFormatter} and {@link AdapterRegistrar}; storage, tracking and the registry come in through
  * the constructor. Every method is idempotent.
  */
 public class CpuActivitiesImpl implements CpuActivities {
 
   /** Tag that finds a workflow's MLflow run and registered version again on retries. */
-  public static final String WORKFLOW_TAG = "loraflow.workflow_id";
-
-  public static final String CANDIDATE = "candidate";
-  public static final String CHAMPION = "champion";
+  public static final String WORKFLOW_TAG = AdapterRegistrar.WORKFLOW_TAG;
 
   private static final Logger log = LoggerFactory.getLogger(CpuActivitiesImpl.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,6 +58,7 @@ public class CpuActivitiesImpl implements CpuActivities {
   private final RunTracker tracker;
   private final AdapterRegistry registry;
   private final LinkConfig links;
+  private final TrainingTextGuard.Mode markers;
 
   public CpuActivitiesImpl(
       ArtifactStore store,
@@ -70,6 +66,21 @@ public class CpuActivitiesImpl implements CpuActivities {
       RunTracker tracker,
       AdapterRegistry registry,
       LinkConfig links) {
+    this(store, datasets, tracker, registry, links, TrainingTextGuard.Mode.ESCAPE);
+  }
+
+  /**
+   * @param markers what formatPrompts does with role markers and special tokens inside training
+   *     text (escape them, or reject the dataset naming the record)
+   */
+  public CpuActivitiesImpl(
+      ArtifactStore store,
+      DatasetPreparer datasets,
+      RunTracker tracker,
+      AdapterRegistry registry,
+      LinkConfig links,
+      TrainingTextGuard.Mode markers) {
+    this.markers = markers;
     this.store = store;
     this.datasets = datasets;
     this.tracker = tracker;
@@ -127,8 +138,22 @@ public class CpuActivitiesImpl implements CpuActivities {
       FormattedSplits splits;
       try (PromptFormatter formatter =
           PromptFormatter.open(
-              tokenizer, template, eosId(model, template, tokenizer), request.maxSeqLen())) {
+              tokenizer,
+              template,
+              eosId(model, template, tokenizer),
+              request.maxSeqLen(),
+              markers)) {
         splits = formatter.format(pairs, request.evalFraction(), request.seed());
+        List<String> escaped = formatter.guard().escapedRecords();
+        if (!escaped.isEmpty()) {
+          log.warn(
+              "run {}: escaped role markers or special tokens in {} field(s) of the training text"
+                  + " (first: {}); set {}=reject to refuse such datasets",
+              request.runId(),
+              escaped.size(),
+              escaped.subList(0, Math.min(5, escaped.size())),
+              TrainingTextGuard.ENV);
+        }
       } catch (IllegalArgumentException e) {
         throw ActivityFailures.badInput(FailureTypes.INVALID_DATASET, e.getMessage());
       }
@@ -219,57 +244,36 @@ public class CpuActivitiesImpl implements CpuActivities {
   public RegistrationResult registerAdapter(RegistrationRequest request) {
     String name = request.modelName();
     try {
-      Optional<ModelVersion> existing =
-          registry.findVersionByTag(name, WORKFLOW_TAG, request.workflowId());
-      ModelVersion version =
-          existing.isPresent()
-              ? existing.get()
-              : registry.createVersion(
-                  name,
-                  "s3://" + links.bucket() + "/" + request.adapterKey(),
-                  request.mlflowRunId(),
-                  versionTags(request));
-      registry.setAlias(name, CANDIDATE, version.version());
-      List<String> aliases = new ArrayList<>(List.of(CANDIDATE));
-      boolean promoted = false;
-      if (request.promote()) {
-        Optional<ModelVersion> champion = registry.versionByAlias(name, CHAMPION);
-        if (champion.isPresent() && champion.get().version().equals(version.version())) {
-          promoted = true; // a retry after the alias moved
-        } else {
-          PromotionPolicy.Decision d = PromotionPolicy.decide(request.eval(), champion);
-          log.info(
-              "{} version {}: promote={} ({})", name, version.version(), d.promote(), d.reason());
-          if (d.promote()) {
-            registry.setAlias(name, CHAMPION, version.version());
-            promoted = true;
-          }
-        }
-      }
-      if (promoted) {
-        aliases.add(CHAMPION);
-      }
-      return new RegistrationResult(name, version.version(), aliases, promoted);
+      return new AdapterRegistrar(registry)
+          .register(
+              request,
+              "s3://" + links.bucket() + "/" + request.adapterKey(),
+              evalSetSha256(request.workflowId()));
     } catch (IOException e) {
       throw ActivityFailures.service("registering " + name, e);
     }
   }
 
-  private static Map<String, String> versionTags(RegistrationRequest r) {
-    Map<String, String> tags = new LinkedHashMap<>();
-    tags.put(WORKFLOW_TAG, r.workflowId());
-    tags.put("loraflow.base_model", r.baseModel());
-    tags.put("loraflow.dataset_sha256", r.datasetSha256());
-    tags.put("loraflow.adapter_key", r.adapterKey());
-    EvalResult eval = r.eval();
-    if (eval != null) {
-      tags.put(PromotionPolicy.EVAL_LOSS_TAG, Double.toString(eval.adapterEvalLoss()));
-      tags.put("loraflow.eval_loss_base", Double.toString(eval.baseEvalLoss()));
-      if (eval.adapter() != null) {
-        tags.put("loraflow.rougeL", Double.toString(eval.adapter().rougeL()));
-      }
+  /**
+   * sha256 of the run's tokenized held-out split (written by formatPrompts), or "" when it is not
+   * in the store: the promotion policy compares eval losses only between versions with equal sets.
+   */
+  private String evalSetSha256(String workflowId) throws IOException {
+    String key = StorageKeys.promptsEval(io.loraflow.workflows.WorkflowIds.runIdOf(workflowId));
+    if (!store.exists(key)) {
+      log.warn("held-out split {} not found; the version cannot be compared with a champion", key);
+      return "";
     }
-    return tags;
+    try (InputStream in = store.get(key)) {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[64 << 10];
+      for (int n; (n = in.read(buf)) >= 0; ) {
+        sha.update(buf, 0, n);
+      }
+      return java.util.HexFormat.of().formatHex(sha.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JRE", e);
+    }
   }
 
   @Override

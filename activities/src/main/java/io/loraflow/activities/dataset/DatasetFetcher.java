@@ -40,18 +40,37 @@ public final class DatasetFetcher {
   private final DatasetConfig config;
   private final BlobReader blobs;
   private final HttpClient http;
+  private final AddressPolicy addresses;
+
+  /** Most redirects one fetch follows. */
+  static final int MAX_REDIRECTS = 5;
+
   private final ObjectMapper json = new ObjectMapper();
 
   /**
    * @param blobs reader for {@code s3://} URIs; null when the worker has no object store
    */
   public DatasetFetcher(DatasetConfig config, BlobReader blobs) {
+    this(config, blobs, AddressPolicy.fromEnv(System.getenv()));
+  }
+
+  /**
+   * @param addresses which hosts http(s) URIs may reach; the hub endpoint (operator configuration)
+   *     is always allowed
+   */
+  public DatasetFetcher(DatasetConfig config, BlobReader blobs, AddressPolicy addresses) {
     this.config = config;
     this.blobs = blobs;
+    java.util.Set<String> hosts = new java.util.HashSet<>(addresses.allowedHosts());
+    if (config.hfEndpoint().getHost() != null) {
+      hosts.add(config.hfEndpoint().getHost().toLowerCase(Locale.ROOT));
+    }
+    this.addresses = new AddressPolicy(hosts, addresses.allowedNetworks());
+    // redirects are followed by get(), which checks every target against the address policy
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(config.connectTimeout())
-            .followRedirects(HttpClient.Redirect.NORMAL)
+            .followRedirects(HttpClient.Redirect.NEVER)
             .build();
   }
 
@@ -256,6 +275,11 @@ public final class DatasetFetcher {
   }
 
   private byte[] get(URI url, String uriText) {
+    return get(url, uriText, 0);
+  }
+
+  private byte[] get(URI url, String uriText, int redirects) {
+    addresses.check(url, uriText);
     HttpRequest.Builder request =
         HttpRequest.newBuilder(url).timeout(config.requestTimeout()).GET();
     if (config.hfToken() != null && url.toString().startsWith(config.hfEndpoint().toString())) {
@@ -289,13 +313,30 @@ public final class DatasetFetcher {
     }
     try (InputStream body = response.body()) {
       int status = response.statusCode();
+      if (status / 100 == 3 && response.headers().firstValue("Location").isPresent()) {
+        if (redirects >= MAX_REDIRECTS) {
+          throw DatasetException.unreachable(
+              "dataset '" + uriText + "': more than " + MAX_REDIRECTS + " redirects", null);
+        }
+        URI next = url.resolve(response.headers().firstValue("Location").get());
+        if (!"http".equals(next.getScheme()) && !"https".equals(next.getScheme())) {
+          throw DatasetException.notAllowed(
+              "dataset '" + uriText + "': redirected to a non-http(s) URL");
+        }
+        return get(next, uriText, redirects + 1);
+      }
       if (status != 200) {
         String what = "dataset '" + uriText + "': GET " + url + " returned HTTP " + status;
         if (status == 429 || status >= 500) {
           throw DatasetException.transientFailure(what, null);
         }
         throw DatasetException.unreachable(
-            what + (status == 401 || status == 403 ? " (private? set HF_TOKEN)" : ""), null);
+            what
+                + ((status == 401 || status == 403)
+                        && url.toString().startsWith(config.hfEndpoint().toString())
+                    ? " (private? set HF_TOKEN)"
+                    : ""),
+            null);
       }
       long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
       if (length > config.maxBytes()) {

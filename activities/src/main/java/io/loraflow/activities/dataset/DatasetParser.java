@@ -138,9 +138,9 @@ public final class DatasetParser {
     throw DatasetException.invalid(
         "cannot tell the format of dataset '"
             + source
-            + "' (starts with '"
-            + abbreviate(header, 40)
-            + "'); use nested JSON, JSONL, CSV with a question,answer header, or set datasetFormat");
+            + "'"
+            + (Problems.isRemote(source) ? "" : " (starts with '" + abbreviate(header, 40) + "')")
+            + "; use nested JSON, JSONL, CSV with a question,answer header, or set datasetFormat");
   }
 
   // ---- JSON containers ----
@@ -169,9 +169,9 @@ public final class DatasetParser {
           throw DatasetException.invalid(
               "dataset '"
                   + source
-                  + "': the top-level object has no \"questions\" array (keys: "
-                  + keys
-                  + "); expected {\"questions\":[{\"question\":...,\"answer\":...}]}");
+                  + "': the top-level object has no \"questions\" array"
+                  + (Problems.isRemote(source) ? "" : " (keys: " + keys + ")")
+                  + "; expected {\"questions\":[{\"question\":...,\"answer\":...}]}");
         }
       } else {
         throw DatasetException.invalid(
@@ -258,7 +258,7 @@ public final class DatasetParser {
             + where
             + (done > 0 ? " (after record " + done + ")" : "")
             + ": "
-            + e.getOriginalMessage());
+            + (Problems.isRemote(source) ? "not valid JSON" : e.getOriginalMessage()));
   }
 
   // ---- record shapes ----
@@ -371,7 +371,12 @@ public final class DatasetParser {
     if (v == null || v.isNull()) {
       if (required) {
         problems.add(
-            r.index(), r.line(), "missing field \"" + field + "\" (record keys: " + keys(n) + ")");
+            r.index(),
+            r.line(),
+            "missing field \""
+                + field
+                + "\""
+                + (problems.remote() ? "" : " (record keys: " + keys(n) + ")"));
       }
       return null;
     }

@@ -28,8 +28,13 @@ public final class DatasetPreparer {
   private final int maxErrors;
 
   public DatasetPreparer(DatasetConfig config, BlobReader blobs) {
+    this(config, blobs, AddressPolicy.fromEnv(System.getenv()));
+  }
+
+  /** With the hosts http(s) datasets may be fetched from. */
+  public DatasetPreparer(DatasetConfig config, BlobReader blobs, AddressPolicy addresses) {
     this(
-        new DatasetFetcher(config, blobs),
+        new DatasetFetcher(config, blobs, addresses),
         new DatasetParser(config.maxErrors()),
         new DatasetValidator(config.maxFieldChars(), config.maxErrors()),
         config.maxErrors());

@@ -10,6 +10,20 @@ final class Problems {
   private final List<String> listed = new ArrayList<>();
   private int count;
 
+  /**
+   * True for a dataset fetched from another server (http, https, the hub): messages then name
+   * fields and record numbers but never its content (keys, values), so that a fetch cannot be used
+   * to read a server's answer through the error.
+   */
+  boolean remote() {
+    return isRemote(source);
+  }
+
+  static boolean isRemote(String source) {
+    String s = source == null ? "" : source.strip().toLowerCase(java.util.Locale.ROOT);
+    return s.startsWith("http:") || s.startsWith("https:") || s.startsWith("hf:");
+  }
+
   Problems(String source, int max) {
     this.source = source;
     this.max = max;

@@ -39,13 +39,19 @@ public final class PromptFormatter implements AutoCloseable {
   private final PromptTemplate template;
   private final long eosTokenId;
   private final int maxSeqLen;
+  private final TrainingTextGuard guard;
 
   private PromptFormatter(
-      HuggingFaceTokenizer tokenizer, PromptTemplate template, long eosTokenId, int maxSeqLen) {
+      HuggingFaceTokenizer tokenizer,
+      PromptTemplate template,
+      long eosTokenId,
+      int maxSeqLen,
+      TrainingTextGuard guard) {
     this.tokenizer = tokenizer;
     this.template = template;
     this.eosTokenId = eosTokenId;
     this.maxSeqLen = maxSeqLen;
+    this.guard = guard;
   }
 
   /**
@@ -57,6 +63,20 @@ public final class PromptFormatter implements AutoCloseable {
    */
   public static PromptFormatter open(
       Path tokenizerJson, PromptTemplate template, long eosTokenId, int maxSeqLen)
+      throws IOException {
+    return open(tokenizerJson, template, eosTokenId, maxSeqLen, TrainingTextGuard.Mode.ESCAPE);
+  }
+
+  /**
+   * As above; {@code markers} says what {@link #format} does with role markers and special tokens
+   * inside a question or answer ({@link TrainingTextGuard}).
+   */
+  public static PromptFormatter open(
+      Path tokenizerJson,
+      PromptTemplate template,
+      long eosTokenId,
+      int maxSeqLen,
+      TrainingTextGuard.Mode markers)
       throws IOException {
     if (maxSeqLen < 2) {
       throw new IllegalArgumentException("maxSeqLen must be >= 2, got " + maxSeqLen);
@@ -71,7 +91,17 @@ public final class PromptFormatter implements AutoCloseable {
             .optPadding(false)
             .optAddSpecialTokens(true)
             .build();
-    return new PromptFormatter(tokenizer, template, eosTokenId, maxSeqLen);
+    return new PromptFormatter(
+        tokenizer,
+        template,
+        eosTokenId,
+        maxSeqLen,
+        TrainingTextGuard.of(markers, template, tokenizerJson));
+  }
+
+  /** What happened to markers inside training text in the last {@link #format}. */
+  public TrainingTextGuard guard() {
+    return guard;
   }
 
   /** End tokens tried, in order, when the model metadata names no EOS. */
@@ -200,7 +230,14 @@ public final class PromptFormatter implements AutoCloseable {
     int dropped = 0;
     long answerTokens = 0;
     for (int i = 0; i < n; i++) {
-      QaPair p = pairs.get(i);
+      QaPair raw = pairs.get(i);
+      String where = raw.record() > 0 ? raw.where() : "record " + (i + 1);
+      QaPair p =
+          new QaPair(
+              guard.clean(where, "question", raw.question()),
+              guard.clean(where, "answer", raw.answer()),
+              raw.record(),
+              raw.line());
       TokenizedExample ex = tokenize(p.question(), p.answer());
       lengths.add(ex.fullLength());
       if (ex.answerTokens() == 0) {

@@ -4,24 +4,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraflow.activities.cpu.AdapterRegistry;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The MLflow model registry over REST: registered models, versions pointing at adapters in MinIO,
- * and the alias policy: every new version becomes {@value #CANDIDATE}; it also becomes {@value
- * #CHAMPION} when its eval metric beats the current champion's (or there is none).
- *
- * <p>Idempotent: the version carries the tag {@value Tracking#WORKFLOW_TAG} (set in the same call
- * that creates it), so a retried registration finds it instead of creating a second version.
+ * The one MLflow model-registry client (over MLflow's REST API): what the pipeline's
+ * registerAdapter needs ({@link AdapterRegistry}: versions, tags, aliases) and what the API reads
+ * (registered models, their versions, a version by number or alias). The registration flow and the
+ * promotion policy are not here: {@code activities.cpu.AdapterRegistrar} and {@code
+ * PromotionPolicy}.
  */
 public final class ModelRegistry implements AdapterRegistry {
-  public static final String CANDIDATE = "candidate";
-  public static final String CHAMPION = "champion";
 
-  /** Version tag holding the promotion metric: {@code loraflow.metric.<key>}. */
-  public static final String METRIC_TAG_PREFIX = "loraflow.metric.";
+  /** Largest page MLflow's search endpoints serve. */
+  private static final int PAGE = 200;
 
   private final MlflowRest rest;
 
@@ -29,42 +29,19 @@ public final class ModelRegistry implements AdapterRegistry {
     this.rest = rest;
   }
 
-  /** Registers (or finds) the version of {@code r}, sets the aliases, returns where it ended up. */
-  public RegisteredVersion register(Registration r) {
-    ensureRegisteredModel(r.modelName());
-    Optional<ModelVersionRef> existing =
-        findByTag(r.modelName(), r.runId(), Tracking.WORKFLOW_TAG, r.workflowId());
-    ModelVersionRef version = existing.orElseGet(() -> createVersion(r));
-    setAlias(r.modelName(), CANDIDATE, version.version());
-
-    String metricTag = METRIC_TAG_PREFIX + r.metricKey();
-    Optional<ModelVersionRef> champion = aliasTarget(r.modelName(), CHAMPION);
-    boolean isChampion;
-    Optional<String> previous = Optional.empty();
-    if (champion.isEmpty()) {
-      isChampion = true;
-    } else if (champion.get().version().equals(version.version())) {
-      isChampion = true; // promoted by an earlier attempt of this registration
-    } else {
-      previous = Optional.of(champion.get().version());
-      String theirs = champion.get().tags().get(metricTag);
-      // a champion without the metric (registered by hand) is beaten by any measured version
-      isChampion =
-          theirs == null
-              || (r.higherIsBetter()
-                  ? r.metricValue() > Double.parseDouble(theirs)
-                  : r.metricValue() < Double.parseDouble(theirs));
+  /**
+   * A registered model with its aliases.
+   *
+   * @param name registered model name
+   * @param aliases alias -> version, e.g. {champion: "3", candidate: "4"}
+   * @param latestVersion the newest version number ("" when none)
+   * @param lastUpdated MLflow's last_updated_timestamp, ms since the epoch
+   */
+  public record RegisteredModel(
+      String name, Map<String, String> aliases, String latestVersion, long lastUpdated) {
+    public RegisteredModel {
+      aliases = Map.copyOf(aliases);
     }
-    if (isChampion) {
-      setAlias(r.modelName(), CHAMPION, version.version());
-    }
-    ModelVersionRef fresh = version(r.modelName(), version.version());
-    return new RegisteredVersion(
-        fresh,
-        existing.isEmpty(),
-        isChampion,
-        isChampion ? previous : Optional.empty(),
-        url(fresh));
   }
 
   public void ensureRegisteredModel(String name) {
@@ -77,17 +54,27 @@ public final class ModelRegistry implements AdapterRegistry {
     }
   }
 
-  public ModelVersionRef version(String name, String version) {
-    return ModelVersionRef.fromJson(
-        rest.get("model-versions/get", Map.of("name", name, "version", version))
-            .path("model_version"));
+  /** One version with its tags and aliases; empty when the model or the version does not exist. */
+  public Optional<ModelVersion> version(String name, String version) {
+    try {
+      return Optional.of(
+          fromJson(
+              rest.get("model-versions/get", Map.of("name", name, "version", version))
+                  .path("model_version")));
+    } catch (MlflowRestException e) {
+      if (e.isNotFound() || "INVALID_PARAMETER_VALUE".equals(e.errorCode())) {
+        return Optional.empty();
+      }
+      throw e;
+    }
   }
 
   /** The version {@code alias} points at, with its tags and aliases. */
-  public Optional<ModelVersionRef> aliasTarget(String name, String alias) {
+  @Override
+  public Optional<ModelVersion> versionByAlias(String name, String alias) {
     try {
       return Optional.of(
-          ModelVersionRef.fromJson(
+          fromJson(
               rest.get("registered-models/alias", Map.of("name", name, "alias", alias))
                   .path("model_version")));
     } catch (MlflowRestException e) {
@@ -105,77 +92,148 @@ public final class ModelRegistry implements AdapterRegistry {
         MlflowRest.object().put("name", name).put("alias", alias).put("version", version));
   }
 
-  // ---------------------------------------------------------- the pipeline's seam
-  // (AdapterRegistry)
+  @Override
+  public void setVersionTag(String name, String version, String key, String value) {
+    rest.post(
+        "model-versions/set-tag",
+        MlflowRest.object()
+            .put("name", name)
+            .put("version", version)
+            .put("key", key)
+            .put("value", value));
+  }
 
   @Override
-  public Optional<ModelVersion> findVersionByTag(String modelName, String key, String value) {
-    return findByTag(modelName, null, key, value).map(ModelRegistry::plain);
+  public Optional<ModelVersion> findVersionByTag(String name, String key, String value) {
+    for (ModelVersion v : versions(name, Integer.MAX_VALUE)) {
+      if (value.equals(v.tags().get(key))) {
+        return version(name, v.version()); // search results omit aliases; read the version
+      }
+    }
+    return Optional.empty();
   }
 
   @Override
   public ModelVersion createVersion(
       String modelName, String source, String mlflowRunId, Map<String, String> tags) {
     ensureRegisteredModel(modelName);
-    return plain(create(modelName, source, mlflowRunId, tags));
+    // one call creates the version with all its tags, so no crash leaves an untagged version
+    ObjectNode body = MlflowRest.object().put("name", modelName).put("source", source);
+    if (mlflowRunId != null && !mlflowRunId.isBlank()) {
+      body.put("run_id", mlflowRunId);
+    }
+    ArrayNode tagArray = body.putArray("tags");
+    tags.forEach((k, v) -> tagArray.addObject().put("key", k).put("value", v));
+    return fromJson(rest.post("model-versions/create", body).path("model_version"));
   }
 
-  @Override
-  public Optional<ModelVersion> versionByAlias(String modelName, String alias) {
-    return aliasTarget(modelName, alias).map(ModelRegistry::plain);
-  }
-
-  private static ModelVersion plain(ModelVersionRef v) {
-    return new ModelVersion(v.name(), v.version(), v.source(), v.runId(), v.tags());
-  }
-
-  /** The version's page in the MLflow UI. */
-  public String url(ModelVersionRef v) {
-    return rest.base() + "#/models/" + v.name() + "/versions/" + v.version();
-  }
-
-  private Optional<ModelVersionRef> findByTag(
-      String name, String runId, String tagKey, String tagValue) {
-    String filter =
-        "name='"
-            + name
-            + "'"
-            + (runId == null || runId.isBlank() ? "" : " and run_id='" + runId + "'");
+  /**
+   * Versions of {@code name}, newest first, at most {@code max} (tags included, aliases not:
+   * MLflow's search omits them; see {@link RegisteredModel#aliases()}).
+   */
+  public List<ModelVersion> versions(String name, int max) {
+    List<ModelVersion> out = new ArrayList<>();
     String pageToken = "";
     do {
-      Map<String, String> query = new HashMap<>(Map.of("filter", filter, "max_results", "200"));
+      Map<String, String> query =
+          new HashMap<>(
+              Map.of(
+                  "filter",
+                  "name='" + quote(name) + "'",
+                  "max_results",
+                  String.valueOf(Math.min(PAGE, max - out.size())),
+                  "order_by",
+                  "version_number DESC"));
       if (!pageToken.isEmpty()) {
         query.put("page_token", pageToken);
       }
       JsonNode page = rest.get("model-versions/search", query);
       for (JsonNode v : page.path("model_versions")) {
-        ModelVersionRef ref = ModelVersionRef.fromJson(v);
-        if (tagValue.equals(ref.tags().get(tagKey))) {
-          // search results omit aliases; read the version itself
-          return Optional.of(version(name, ref.version()));
+        if (out.size() < max) {
+          out.add(fromJson(v));
         }
       }
       pageToken = page.path("next_page_token").asText("");
-    } while (!pageToken.isEmpty());
-    return Optional.empty();
+    } while (!pageToken.isEmpty() && out.size() < max);
+    return out;
   }
 
-  private ModelVersionRef createVersion(Registration r) {
-    Map<String, String> all = new HashMap<>(r.tags());
-    all.put(Tracking.WORKFLOW_TAG, r.workflowId());
-    all.put(METRIC_TAG_PREFIX + r.metricKey(), Double.toString(r.metricValue()));
-    return create(r.modelName(), r.source(), r.runId(), all);
+  /** Registered models whose name starts with {@code prefix}, by name, at most {@code max}. */
+  public List<RegisteredModel> models(String prefix, int max) {
+    List<RegisteredModel> out = new ArrayList<>();
+    String pageToken = "";
+    do {
+      Map<String, String> query =
+          new HashMap<>(
+              Map.of(
+                  "filter",
+                  "name LIKE '" + quote(prefix) + "%'",
+                  "max_results",
+                  String.valueOf(Math.min(PAGE, max - out.size())),
+                  "order_by",
+                  "name ASC"));
+      if (!pageToken.isEmpty()) {
+        query.put("page_token", pageToken);
+      }
+      JsonNode page = rest.get("registered-models/search", query);
+      for (JsonNode m : page.path("registered_models")) {
+        if (out.size() >= max) {
+          break;
+        }
+        if (!m.path("name").asText().startsWith(prefix)) {
+          continue; // '_' and '%' in the prefix are LIKE wildcards: keep only the literal match
+        }
+        Map<String, String> aliases = new LinkedHashMap<>();
+        for (JsonNode a : m.path("aliases")) {
+          aliases.put(a.path("alias").asText(), a.path("version").asText());
+        }
+        String latest = "";
+        for (JsonNode v : m.path("latest_versions")) {
+          String n = v.path("version").asText();
+          if (latest.isEmpty() || Long.parseLong(n) > Long.parseLong(latest)) {
+            latest = n;
+          }
+        }
+        out.add(
+            new RegisteredModel(
+                m.path("name").asText(),
+                aliases,
+                latest,
+                m.path("last_updated_timestamp").asLong(0)));
+      }
+      pageToken = page.path("next_page_token").asText("");
+    } while (!pageToken.isEmpty() && out.size() < max);
+    return out;
   }
 
-  /** One call creates the version with all its tags, so no crash leaves an untagged version. */
-  private ModelVersionRef create(
-      String name, String source, String runId, Map<String, String> tags) {
-    ObjectNode body = MlflowRest.object().put("name", name).put("source", source);
-    if (runId != null && !runId.isBlank()) {
-      body.put("run_id", runId);
+  /** The version's page in the MLflow UI. */
+  public String url(ModelVersion v) {
+    return rest.base() + "#/models/" + v.modelName() + "/versions/" + v.version();
+  }
+
+  /**
+   * A filter string literal. Callers pass registered model names (letters, digits, . _ -); quotes
+   * and backslashes are escaped anyway so that no name can change the filter.
+   */
+  private static String quote(String s) {
+    return s.replace("\\", "\\\\").replace("'", "\\'");
+  }
+
+  static ModelVersion fromJson(JsonNode v) {
+    Map<String, String> tags = new HashMap<>();
+    for (JsonNode t : v.path("tags")) {
+      tags.put(t.path("key").asText(), t.path("value").asText());
     }
-    ArrayNode tagArray = body.putArray("tags");
-    tags.forEach((k, v) -> tagArray.addObject().put("key", k).put("value", v));
-    return ModelVersionRef.fromJson(rest.post("model-versions/create", body).path("model_version"));
+    List<String> aliases = new ArrayList<>();
+    for (JsonNode a : v.path("aliases")) {
+      aliases.add(a.asText());
+    }
+    return new ModelVersion(
+        v.path("name").asText(),
+        v.path("version").asText(),
+        v.path("source").asText(),
+        v.path("run_id").asText(),
+        tags,
+        aliases);
   }
 }

@@ -219,6 +219,20 @@ class CpuActivitiesImplTest {
   }
 
   private RegistrationResult register(String workflowId, boolean promote, EvalResult eval) {
+    return register(workflowId, promote, eval, "held-out split A");
+  }
+
+  /** Registers after storing the run's tokenized held-out split (its sha256 is the eval set). */
+  private RegistrationResult register(
+      String workflowId, boolean promote, EvalResult eval, String evalSplit) {
+    try {
+      store.put(
+          StorageKeys.promptsEval(workflowId),
+          evalSplit.getBytes(StandardCharsets.UTF_8),
+          "application/x-ndjson");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return cpu.registerAdapter(
         new RegistrationRequest(
             "loraflow-smol",
@@ -260,6 +274,19 @@ class CpuActivitiesImplTest {
     assertEquals("5", tracking.aliases.get("loraflow-smol/champion"));
     RegistrationResult notBeatingBase = register("wf-6", true, eval(0.1, 0.2));
     assertFalse(notBeatingBase.promoted());
+    assertEquals("5", tracking.aliases.get("loraflow-smol/champion"));
+    assertTrue(notBeatingBase.decision().contains("does not beat the base model"));
+    assertTrue(notAsked.decision().contains("registry.promote is false"));
+    assertTrue(best.decision().contains("beats champion version 3's 1.2000"), best.decision());
+    assertEquals(64, best.evalSetSha256().length());
+    assertEquals(
+        best.decision(),
+        tracking.versions.get("loraflow-smol").get(4).tags().get("loraflow.promotion"));
+
+    // a far lower loss on another held-out set is not comparable: the champion stays
+    RegistrationResult otherSet = register("wf-7", true, eval(1.0, 0.1), "held-out split B");
+    assertFalse(otherSet.promoted());
+    assertTrue(otherSet.decision().contains("not comparable"), otherSet.decision());
     assertEquals("5", tracking.aliases.get("loraflow-smol/champion"));
   }
 

@@ -105,4 +105,17 @@ final class InMemoryTracking implements RunTracker, AdapterRegistry {
   public void setAlias(String modelName, String alias, String version) {
     aliases.put(modelName + "/" + alias, version);
   }
+
+  @Override
+  public void setVersionTag(String modelName, String version, String key, String value) {
+    List<ModelVersion> list = versions.get(modelName);
+    for (int i = 0; i < list.size(); i++) {
+      ModelVersion v = list.get(i);
+      if (v.version().equals(version)) {
+        Map<String, String> tags = new java.util.HashMap<>(v.tags());
+        tags.put(key, value);
+        list.set(i, new ModelVersion(modelName, version, v.source(), v.runId(), tags));
+      }
+    }
+  }
 }

@@ -109,7 +109,10 @@ class PipelineBadInputTest {
     cpuWorker.registerActivitiesImplementations(
         new CpuActivitiesImpl(
             store,
-            new DatasetPreparer(DatasetConfig.defaults(List.of(data)), null),
+            new DatasetPreparer(
+                DatasetConfig.defaults(List.of(data)),
+                null,
+                io.loraflow.activities.dataset.AddressPolicy.parse("127.0.0.1")),
             tracking,
             tracking,
             new LinkConfig(null, null, null, null, null)));

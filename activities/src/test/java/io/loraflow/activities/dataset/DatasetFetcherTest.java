@@ -57,6 +57,17 @@ class DatasetFetcherTest {
     serve("/plain/faq.json", 200, "{\"questions\":[{\"question\":\"q\",\"answer\":\"a\"}]}");
     serve("/big.jsonl", 200, "x".repeat(5000));
     serve("/broken", 500, "boom");
+    serve("/healthcheck", 200, "{\"deadlocks\":{\"healthy\":true},\"minio\":{\"healthy\":true}}");
+    server.createContext(
+        "/to-loopback",
+        ex -> {
+          ex.getResponseHeaders()
+              .add(
+                  "Location",
+                  "http://127.0.0.1:" + server.getAddress().getPort() + "/plain/faq.json");
+          ex.sendResponseHeaders(302, -1);
+          ex.close();
+        });
     server.createContext(
         "/slow",
         ex -> {
@@ -109,7 +120,8 @@ class DatasetFetcherTest {
           }
           throw new NoSuchFileException("s3://" + bucket + "/" + key);
         };
-    return new DatasetFetcher(config, blobs);
+    // the test server is on loopback: allow-listed, as an operator would an internal mirror
+    return new DatasetFetcher(config, blobs, AddressPolicy.parse("127.0.0.1"));
   }
 
   private DatasetFetcher fetcher() {
@@ -197,6 +209,67 @@ class DatasetFetcherTest {
             FailureTypes.DATASET_UNREACHABLE,
             "cannot connect to 127.0.0.1:" + closedPort);
     assertFalse(refused.retryable());
+  }
+
+  @Test
+  void internalAddressesAreRefusedUnlessAllowListedAndSoAreRedirectsToThem() {
+    DatasetFetcher strict =
+        new DatasetFetcher(DatasetConfig.defaults(List.of()), null, AddressPolicy.publicOnly());
+    int port = server.getAddress().getPort();
+    fails(
+        strict,
+        base + "/plain/faq.json",
+        FailureTypes.DATASET_NOT_ALLOWED,
+        "resolves to 127.0.0.1 (loopback)");
+    fails(
+        strict,
+        "http://localhost:" + port + "/plain/faq.json",
+        FailureTypes.DATASET_NOT_ALLOWED,
+        "(loopback)");
+    fails(
+        strict,
+        "http://169.254.169.254/latest/meta-data/",
+        FailureTypes.DATASET_NOT_ALLOWED,
+        "link-local, where cloud metadata services live");
+    fails(strict, "http://10.1.2.3/faq.json", FailureTypes.DATASET_NOT_ALLOWED, "private network");
+    fails(
+        strict,
+        "http://[::ffff:127.0.0.1]:" + port + "/plain/faq.json",
+        FailureTypes.DATASET_NOT_ALLOWED,
+        "(loopback)");
+    fails(strict, "http://[::1]:" + port + "/x", FailureTypes.DATASET_NOT_ALLOWED, "(loopback)");
+    fails(strict, "http://0.0.0.0:" + port + "/x", FailureTypes.DATASET_NOT_ALLOWED, "unspecified");
+    fails(strict, "https://100.64.0.1/x", FailureTypes.DATASET_NOT_ALLOWED, "carrier-grade NAT");
+
+    // allow-listed by name: that host works, a redirect from it to a loopback literal does not
+    DatasetFetcher byName =
+        new DatasetFetcher(
+            DatasetConfig.defaults(List.of()), null, AddressPolicy.parse("localhost"));
+    assertEquals("faq.json", byName.fetch("http://localhost:" + port + "/plain/faq.json").name());
+    fails(
+        byName,
+        "http://localhost:" + port + "/to-loopback",
+        FailureTypes.DATASET_NOT_ALLOWED,
+        "resolves to 127.0.0.1 (loopback)");
+    // allow-listed by network
+    DatasetFetcher byNetwork =
+        new DatasetFetcher(
+            DatasetConfig.defaults(List.of()), null, AddressPolicy.parse("127.0.0.0/8"));
+    assertTrue(
+        new String(byNetwork.fetch(base + "/to-loopback").bytes(), StandardCharsets.UTF_8)
+            .contains("\"questions\""));
+  }
+
+  @Test
+  void errorsAboutAFetchedBodyNeverShowItsContent() {
+    var preparer =
+        new DatasetPreparer(
+            DatasetConfig.defaults(List.of()), null, AddressPolicy.parse("127.0.0.1"));
+    DatasetException e =
+        assertThrows(DatasetException.class, () -> preparer.prepare(base + "/healthcheck", "auto"));
+    assertTrue(e.getMessage().contains("no \"questions\" array"), e.getMessage());
+    assertFalse(e.getMessage().contains("deadlocks"), e.getMessage());
+    assertFalse(e.getMessage().contains("minio"), e.getMessage());
   }
 
   @Test

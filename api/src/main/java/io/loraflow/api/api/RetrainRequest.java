@@ -59,7 +59,11 @@ public record RetrainRequest(
   public record ScheduleRequest(
       @Pattern(regexp = "[A-Za-z0-9._-]{1,64}", message = "must be 1-64 of A-Z a-z 0-9 . _ -")
           String id,
-      java.util.List<String> cron,
+      java.util.List<
+              @jakarta.validation.constraints.NotNull(
+                  message = "must be a cron expression, not null")
+              String>
+          cron,
       java.util.List<
               @Pattern(
                   regexp = "[1-9][0-9]{0,5}[smhd]",

@@ -37,26 +37,31 @@ public final class Retrainer {
 
   private final RunService runs;
   private final ScheduleClient schedules;
-  private final ModelRegistry registry;
+  private final AdapterCatalog adapters;
 
-  public Retrainer(RunService runs, ScheduleClient schedules, ModelRegistry registry) {
+  public Retrainer(RunService runs, ScheduleClient schedules, AdapterCatalog adapters) {
     this.runs = runs;
     this.schedules = schedules;
-    this.registry = registry;
+    this.adapters = adapters;
   }
 
   public RetrainResponse retrain(RetrainRequest request, String idempotencyKey) {
+    return retrain(request, idempotencyKey, "cli");
+  }
+
+  /** {@link #retrain(RetrainRequest, String)} on behalf of the API key {@code keyId}. */
+  public RetrainResponse retrain(RetrainRequest request, String idempotencyKey, String keyId) {
     String sourceRun =
         request.fromRun() != null
             ? request.fromRun()
-            : registry.workflowIdOf(ModelVersionRef.parse(request.fromModelVersion()));
+            : adapters.workflowIdOf(VersionSelector.parse(request.fromModelVersion()));
     RunSpec spec =
         apply(runs.specOf(sourceRun), request.dataset(), request.overrides(), request.runName());
     java.util.List<String> problems = spec.problems();
     if (!problems.isEmpty()) {
       throw new InvalidRunSpecException(problems);
     }
-    RunAccepted run = request.startsNow() ? runs.start(spec, idempotencyKey) : null;
+    RunAccepted run = request.startsNow() ? runs.start(spec, idempotencyKey, keyId) : null;
     RetrainResponse.ScheduleView schedule =
         request.schedule() == null ? null : schedule(request.schedule(), sourceRun, spec);
     return new RetrainResponse(spec, sourceRun, run, schedule);

@@ -62,6 +62,9 @@ public final class RunService {
   /** Memo key of a nonce per start request: tells "we started it" from "it already existed". */
   static final String MEMO_REQUEST = "loraflowRequest";
 
+  /** Memo key of the id of the API key that started the run (admission control counts by it). */
+  public static final String MEMO_KEY_ID = "loraflowKeyId";
+
   /** Default bound of one progress query. */
   public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(3);
 
@@ -114,6 +117,14 @@ public final class RunService {
    * @throws RunConflictException as above
    */
   public RunAccepted start(RunSpec spec, String idempotencyKey) {
+    return start(spec, idempotencyKey, "cli");
+  }
+
+  /**
+   * {@link #start(RunSpec, String)} on behalf of the API key {@code keyId} (kept in the run's memo
+   * {@value #MEMO_KEY_ID}).
+   */
+  public RunAccepted start(RunSpec spec, String idempotencyKey, String keyId) {
     List<String> problems = spec.problems();
     if (!problems.isEmpty()) {
       throw new InvalidRunSpecException(problems);
@@ -137,7 +148,14 @@ public final class RunService {
                 keyed
                     ? WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
                     : WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
-            .setMemo(Map.of(SpecFingerprint.MEMO_KEY, fingerprint, MEMO_REQUEST, nonce))
+            .setMemo(
+                Map.of(
+                    SpecFingerprint.MEMO_KEY,
+                    fingerprint,
+                    MEMO_REQUEST,
+                    nonce,
+                    MEMO_KEY_ID,
+                    keyId == null ? "cli" : keyId))
             .build();
     try {
       WorkflowClient.start(client.newWorkflowStub(FineTuneWorkflow.class, options)::run, spec);
@@ -323,7 +341,21 @@ public final class RunService {
               + RunStatus.of(d.getStatus())
               + "; only a running run can be cancelled");
     }
-    client.newWorkflowStub(FineTuneWorkflow.class, runId).cancel(reason);
+    try {
+      client.newWorkflowStub(FineTuneWorkflow.class, runId).cancel(reason);
+    } catch (RuntimeException e) {
+      // the run may have completed between the describe and the signal: that is a conflict
+      WorkflowExecutionMetadata now = describeOrThrow(runId);
+      if (now.getStatus() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        throw new RunConflictException(
+            "run '"
+                + runId
+                + "' ended ("
+                + RunStatus.of(now.getStatus())
+                + ") before the cancel reached it; only a running run can be cancelled");
+      }
+      throw e;
+    }
   }
 
   /**

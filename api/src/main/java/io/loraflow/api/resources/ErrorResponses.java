@@ -29,6 +29,9 @@ public final class ErrorResponses {
   public static List<Object> all(String temporalTarget) {
     return List.of(
         new NotFound(),
+        new NamedNotFound(),
+        new TooMany(),
+        new Upstream(),
         new VersionNotFound(),
         new Conflict(),
         new InvalidSpec(),
@@ -45,6 +48,36 @@ public final class ErrorResponses {
     @Override
     public Response toResponse(RunNotFoundException e) {
       return json(404, ErrorBody.of(404, e.getMessage()));
+    }
+  }
+
+  public static final class TooMany
+      implements ExceptionMapper<io.loraflow.api.core.TooManyRunsException> {
+    @Override
+    public Response toResponse(io.loraflow.api.core.TooManyRunsException e) {
+      return Response.status(429)
+          .header("Retry-After", Long.toString(e.retryAfterSeconds()))
+          .type(MediaType.APPLICATION_JSON_TYPE)
+          .entity(ErrorBody.of(429, e.getMessage()))
+          .build();
+    }
+  }
+
+  public static final class NamedNotFound
+      implements ExceptionMapper<io.loraflow.api.core.NotFoundException> {
+    @Override
+    public Response toResponse(io.loraflow.api.core.NotFoundException e) {
+      return json(404, ErrorBody.of(404, e.getMessage()));
+    }
+  }
+
+  /** MLflow (or another stack server) down or failing: 503/502, logged with the cause. */
+  public static final class Upstream
+      implements ExceptionMapper<io.loraflow.api.core.UpstreamException> {
+    @Override
+    public Response toResponse(io.loraflow.api.core.UpstreamException e) {
+      LOG.warn("{} ({})", e.getMessage(), String.valueOf(e.getCause()));
+      return json(e.status(), ErrorBody.of(e.status(), e.getMessage()));
     }
   }
 
@@ -127,7 +160,23 @@ public final class ErrorResponses {
                   + code
                   + "); start the stack with `loraflow stack up`"));
     }
+    if (code == Status.Code.INVALID_ARGUMENT) {
+      String why = "";
+      for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+        if (t instanceof StatusRuntimeException s && s.getStatus().getDescription() != null) {
+          why = s.getStatus().getDescription();
+          break;
+        }
+      }
+      return json(
+          400,
+          ErrorBody.of(
+              400,
+              "Temporal rejected the request: "
+                  + (why.length() > 200 ? why.substring(0, 200) + "..." : why)));
+    }
     LOG.error("Temporal call failed", e);
-    return json(502, ErrorBody.of(502, "Temporal call failed: " + e.getMessage()));
+    return json(
+        502, ErrorBody.of(502, "Temporal call failed (" + code + "); see the API server's log"));
   }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
  * OpenApiDocumentTest} keeps it in sync with the resources and records. Needs no token.
  */
 @Path("/v1/openapi.json")
+@io.loraflow.api.auth.RequiresScope(io.loraflow.api.auth.Scope.READ)
 public final class OpenApiResource {
 
   public static final String RESOURCE = "/openapi/loraflow-v1.json";
@@ -28,6 +29,15 @@ public final class OpenApiResource {
   @Produces(MediaType.APPLICATION_JSON)
   public String document() {
     return document;
+  }
+
+  /** The document as a tree (the request-body schemas {@code SchemaCheck} validates against). */
+  public com.fasterxml.jackson.databind.JsonNode tree() {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(document);
+    } catch (IOException e) {
+      throw new UncheckedIOException("OpenAPI document " + RESOURCE + " is not JSON", e);
+    }
   }
 
   public static String load() {

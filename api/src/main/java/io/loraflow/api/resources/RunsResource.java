@@ -6,6 +6,10 @@ import io.loraflow.api.api.RunAccepted;
 import io.loraflow.api.api.RunList;
 import io.loraflow.api.api.RunView;
 import io.loraflow.api.api.ValidRunSpec;
+import io.loraflow.api.auth.ApiKeyFilter;
+import io.loraflow.api.auth.RequiresScope;
+import io.loraflow.api.auth.Scope;
+import io.loraflow.api.core.AdmissionControl;
 import io.loraflow.api.core.IdempotencyKeys;
 import io.loraflow.api.core.RunFilter;
 import io.loraflow.api.core.RunService;
@@ -25,12 +29,15 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 
 /** FineTune runs: start, look at, list, cancel. Thin: the work is in {@link RunService}. */
 @Path("/v1/runs")
+@RequiresScope(Scope.READ)
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
 public final class RunsResource {
@@ -41,9 +48,11 @@ public final class RunsResource {
   static final String RUN_ID_MESSAGE = "must be a run id (1-255 of A-Z a-z 0-9 . _ : -)";
 
   private final RunService runs;
+  private final AdmissionControl admission;
 
-  public RunsResource(RunService runs) {
+  public RunsResource(RunService runs, AdmissionControl admission) {
     this.runs = runs;
+    this.admission = admission;
   }
 
   /**
@@ -51,12 +60,16 @@ public final class RunsResource {
    * IdempotencyKeys#HEADER} was seen before with the same spec.
    */
   @POST
+  @RequiresScope(Scope.WRITE)
   public Response start(
       @NotNull(message = "request body must be a run spec JSON object") @ValidRunSpec RunSpec spec,
       @HeaderParam(IdempotencyKeys.HEADER)
           @Pattern(regexp = IdempotencyKeys.PATTERN, message = "must be 1-64 of A-Z a-z 0-9 . _ -")
-          String idempotencyKey) {
-    RunAccepted accepted = runs.start(spec, idempotencyKey);
+          String idempotencyKey,
+      @Context ContainerRequestContext request) {
+    String keyId = (String) request.getProperty(ApiKeyFilter.KEY_ID);
+    RunAccepted accepted =
+        admission.admit(keyId, () -> runs.start(spec, idempotencyKey, keyId), RunAccepted::runId);
     return Response.status(accepted.created() ? Response.Status.CREATED : Response.Status.OK)
         .location(URI.create("/v1/runs/" + accepted.runId()))
         .entity(accepted)
@@ -95,6 +108,7 @@ public final class RunsResource {
   /** 202: the cancel signal was delivered; the run stops at its next heartbeat. */
   @POST
   @Path("{runId}/cancel")
+  @RequiresScope(Scope.WRITE)
   public Response cancel(
       @PathParam("runId") @Pattern(regexp = RUN_ID, message = RUN_ID_MESSAGE) String runId,
       @Valid CancelRequest body) {

@@ -18,6 +18,7 @@ import java.net.URI;
 
 /** Hyper-parameter sweeps: start one, look at it. Thin: the work is in {@link SweepService}. */
 @Path("/v1/sweeps")
+@io.loraflow.api.auth.RequiresScope(io.loraflow.api.auth.Scope.READ)
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
 public final class SweepsResource {
@@ -30,6 +31,7 @@ public final class SweepsResource {
 
   /** 201 with the sweep id; 400 listing every problem of the spec; 409 when the id is taken. */
   @POST
+  @io.loraflow.api.auth.RequiresScope(io.loraflow.api.auth.Scope.WRITE)
   public Response start(
       @NotNull(
               message =

@@ -58,17 +58,17 @@ class RetrainerTest {
   }
 
   @Test
-  void intervalsAndModelVersionRefs() {
+  void intervalsAndVersionSelectors() {
     assertEquals(Duration.ofHours(24), Retrainer.interval("24h"));
     assertEquals(Duration.ofDays(7), Retrainer.interval("7d"));
     assertEquals(Duration.ofMinutes(90), Retrainer.interval("90m"));
     assertEquals(
-        new ModelVersionRef("loraflow-x", "3", null),
-        ModelVersionRef.parse("models:/loraflow-x/3"));
+        new VersionSelector("loraflow-x", "3", null),
+        VersionSelector.parse("models:/loraflow-x/3"));
     assertEquals(
-        new ModelVersionRef("loraflow-x", null, "champion"),
-        ModelVersionRef.parse("loraflow-x@champion"));
-    assertThrows(IllegalArgumentException.class, () -> ModelVersionRef.parse("models:/x"));
+        new VersionSelector("loraflow-x", null, "champion"),
+        VersionSelector.parse("loraflow-x@champion"));
+    assertThrows(IllegalArgumentException.class, () -> VersionSelector.parse("models:/x"));
   }
 
   @Test

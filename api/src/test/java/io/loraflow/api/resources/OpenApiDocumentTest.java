@@ -70,6 +70,15 @@ class OpenApiDocumentTest {
     SCHEMAS.put("RetrainResponse", RetrainResponse.class);
     SCHEMAS.put("FieldError", ErrorBody.FieldError.class);
     SCHEMAS.put("ErrorBody", ErrorBody.class);
+    SCHEMAS.put("AdapterVersion", io.loraflow.api.api.AdapterVersion.class);
+    SCHEMAS.put("RegisteredAdapter", io.loraflow.api.api.RegisteredAdapter.class);
+    SCHEMAS.put("AdapterList", io.loraflow.api.api.AdapterList.class);
+    SCHEMAS.put("Comparison", io.loraflow.api.api.Comparison.class);
+    SCHEMAS.put("ComparedRun", io.loraflow.api.api.Comparison.ComparedRun.class);
+    SCHEMAS.put("ParamRow", io.loraflow.api.api.Comparison.ParamRow.class);
+    SCHEMAS.put("MetricRow", io.loraflow.api.api.Comparison.MetricRow.class);
+    SCHEMAS.put("ScheduleSummary", io.loraflow.api.api.ScheduleSummary.class);
+    SCHEMAS.put("ScheduleList", io.loraflow.api.api.ScheduleList.class);
     SCHEMAS.put("SweepGrid", io.loraflow.workflows.SweepGrid.class);
     SCHEMAS.put("SweepSpec", io.loraflow.workflows.SweepSpec.class);
     SCHEMAS.put("SweepChild", io.loraflow.workflows.SweepChild.class);
@@ -79,7 +88,13 @@ class OpenApiDocumentTest {
   }
 
   private static final Class<?>[] RESOURCES = {
-    RunsResource.class, RetrainResource.class, OpenApiResource.class, SweepsResource.class
+    RunsResource.class,
+    RetrainResource.class,
+    OpenApiResource.class,
+    AdaptersResource.class,
+    CompareResource.class,
+    SchedulesResource.class,
+    SweepsResource.class
   };
 
   private static JsonNode read() {
@@ -193,11 +208,91 @@ class OpenApiDocumentTest {
                               op.getValue().has("security")
                                   && op.getValue().path("security").isEmpty();
                           assertEquals(
-                              io.loraflow.api.auth.BearerTokenFilter.OPEN_PATHS.contains(
+                              io.loraflow.api.auth.ApiKeyFilter.OPEN_PATHS.contains(
                                   p.getKey().substring(1)),
                               open,
                               op.getKey() + " " + p.getKey());
                         }));
+  }
+
+  @Test
+  void eachOperationDocumentsTheScopeTheCodeRequiresAndItsErrors() {
+    for (Class<?> resource : RESOURCES) {
+      for (Method m : resource.getDeclaredMethods()) {
+        String verb = verb(m);
+        if (verb == null || resource == OpenApiResource.class) {
+          continue;
+        }
+        io.loraflow.api.auth.RequiresScope s =
+            m.isAnnotationPresent(io.loraflow.api.auth.RequiresScope.class)
+                ? m.getAnnotation(io.loraflow.api.auth.RequiresScope.class)
+                : resource.getAnnotation(io.loraflow.api.auth.RequiresScope.class);
+        String where = verb + " " + path(resource, m);
+        assertTrue(s != null, where + " declares no @RequiresScope");
+        JsonNode op = DOC.path("paths").path(path(resource, m)).path(verb);
+        assertEquals(s.value().wire(), op.path("x-scope").asText(), where + " x-scope");
+        for (String code : new String[] {"401", "403", "502", "503"}) {
+          assertTrue(op.path("responses").has(code), where + " does not document " + code);
+        }
+        boolean body =
+            Arrays.stream(m.getParameters())
+                .anyMatch(
+                    p ->
+                        p.getAnnotations().length == 0
+                            || Arrays.stream(p.getAnnotations())
+                                .noneMatch(
+                                    a ->
+                                        a instanceof QueryParam
+                                            || a instanceof HeaderParam
+                                            || a instanceof jakarta.ws.rs.PathParam
+                                            || a instanceof jakarta.ws.rs.core.Context));
+        assertEquals(body, op.has("requestBody"), where + " request body");
+        if (body) {
+          assertTrue(op.path("responses").has("413"), where + " does not document 413");
+        }
+      }
+    }
+  }
+
+  @Test
+  void requestSchemasBoundEveryStringAndNeverAcceptNull() {
+    for (String name :
+        new String[] {
+          "RunSpec",
+          "TrainingSpec",
+          "EvaluationSpec",
+          "RegistrySpec",
+          "RetrainRequest",
+          "ScheduleRequest",
+          "CancelRequest",
+          "SweepSpec",
+          "SweepGrid"
+        }) {
+      DOC.path("components")
+          .path("schemas")
+          .path(name)
+          .path("properties")
+          .fields()
+          .forEachRemaining(
+              f -> {
+                JsonNode t = f.getValue();
+                String where = name + "." + f.getKey();
+                assertFalse(t.path("type").toString().contains("null"), where + " accepts null");
+                if ("string".equals(t.path("type").asText())) {
+                  assertTrue(
+                      t.has("maxLength") || t.has("enum"), where + " has no maxLength or enum");
+                }
+                if ("array".equals(t.path("type").asText())) {
+                  assertTrue(t.has("maxItems"), where + " has no maxItems");
+                  JsonNode items = t.path("items");
+                  assertTrue(
+                      !"string".equals(items.path("type").asText())
+                          || items.has("maxLength")
+                          || items.has("pattern"),
+                      where + " items unbounded");
+                }
+              });
+    }
   }
 
   private static String verb(Method m) {
@@ -206,6 +301,9 @@ class OpenApiDocumentTest {
     }
     if (m.isAnnotationPresent(POST.class)) {
       return "post";
+    }
+    if (m.isAnnotationPresent(jakarta.ws.rs.DELETE.class)) {
+      return "delete";
     }
     return null;
   }

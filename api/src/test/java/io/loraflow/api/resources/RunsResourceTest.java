@@ -11,13 +11,12 @@ import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import io.dropwizard.testing.junit5.ResourceExtension;
 import io.loraflow.api.LoraflowApplication;
 import io.loraflow.api.TestTemporal;
-import io.loraflow.api.core.ModelRegistry;
-import io.loraflow.api.core.Retrainer;
+import io.loraflow.api.auth.ApiKeys;
+import io.loraflow.api.core.ApiServices;
 import io.loraflow.api.core.RunService;
 import io.loraflow.workflows.FineTuneWorkflow;
 import io.loraflow.workflows.Phase;
 import io.loraflow.workflows.Progress;
-import io.loraflow.workflows.RunSpecJson;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.testing.TestWorkflowEnvironment;
 import jakarta.ws.rs.client.Entity;
@@ -45,18 +44,20 @@ class RunsResourceTest {
   private static final TestWorkflowEnvironment TEMPORAL = TestTemporal.start();
   private static final RunService RUNS =
       new RunService(TEMPORAL.getWorkflowClient(), TestTemporal.LINKS, Clock.systemUTC());
-  private static final Retrainer RETRAINER =
-      new Retrainer(
+  private static final ApiServices SERVICES =
+      ApiServices.connect(
           RUNS,
           ScheduleClient.newInstance(TEMPORAL.getWorkflowServiceStubs()),
-          new ModelRegistry(URI.create("http://127.0.0.1:1")));
+          URI.create("http://127.0.0.1:1"));
 
   static final ResourceExtension API = build();
 
   private static ResourceExtension build() {
     ResourceExtension.Builder b =
-        ResourceExtension.builder().setMapper(RunSpecJson.strict(Jackson.newObjectMapper()));
-    for (Object c : LoraflowApplication.jerseyComponents(RUNS, RETRAINER, TOKEN, "test")) {
+        ResourceExtension.builder()
+            .setMapper(LoraflowApplication.apiMapper(Jackson.newObjectMapper()));
+    for (Object c :
+        LoraflowApplication.jerseyComponents(SERVICES, new ApiKeys(null, TOKEN), "test")) {
       b.addProvider(c);
     }
     return b.build();

@@ -10,10 +10,7 @@ import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
 import io.dropwizard.testing.junit5.ResourceExtension;
 import io.loraflow.api.LoraflowApplication;
 import io.loraflow.api.TestTemporal;
-import io.loraflow.api.core.ModelRegistry;
-import io.loraflow.api.core.Retrainer;
 import io.loraflow.api.core.RunService;
-import io.loraflow.workflows.RunSpecJson;
 import io.loraflow.workflows.SweepChild;
 import io.loraflow.workflows.SweepResult;
 import io.loraflow.workflows.SweepSpec;
@@ -74,13 +71,16 @@ class SweepsResourceTest {
 
   private static ResourceExtension build() {
     ResourceExtension.Builder b =
-        ResourceExtension.builder().setMapper(RunSpecJson.strict(Jackson.newObjectMapper()));
-    Retrainer retrainer =
-        new Retrainer(
+        ResourceExtension.builder()
+            .setMapper(LoraflowApplication.apiMapper(Jackson.newObjectMapper()));
+    io.loraflow.api.core.ApiServices services =
+        io.loraflow.api.core.ApiServices.connect(
             RUNS,
             ScheduleClient.newInstance(TEMPORAL.getWorkflowServiceStubs()),
-            new ModelRegistry(URI.create("http://127.0.0.1:1")));
-    for (Object c : LoraflowApplication.jerseyComponents(RUNS, retrainer, TOKEN, "test")) {
+            URI.create("http://127.0.0.1:1"));
+    for (Object c :
+        LoraflowApplication.jerseyComponents(
+            services, new io.loraflow.api.auth.ApiKeys(null, TOKEN), "test")) {
       b.addProvider(c);
     }
     return b.build();
@@ -135,8 +135,18 @@ class SweepsResourceTest {
                         + "\"grid\":{\"loraR\":[0]},\"maxConcurrent\":99}"));
     assertEquals(400, r.getStatus());
     String text = body(r).toString();
-    assertTrue(text.contains("maxConcurrent must be in [1, 16], got 99"), text);
-    assertTrue(text.contains("gpt-17"), text);
+    assertTrue(text.contains("\"field\":\"grid.loraR[0]\""), text);
+    assertTrue(text.contains("\"field\":\"maxConcurrent\""), text);
+    // well-formed but not a valid sweep: the spec's own checks name the problem
+    Response unknownModel =
+        call("/v1/sweeps")
+            .post(
+                Entity.json(
+                    "{\"base\":{\"dataset\":\"builtin:ecommerce-faq\",\"baseModel\":\"gpt-17\"},"
+                        + "\"grid\":{\"loraR\":[4, 8]}}"));
+    assertEquals(400, unknownModel.getStatus());
+    String why = body(unknownModel).toString();
+    assertTrue(why.contains("gpt-17"), why);
     assertEquals(400, call("/v1/sweeps").post(Entity.json("{\"grid\":{}}")).getStatus());
     assertEquals(404, call("/v1/sweeps/sweep-nothing-here").get().getStatus());
   }

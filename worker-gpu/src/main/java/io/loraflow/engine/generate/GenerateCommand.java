@@ -4,8 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.loraflow.engine.io.ModelFiles;
 import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.DenseLinear;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.ChatMessage;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import java.io.PrintStream;
@@ -167,12 +166,8 @@ public final class GenerateCommand {
     long loadStart = System.nanoTime();
     try (ModelFiles files = ModelFiles.open(o.model());
         TextTokenizer tokenizer = files.tokenizer();
-        CausalLM model =
-            Models.build(
-                files.weights(),
-                DenseLinear.factory(o.dtype(), o.device()),
-                o.dtype(),
-                o.device())) {
+        ModelSession session = ModelSession.plain(files, o.dtype(), o.device())) {
+      CausalLM model = session.model();
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
       long[] ids;
       if (o.chat()) {

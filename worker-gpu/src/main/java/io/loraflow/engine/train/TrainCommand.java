@@ -2,8 +2,6 @@ package io.loraflow.engine.train;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.loraflow.activities.dataset.DatasetParser;
 import io.loraflow.activities.dataset.QaPair;
 import io.loraflow.activities.prompts.EvalPrompt;
@@ -19,7 +17,7 @@ import io.loraflow.engine.io.ModelFiles;
 import io.loraflow.engine.lora.BaseFormat;
 import io.loraflow.engine.lora.LoraLinearFactory;
 import io.loraflow.engine.model.CausalLM;
-import io.loraflow.engine.model.Models;
+import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.tokenizer.TextTokenizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -114,91 +112,75 @@ public final class TrainCommand {
           data.train.size(),
           data.eval.size(),
           o.data);
-      DataType dtype =
-          o.config.precision() == TrainConfig.Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
-      try (NDManager owner = NDManager.newBaseManager(device)) {
-        LoraLinearFactory factory =
-            new LoraLinearFactory(
-                o.config.lora(o.config.resolvedTargets(files.config().family())),
-                o.config.baseFormat(),
-                dtype,
-                owner,
-                o.config.seed());
-        long t0 = System.nanoTime();
-        try (CausalLM model = Models.build(files.weights(), factory, dtype, device)) {
-          factory.requireAllTargetsMatched();
-          factory.keepDequantized(o.keepDequantized);
-          out.printf(
-              Locale.ROOT,
-              "model: %s, %d LoRA modules, frozen linears %.1f MiB (%s), " + "loaded in %.1f s%n",
-              o.model.getFileName(),
-              factory.loraModules().size(),
-              factory.baseBytes() / 1048576.0,
-              o.config.baseFormat(),
-              (System.nanoTime() - t0) / 1e9);
-          Path checkpoints =
-              o.checkpointDir != null ? o.checkpointDir : o.out.resolve("checkpoints");
-          Optional<Path> previous = o.resume ? Checkpoint.newest(checkpoints) : Optional.empty();
-          String baseName = o.model.getFileName().toString();
-          try (Trainer trainer =
-              previous.isPresent()
-                  ? Trainer.resume(
-                      previous.get(),
-                      model,
-                      factory.loraModules(),
-                      linears,
-                      data.train,
-                      checkpoints)
-                  : new Trainer(
-                      model,
-                      factory.loraModules(),
-                      linears,
-                      o.config,
-                      data.train,
-                      checkpoints,
-                      baseName)) {
-            previous.ifPresent(p -> out.println("resuming from " + p));
-            List<String> before = List.of();
-            try (TextTokenizer tok = files.tokenizer()) {
-              Generator generator =
-                  new Generator(
-                      model, device, TokenCodec.of(s -> tok.encode(s, true), tok::decode));
-              List<EvalPrompt> compare =
-                  data.prompts.subList(0, Math.min(o.compare, data.prompts.size()));
-              if (!compare.isEmpty() && previous.isEmpty()) {
-                factory.keepDequantized(true); // generation: one dequantization, not one per token
-                before = answers(generator, compare, files.eosTokenIds());
-                factory.keepDequantized(o.keepDequantized);
-              }
-              double evalBefore = data.eval.isEmpty() ? Double.NaN : trainer.evaluate(data.eval);
-              if (!data.eval.isEmpty()) {
-                out.printf(Locale.ROOT, "eval loss before: %.4f%n", evalBefore);
-              }
-              TrainOutcome result = runWithSignals(trainer, err);
-              if (result.stopped()) {
-                out.println(
-                    "stopped at step "
-                        + result.steps()
-                        + "; checkpoint "
-                        + result.lastCheckpoint()
-                        + " (rerun with --resume to continue)");
-                return 0;
-              }
-              trainer.saveAdapter(o.out);
-              out.println("adapter: " + o.out.toAbsolutePath());
-              if (!data.eval.isEmpty()) {
-                double evalAfter = trainer.evaluate(data.eval);
-                out.printf(
-                    Locale.ROOT,
-                    "eval loss after: %.4f (%+.1f%%)%n",
-                    evalAfter,
-                    100 * (evalAfter - evalBefore) / evalBefore);
-              }
-              if (!compare.isEmpty()) {
-                factory.keepDequantized(true);
-                List<String> after = answers(generator, compare, files.eosTokenIds());
-                printComparison(out, compare, before, after);
-              }
+      long t0 = System.nanoTime();
+      try (ModelSession session =
+          ModelSession.forTraining(files, o.config, device, o.model.toString())) {
+        LoraLinearFactory factory = session.factory();
+        CausalLM model = session.model();
+        factory.keepDequantized(o.keepDequantized);
+        out.printf(
+            Locale.ROOT,
+            "model: %s, %d LoRA modules, frozen linears %.1f MiB (%s), " + "loaded in %.1f s%n",
+            o.model.getFileName(),
+            factory.loraModules().size(),
+            factory.baseBytes() / 1048576.0,
+            o.config.baseFormat(),
+            (System.nanoTime() - t0) / 1e9);
+        Path checkpoints = o.checkpointDir != null ? o.checkpointDir : o.out.resolve("checkpoints");
+        Optional<Path> previous = o.resume ? Checkpoint.newest(checkpoints) : Optional.empty();
+        String baseName = o.model.getFileName().toString();
+        try (Trainer trainer =
+            previous.isPresent()
+                ? Trainer.resume(
+                    previous.get(), model, factory.loraModules(), linears, data.train, checkpoints)
+                : new Trainer(
+                    model,
+                    factory.loraModules(),
+                    linears,
+                    o.config,
+                    data.train,
+                    checkpoints,
+                    baseName)) {
+          previous.ifPresent(p -> out.println("resuming from " + p));
+          List<String> before = List.of();
+          try (TextTokenizer tok = files.tokenizer()) {
+            Generator generator =
+                new Generator(model, device, TokenCodec.of(s -> tok.encode(s, true), tok::decode));
+            List<EvalPrompt> compare =
+                data.prompts.subList(0, Math.min(o.compare, data.prompts.size()));
+            if (!compare.isEmpty() && previous.isEmpty()) {
+              factory.keepDequantized(true); // generation: one dequantization, not one per token
+              before = answers(generator, compare, files.eosTokenIds());
+              factory.keepDequantized(o.keepDequantized);
+            }
+            double evalBefore = data.eval.isEmpty() ? Double.NaN : trainer.evaluate(data.eval);
+            if (!data.eval.isEmpty()) {
+              out.printf(Locale.ROOT, "eval loss before: %.4f%n", evalBefore);
+            }
+            TrainOutcome result = runWithSignals(trainer, err);
+            if (result.stopped()) {
+              out.println(
+                  "stopped at step "
+                      + result.steps()
+                      + "; checkpoint "
+                      + result.lastCheckpoint()
+                      + " (rerun with --resume to continue)");
+              return 0;
+            }
+            trainer.saveAdapter(o.out);
+            out.println("adapter: " + o.out.toAbsolutePath());
+            if (!data.eval.isEmpty()) {
+              double evalAfter = trainer.evaluate(data.eval);
+              out.printf(
+                  Locale.ROOT,
+                  "eval loss after: %.4f (%+.1f%%)%n",
+                  evalAfter,
+                  100 * (evalAfter - evalBefore) / evalBefore);
+            }
+            if (!compare.isEmpty()) {
+              factory.keepDequantized(true);
+              List<String> after = answers(generator, compare, files.eosTokenIds());
+              printComparison(out, compare, before, after);
             }
           }
         }

