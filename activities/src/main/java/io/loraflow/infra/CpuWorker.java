@@ -27,7 +27,9 @@ public final class CpuWorker {
   public static Worker register(WorkerFactory factory, CpuActivities activities) {
     Worker worker = factory.newWorker(TaskQueues.CPU);
     worker.registerWorkflowImplementationTypes(
-        FineTuneWorkflowImpl.class, io.loraflow.workflows.SweepWorkflowImpl.class);
+        FineTuneWorkflowImpl.class,
+        io.loraflow.workflows.TryAdapterWorkflowImpl.class,
+        io.loraflow.workflows.SweepWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
     return worker;
   }

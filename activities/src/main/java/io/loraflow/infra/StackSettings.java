@@ -1,11 +1,9 @@
 package io.loraflow.infra;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +17,7 @@ import java.util.Map;
  * endpoint, keys, bucket) and MLflow (tracking URI).
  *
  * <p>Read from {@code LORAFLOW_*} environment variables; every variable that is not set falls back
- * to {@code <LORAFLOW_STATE_DIR or ./.state>/stack.env} (see {@link #stackEnvFile}), which {@code
+ * to {@code <state dir>/stack.env} (read by {@link StackEnvFile}, the one reader), which {@code
  * ./loraflow stack up} writes.
  */
 public record StackSettings(
@@ -96,11 +94,8 @@ public record StackSettings(
 
   /** Settings from {@code env}, each missing key taken from {@code <state dir>/stack.env}. */
   public static StackSettings load(Map<String, String> env) {
-    Path stackEnv = stackEnvFile(env);
-    Map<String, String> merged = new HashMap<>();
-    if (Files.isRegularFile(stackEnv)) {
-      merged.putAll(readEnvFile(stackEnv));
-    }
+    Path stackEnv = StackEnvFile.path(env);
+    Map<String, String> merged = new HashMap<>(StackEnvFile.readIfPresent(stackEnv));
     env.forEach(
         (key, value) -> {
           if (key.startsWith("LORAFLOW_") && !value.isBlank()) {
@@ -136,25 +131,6 @@ public record StackSettings(
         merged.containsKey(MINIO_CONSOLE)
             ? parseUri(MINIO_CONSOLE, merged.get(MINIO_CONSOLE))
             : null);
-  }
-
-  /**
-   * {@code $LORAFLOW_STATE_DIR/stack.env}, else the first {@code .state/stack.env} in the working
-   * directory or one of its parents (so tests running in a module directory find the stack of the
-   * checkout), else {@code ./.state/stack.env}.
-   */
-  static Path stackEnvFile(Map<String, String> env) {
-    String stateDir = env.get(STATE_DIR);
-    if (stateDir != null && !stateDir.isBlank()) {
-      return Path.of(stateDir).resolve("stack.env");
-    }
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve(".state").resolve("stack.env");
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-    }
-    return Path.of(".state", "stack.env");
   }
 
   /** The three servers of the stack. */
@@ -215,38 +191,6 @@ public record StackSettings(
         + ", mlflow="
         + mlflowUri
         + "]";
-  }
-
-  static Map<String, String> readEnvFile(Path file) {
-    Map<String, String> values = new HashMap<>();
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read stack settings " + file, e);
-    }
-    for (String raw : lines) {
-      String line = raw.strip();
-      if (line.isEmpty() || line.startsWith("#")) {
-        continue;
-      }
-      if (line.startsWith("export ")) {
-        line = line.substring("export ".length()).strip();
-      }
-      int eq = line.indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException(
-            file + ": line '" + raw + "' is not KEY=VALUE; " + HOW_TO_FIX);
-      }
-      String value = line.substring(eq + 1).strip();
-      if (value.length() >= 2
-          && (value.startsWith("\"") && value.endsWith("\"")
-              || value.startsWith("'") && value.endsWith("'"))) {
-        value = value.substring(1, value.length() - 1);
-      }
-      values.put(line.substring(0, eq).strip(), value);
-    }
-    return values;
   }
 
   private static void check(

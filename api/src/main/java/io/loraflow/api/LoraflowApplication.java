@@ -117,7 +117,7 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
         new io.loraflow.api.resources.SweepsResource(
             io.loraflow.api.core.SweepService.of(services.runs())));
     c.add(new RetrainResource(services.retrainer(), services.admission()));
-    c.add(new AdaptersResource(services.adapters()));
+    c.add(new AdaptersResource(services.adapters(), services.trials()));
     c.add(new CompareResource(services.comparer()));
     c.add(new SchedulesResource(services.schedules()));
     OpenApiResource openApi = new OpenApiResource();

@@ -1,11 +1,7 @@
 package io.loraflow.api;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.loraflow.infra.StackEnvFile;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.commons.text.StringSubstitutor;
 import org.apache.commons.text.lookup.StringLookup;
@@ -23,26 +19,17 @@ public final class StackEnvLookup implements StringLookup {
 
   public StackEnvLookup(Map<String, String> env) {
     this.env = Map.copyOf(env);
-    Path file = stackEnvFile(env);
-    this.stackEnv = Files.isRegularFile(file) ? read(file) : Map.of();
+    this.stackEnv = StackEnvFile.readIfPresent(stackEnvFile(env));
   }
 
   /** {@code <state dir>/stack.env}. */
   public static Path stackEnvFile(Map<String, String> env) {
-    return stateDir(env).resolve("stack.env");
+    return StackEnvFile.path(env);
   }
 
-  /**
-   * {@code $LORAFLOW_STATE_DIR}, else {@code $LORAFLOW_HOME/.state} (the launcher sets
-   * LORAFLOW_HOME to the repository), else {@code ./.state}.
-   */
+  /** The state directory, as {@link StackEnvFile#stateDir} finds it. */
   public static Path stateDir(Map<String, String> env) {
-    String dir = env.get("LORAFLOW_STATE_DIR");
-    if (dir != null && !dir.isBlank()) {
-      return Path.of(dir);
-    }
-    String home = env.get("LORAFLOW_HOME");
-    return home != null && !home.isBlank() ? Path.of(home, ".state") : Path.of(".state");
+    return StackEnvFile.stateDir(env);
   }
 
   @Override
@@ -59,31 +46,5 @@ public final class StackEnvLookup implements StringLookup {
     return new StringSubstitutor(this)
         .setEnableUndefinedVariableException(true)
         .setEnableSubstitutionInVariables(true);
-  }
-
-  static Map<String, String> read(Path file) {
-    Map<String, String> values = new HashMap<>();
-    try {
-      for (String raw : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        String line = raw.strip();
-        if (line.startsWith("export ")) {
-          line = line.substring("export ".length()).strip();
-        }
-        int eq = line.indexOf('=');
-        if (line.isEmpty() || line.startsWith("#") || eq <= 0) {
-          continue;
-        }
-        String value = line.substring(eq + 1).strip();
-        if (value.length() >= 2
-            && (value.startsWith("\"") && value.endsWith("\"")
-                || value.startsWith("'") && value.endsWith("'"))) {
-          value = value.substring(1, value.length() - 1);
-        }
-        values.put(line.substring(0, eq).strip(), value);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
-    return values;
   }
 }

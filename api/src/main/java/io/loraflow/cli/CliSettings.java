@@ -1,9 +1,9 @@
 package io.loraflow.cli;
 
 import io.dropwizard.util.Duration;
-import io.loraflow.api.StackEnvLookup;
 import io.loraflow.api.core.LinkSettings;
 import io.loraflow.api.core.TemporalSettings;
+import io.loraflow.infra.StackEnvFile;
 import java.net.URI;
 import java.util.Map;
 
@@ -14,7 +14,7 @@ import java.util.Map;
 public record CliSettings(TemporalSettings temporal, LinkSettings links) {
 
   public static CliSettings load(Map<String, String> env) {
-    StackEnvLookup lookup = new StackEnvLookup(env);
+    Map<String, String> lookup = StackEnvFile.merged(env);
     TemporalSettings temporal =
         new TemporalSettings(
             get(lookup, "LORAFLOW_TEMPORAL_TARGET", "127.0.0.1:7233"),
@@ -39,8 +39,8 @@ public record CliSettings(TemporalSettings temporal, LinkSettings links) {
         java.time.Duration.ofMillis(this.temporal.queryTimeout().toMilliseconds()));
   }
 
-  private static String get(StackEnvLookup lookup, String key, String fallback) {
-    String v = lookup.lookup(key);
+  private static String get(Map<String, String> lookup, String key, String fallback) {
+    String v = lookup.get(key);
     return v == null || v.isBlank() ? fallback : v.strip();
   }
 }

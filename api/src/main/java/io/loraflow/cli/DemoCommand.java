@@ -1,20 +1,18 @@
 package io.loraflow.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.loraflow.api.api.RunAccepted;
 import io.loraflow.api.api.RunView;
 import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalClients;
+import io.loraflow.commandline.Command;
+import io.loraflow.commandline.Console;
+import io.loraflow.infra.StackEnvFile;
 import io.loraflow.workflows.RunSpec;
 import io.loraflow.workflows.TaskQueues;
-import io.minio.GetObjectArgs;
-import io.minio.MinioClient;
 import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +22,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import net.sourceforge.argparse4j.impl.Arguments;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
 
 /**
  * {@code loraflow demo}: the README's main job, end to end on one machine.
@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  *       the links work ({@code loraflow stack down} stops it)
  * </ol>
  */
-final class DemoCommand {
+final class DemoCommand implements Command {
 
   static final String DATASET = "builtin:ecommerce-faq";
   static final String BASE_MODEL = "smollm2-135m-instruct";
@@ -50,39 +50,74 @@ final class DemoCommand {
   // the GPU worker gives a running training step 120 s to checkpoint and upload on SIGTERM
   private static final Duration WORKER_STOP_GRACE = Duration.ofSeconds(150);
 
-  private final PrintStream out;
-  private final PrintStream err;
   private final List<Process> children = new ArrayList<>();
+  private PrintStream out = System.out;
+  private PrintStream err = System.err;
 
-  DemoCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+  @Override
+  public String name() {
+    return "demo";
   }
 
-  int run(List<String> argv) throws Exception {
-    Args a =
-        Args.parse(
-            "demo",
-            argv,
-            Set.of("--epochs", "--eval-prompts", "--rows", "--base-model", "--preset"),
-            Set.of("--no-stack", "--no-workers"));
-    Path home = repoRoot();
-    Map<String, String> env = System.getenv();
-    if (!a.flag("--no-stack")) {
+  @Override
+  public String summary() {
+    return "the whole thing on this machine: stack up, CPU + GPU workers, fine-tune"
+        + " SmolLM2-135M-Instruct on the sample FAQ, live progress, before/after answers, links";
+  }
+
+  @Override
+  public String epilog() {
+    return "The workers run from the engine jar (LORAFLOW_ENGINE_JAR, set by ./loraflow) as child"
+        + " processes, with their logs in <state>/logs; they are stopped at the end, the stack"
+        + " stays up (./loraflow stack down stops it).\n"
+        + "examples:\n  ./loraflow demo\n  ./loraflow demo --epochs 2 --rows 8";
+  }
+
+  @Override
+  public void configure(Subparser p) {
+    p.addArgument("--preset")
+        .choices(DemoPresets.NAMES)
+        .setDefault(DemoPresets.DEFAULT)
+        .help(
+            "training recipe: learns (3 epochs, batch 4, lr 1e-3, the best epoch kept) or seed"
+                + " (the seed's recipe: the run-spec defaults)");
+    p.addArgument("--epochs").type(Integer.class).help("training epochs (default: the preset's)");
+    p.addArgument("--eval-prompts")
+        .type(Integer.class)
+        .setDefault(8)
+        .help("held-out questions answered before/after");
+    p.addArgument("--rows").type(Integer.class).setDefault(4).help("rows of the answer table");
+    p.addArgument("--base-model").setDefault(BASE_MODEL).help("base model alias or URI");
+    p.addArgument("--no-stack")
+        .action(Arguments.storeTrue())
+        .help("do not run `stack up` (use the stack the LORAFLOW_* settings name)");
+    p.addArgument("--no-workers")
+        .action(Arguments.storeTrue())
+        .help("do not start workers (use workers already polling the stack)");
+  }
+
+  @Override
+  public int run(Namespace a, Console console) throws Exception {
+    this.out = console.out();
+    this.err = console.err();
+    Map<String, String> env = console.env();
+    Path home = repoRoot(env);
+    if (!a.getBoolean("no_stack")) {
       step("1/5", "stack up (Temporal, MinIO, MLflow)");
       runScript(home.resolve("deploy/local/stack.sh"), "up");
     }
     CliSettings settings = CliSettings.load(env);
-    Path state = io.loraflow.api.StackEnvLookup.stateDir(env).toAbsolutePath();
+    Path state = StackEnvFile.stateDir(env).toAbsolutePath();
     Path logs = state.resolve("logs");
     Files.createDirectories(logs);
     Thread stopper = new Thread(this::stopWorkers, "demo-stop-workers");
     Runtime.getRuntime().addShutdownHook(stopper);
     try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
-      if (!a.flag("--no-workers")) {
+      if (!a.getBoolean("no_workers")) {
         step("2/5", "starting a CPU worker and a GPU worker (logs: " + logs + ")");
-        startWorker("cpu", state, logs);
-        startWorker("gpu", state, logs);
+        Path engine = engineJar(env, home);
+        startWorker(engine, "cpu", state, logs);
+        startWorker(engine, "gpu", state, logs);
         awaitPollers(temporal, TaskQueues.CPU, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, logs);
         awaitPollers(temporal, TaskQueues.GPU, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, logs);
       }
@@ -97,9 +132,7 @@ final class DemoCommand {
               .follow(accepted.runId());
       step("4/5", "result");
       ResultPrinter.print(closed, settings.links().bucket(), out);
-      if (closed.result() != null && closed.result().eval() != null) {
-        printAnswers(settings, closed.result().eval().reportJsonKey(), intArg(a, "--rows", 4));
-      }
+      Reports.printAnswers(settings, closed, a.getInt("rows"), console);
       step("5/5", "stopping the workers this demo started");
       stopWorkers();
       out.println();
@@ -120,21 +153,36 @@ final class DemoCommand {
   }
 
   /** The run spec of the chosen preset ({@link DemoPresets}), with a shorter evaluation. */
-  static RunSpec demoSpec(Args a) {
-    String epochs = a.value("--epochs", null);
-    try {
-      return DemoPresets.spec(
-          a.value("--preset", DemoPresets.DEFAULT),
-          DATASET,
-          a.value("--base-model", BASE_MODEL),
-          epochs == null ? null : intArg(a, "--epochs", 1),
-          intArg(a, "--eval-prompts", 8));
-    } catch (IllegalArgumentException e) {
-      throw new Args.UsageException(e.getMessage());
-    }
+  static RunSpec demoSpec(Namespace a) {
+    return DemoPresets.spec(
+        a.getString("preset"),
+        DATASET,
+        a.getString("base_model"),
+        a.getInt("epochs"),
+        a.getInt("eval_prompts"));
   }
 
-  private void startWorker(String kind, Path state, Path logs) throws IOException {
+  /**
+   * The engine jar the workers run from: {@code $LORAFLOW_ENGINE_JAR} (the launcher sets it), else
+   * {@code worker-gpu/target/loraflow-engine.jar} in the checkout.
+   */
+  static Path engineJar(Map<String, String> env, Path home) {
+    String set = env.get("LORAFLOW_ENGINE_JAR");
+    Path jar =
+        set != null && !set.isBlank()
+            ? Path.of(set)
+            : home.resolve("worker-gpu/target/loraflow-engine.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "the engine jar "
+              + jar
+              + " (workers, training) is missing; run ./loraflow demo from the checkout"
+              + " (it builds it), or build it with mvn -DskipTests package");
+    }
+    return jar;
+  }
+
+  private void startWorker(Path engine, String kind, Path state, Path logs) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = logs.resolve("demo-worker-" + kind + ".log");
     List<String> cmd = new ArrayList<>();
@@ -143,13 +191,7 @@ final class DemoCommand {
     if (opts != null && !opts.isBlank()) {
       cmd.addAll(List.of(opts.trim().split("\\s+")));
     }
-    cmd.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("java.class.path"),
-            Loraflow.class.getName(),
-            "worker",
-            kind));
+    cmd.addAll(List.of("-jar", engine.toString(), "worker", kind));
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
@@ -216,53 +258,6 @@ final class DemoCommand {
     children.clear();
   }
 
-  private void printAnswers(CliSettings settings, String reportKey, int rows) {
-    if (reportKey == null) {
-      return;
-    }
-    StackS3 s3 = StackS3.load(System.getenv(), settings);
-    try (InputStream in =
-        s3.client()
-            .getObject(
-                GetObjectArgs.builder()
-                    .bucket(settings.links().bucket())
-                    .object(reportKey)
-                    .build())) {
-      JsonNode report = new ObjectMapper().readTree(in);
-      List<AnswerTable.Row> table = AnswerTable.rowsOf(report.path("rows"));
-      List<AnswerTable.Row> seen = AnswerTable.rowsOf(report.path("seenRows"));
-      if (table.isEmpty()) {
-        out.println(
-            "(no per-question answers in s3://"
-                + settings.links().bucket()
-                + "/"
-                + reportKey
-                + ")");
-        return;
-      }
-      out.println();
-      out.println(
-          "before/after on held-out questions ("
-              + Math.min(rows, table.size())
-              + " of "
-              + table.size()
-              + "):");
-      out.print(AnswerTable.render(table, Terminal.width(), rows, 4));
-      if (!seen.isEmpty()) {
-        out.println();
-        out.println(
-            "before/after on seen (training) questions ("
-                + Math.min(rows, seen.size())
-                + " of "
-                + seen.size()
-                + "):");
-        out.print(AnswerTable.render(seen, Terminal.width(), rows, 4));
-      }
-    } catch (Exception e) {
-      err.println("could not read the evaluation report " + reportKey + ": " + e.getMessage());
-    }
-  }
-
   private void step(String n, String what) {
     out.println();
     out.println("== " + n + " " + what);
@@ -284,38 +279,8 @@ final class DemoCommand {
   }
 
   /** {@code $LORAFLOW_HOME} (set by the launcher), else the current directory. */
-  static Path repoRoot() {
-    String home = System.getenv("LORAFLOW_HOME");
+  static Path repoRoot(Map<String, String> env) {
+    String home = env.get("LORAFLOW_HOME");
     return Path.of(home != null && !home.isBlank() ? home : ".").toAbsolutePath().normalize();
-  }
-
-  private static int intArg(Args a, String name, int fallback) {
-    String v = a.value(name, null);
-    if (v == null) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new Args.UsageException("demo: " + name + " must be a number, got '" + v + "'");
-    }
-  }
-
-  /** The stack's MinIO, with the keys from LORAFLOW_S3_* or stack.env. */
-  record StackS3(MinioClient client) {
-    static StackS3 load(Map<String, String> env, CliSettings settings) {
-      io.loraflow.api.StackEnvLookup lookup = new io.loraflow.api.StackEnvLookup(env);
-      String access = lookup.lookup("LORAFLOW_S3_ACCESS_KEY");
-      String secret = lookup.lookup("LORAFLOW_S3_SECRET_KEY");
-      if (access == null || secret == null) {
-        throw new IllegalStateException(
-            "LORAFLOW_S3_ACCESS_KEY/LORAFLOW_S3_SECRET_KEY not set and not in .state/stack.env");
-      }
-      return new StackS3(
-          MinioClient.builder()
-              .endpoint(settings.links().s3Endpoint().toString())
-              .credentials(access, secret)
-              .build());
-    }
   }
 }

@@ -65,32 +65,10 @@ final class DemoPresets {
                   "demo: unknown preset '" + preset + "'; known presets: " + NAMES);
         };
     if (epochs != null) {
-      training = withEpochs(training, epochs);
+      training = training.withEpochs(epochs);
     }
     EvaluationSpec evaluation = new EvaluationSpec(64, prompts, null, prompts);
     return new RunSpec(null, dataset, null, baseModel, null, training, null, evaluation, null)
         .validate();
-  }
-
-  private static TrainingSpec withEpochs(TrainingSpec t, int epochs) {
-    return new TrainingSpec(
-        epochs,
-        t.learningRate(),
-        t.loraR(),
-        t.loraAlpha(),
-        t.loraDropout(),
-        t.targetModules(),
-        t.maxSeqLen(),
-        t.batchSize(),
-        t.gradAccum(),
-        t.seed(),
-        t.precision(),
-        t.checkpointEverySteps(),
-        t.optimizer(),
-        t.schedule(),
-        t.warmupRatio(),
-        t.evalEverySteps(),
-        t.earlyStoppingPatience(),
-        t.earlyStoppingMinDelta());
   }
 }

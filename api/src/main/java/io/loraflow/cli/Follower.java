@@ -9,7 +9,8 @@ import java.time.Instant;
 
 /**
  * Follows a run until it closes: on a terminal, one progress line redrawn in place every second;
- * otherwise (logs, CI) a new line when the phase changes or every 15 s. Returns the closed run.
+ * otherwise (logs, CI) a new line when the phase changes, or every 15 s when the numbers moved
+ * (never the same line twice, never cut). Returns the closed run.
  */
 final class Follower {
 
@@ -36,6 +37,8 @@ final class Follower {
   RunView follow(String runId) throws InterruptedException {
     ProgressSnapshots snapshots = new ProgressSnapshots();
     String lastPhase = null;
+    String lastLine = null;
+    String lastFields = null;
     Instant lastPrinted = Instant.MIN;
     int drawn = 0;
     int failures = 0;
@@ -52,7 +55,7 @@ final class Follower {
           throw e;
         }
         out.println(
-            (interactive ? "\n" : "")
+            (interactive && drawn > 0 ? "\n" : "")
                 + "Temporal did not answer ("
                 + e.getMessage()
                 + "); retrying");
@@ -67,20 +70,28 @@ final class Follower {
         return view;
       }
       Instant now = clock.instant();
+      // a log line is never cut (nothing redraws it); a terminal line fits the width
+      int room = interactive ? width - 1 : Integer.MAX_VALUE / 2;
       String line =
           view.progress() != null
-              ? ProgressLine.render(snapshots.of(view.progress(), now), width - 1)
-              : cut("waiting   " + view.progressError(), width - 1);
+              ? ProgressLine.render(snapshots.of(view.progress(), now), room)
+              : cut("waiting   " + Numbers.roundIn(view.progressError()), room);
       if (interactive) {
         out.print("\r" + line + " ".repeat(Math.max(0, drawn - line.length())));
         out.flush();
         drawn = line.length();
       } else {
+        // a new line when the phase changes, else at most every LOG_EVERY and only when
+        // something besides the ETA moved: a log never shows the same line twice
         String phase = view.phase();
-        if (!java.util.Objects.equals(phase, lastPhase)
-            || Duration.between(lastPrinted, now).compareTo(LOG_EVERY) >= 0) {
+        String fields = line.replaceAll("ETA \\S+", "");
+        boolean phaseChanged = !java.util.Objects.equals(phase, lastPhase);
+        boolean due = Duration.between(lastPrinted, now).compareTo(LOG_EVERY) >= 0;
+        if (!line.equals(lastLine) && (phaseChanged || due && !fields.equals(lastFields))) {
           out.println(line);
           lastPhase = phase;
+          lastLine = line;
+          lastFields = fields;
           lastPrinted = now;
         }
       }

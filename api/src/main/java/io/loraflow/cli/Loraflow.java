@@ -2,156 +2,101 @@ package io.loraflow.cli;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.loraflow.api.LoraflowApplication;
 import io.loraflow.api.core.InvalidRunSpecException;
+import io.loraflow.api.core.ModelVersionNotFoundException;
 import io.loraflow.api.core.RunConflictException;
 import io.loraflow.api.core.RunNotFoundException;
-import io.loraflow.api.core.TemporalClients;
-import io.loraflow.engine.generate.GenerateCommand;
-import io.loraflow.engine.train.TrainCommand;
-import java.io.PrintStream;
-import java.util.Arrays;
+import io.loraflow.commandline.Command;
+import io.loraflow.commandline.CommandLine;
+import io.loraflow.commandline.Console;
+import io.loraflow.commandline.ExitCodes;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code loraflow} command line (main class of {@code api/target/loraflow.jar}; the root {@code
- * loraflow} script adds {@code stack}, {@code fetch-model} and {@code test}).
+ * The {@code loraflow} command line of the API jar ({@code api/target/loraflow.jar}): the REST
+ * server, runs (start, follow, cancel, list) and the demo. The engine's commands (train, generate,
+ * chat, prompts, worker) ship with the engine jar ({@code worker-gpu/target/loraflow-engine.jar},
+ * {@code io.loraflow.gpu.cli.EngineCli}); the root {@code ./loraflow} script sends each command to
+ * its jar and adds {@code stack}, {@code fetch-model} and {@code test}.
  */
 public final class Loraflow {
 
-  static final String USAGE =
-      """
-      usage: loraflow <command> [args]
+  static final String DESCRIPTION =
+      "Fine-tunes LLMs with QLoRA as durable Temporal workflows; adapters in MinIO, runs and"
+          + " registered adapters in MLflow.";
 
-        demo [--preset learns|seed] [--epochs N] [--eval-prompts N] [--rows N] [--base-model M]
-             [--no-stack] [--no-workers]
-                                          the whole thing on this machine: stack up, CPU + GPU workers,
-                                          fine-tune SmolLM2-135M-Instruct on the sample FAQ, live
-                                          progress, before/after answers on held-out and seen
-                                          questions, links (workers stopped after); preset learns
-                                          (default: 3 epochs, batch 4, lr 1e-3, best epoch kept) or
-                                          seed (the seed's recipe: 1 epoch, batch 1, lr 2e-4)
-        run <spec.yaml|json> [--follow] [--key K]
-                                          start a FineTune run (K: idempotency key); --follow shows
-                                          live progress and the result
-        status <run-id> [--follow] [--json]
-                                          status, progress, result or failure, links
-        cancel <run-id> [--reason R]      cancel a running run (training checkpoints first)
-        list [--base-model M] [--dataset SHA256] [--status S] [--limit N]
-                                          runs, newest first
-        server [config.yml]               the REST API (default config: loraflow-server.yml in the jar;
-                                          needs LORAFLOW_API_TOKEN)
-        worker cpu|gpu|all                run Temporal workers until stopped (Ctrl-C / SIGTERM)
-        chat --adapter <run-id|models:/name/version|name@alias> [--prompt Q] [--base]
-             [--max-new-tokens N] [--temperature T] [--device cpu|gpu]
-                                          talk to a fine-tuned adapter (or --base: its base model)
-        generate --model <dir|file.gguf> --prompt "..." [--chat] [...]
-                                          generate with the engine (loraflow generate --help)
-        train ...                         QLoRA training on local files, no stack (loraflow train --help)
+  static final String EPILOG =
+      "launcher commands (./loraflow only): stack up|down|status|logs|restart|env, fetch-model,"
+          + " test [maven args]\n"
+          + "The stack is found through LORAFLOW_* variables, else <state dir>/stack.env (written"
+          + " by ./loraflow stack up; state dir: LORAFLOW_STATE_DIR, default ./.state).";
 
-      The stack is found through LORAFLOW_* variables or .state/stack.env (loraflow stack up).
-      """;
+  /** The engine jar's commands: listed here, dispatched there by {@code ./loraflow}. */
+  static final List<CommandLine.Elsewhere> ENGINE_COMMANDS =
+      List.of(
+          engine("train", "QLoRA training on local files, no stack needed"),
+          engine("generate", "generate text with the engine from a model directory or GGUF file"),
+          engine("chat", "talk to a fine-tuned adapter (run id or registered version)"),
+          engine("prompts", "prepareDataset + formatPrompts on local files, no stack needed"),
+          engine("worker", "run Temporal workers (cpu, gpu or all) until stopped"));
 
   private Loraflow() {}
 
   public static void main(String[] args) {
-    if (args.length > 0 && (args[0].equals("server") || args[0].equals("worker"))) {
-      // long-running: the JVM lives as long as their non-daemon threads
-      int code = run(args, System.out, System.err);
-      if (code != 0) {
-        System.exit(code);
-      }
-      return;
+    CommandLine cli = commandLine(StackSession.CONNECT);
+    int code = cli.execute(args, Console.system());
+    Command command = args.length > 0 ? cli.command(args[0]) : null;
+    if (code == 0 && command != null && command.longRunning()) {
+      return; // the server's threads keep the JVM alive until it is stopped
     }
-    System.exit(run(args, System.out, System.err));
+    System.exit(code);
   }
 
-  /** Runs one command; returns the exit code (0 ok, 1 failed, 2 usage). */
-  public static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0 || List.of("help", "-h", "--help").contains(args[0])) {
-      out.print(USAGE);
-      return args.length == 0 ? 2 : 0;
-    }
-    String command = args[0];
-    List<String> rest = Arrays.asList(args).subList(1, args.length);
-    CliSettings settings = null;
-    try {
-      switch (command) {
-        case "server":
-          return server(rest);
-        case "worker":
-          return WorkerCommand.run(rest, out);
-        case "generate":
-          return GenerateCommand.run(rest.toArray(String[]::new));
-        case "train":
-          return TrainCommand.run(rest.toArray(String[]::new));
-        case "demo":
-          settings = CliSettings.load(System.getenv());
-          return new DemoCommand(out, err).run(rest);
-        case "chat":
-          settings = CliSettings.load(System.getenv());
-          try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
-            return new ChatCommand(settings.runService(temporal), out).run(rest);
-          }
-        case "run":
-        case "status":
-        case "cancel":
-        case "list":
-          settings = CliSettings.load(System.getenv());
-          try (TemporalClients temporal = TemporalClients.connect(settings.temporal())) {
-            RunCommands commands = new RunCommands(settings.runService(temporal), out);
-            return switch (command) {
-              case "run" -> commands.run(rest);
-              case "status" -> commands.status(rest);
-              case "cancel" -> commands.cancel(rest);
-              default -> commands.list(rest);
-            };
-          }
-        default:
-          err.println("loraflow: unknown command '" + command + "'");
-          err.print(USAGE);
-          return 2;
-      }
-    } catch (Args.UsageException e) {
-      err.println("loraflow " + e.getMessage());
-      err.print(USAGE);
-      return 2;
-    } catch (InvalidRunSpecException e) {
-      err.println("loraflow: invalid run spec:");
-      e.problems().forEach(p -> err.println("  - " + p));
-      return 1;
-    } catch (RunNotFoundException
-        | RunConflictException
-        | io.loraflow.api.core.ModelVersionNotFoundException
-        | IllegalArgumentException e) {
-      err.println("loraflow: " + e.getMessage());
-      return 1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return 130;
-    } catch (Exception e) {
-      Status.Code code = grpcCode(e);
-      if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
-        err.println(
-            "loraflow: Temporal at "
-                + (settings == null ? "?" : settings.temporal().target())
-                + " is not reachable; start the stack with `loraflow stack up`"
-                + " (or set LORAFLOW_TEMPORAL_TARGET)");
-        return 1;
-      }
-      err.println("loraflow " + command + " failed: " + e);
-      e.printStackTrace(err);
-      return 1;
-    }
+  /** This jar's command line, reaching the stack through {@code stack}. */
+  static CommandLine commandLine(StackSession.Opener stack) {
+    List<Command> commands = new ArrayList<>();
+    commands.addAll(RunCommands.all(stack));
+    commands.add(new RetrainCommand(stack));
+    commands.addAll(CatalogCommands.all(stack));
+    commands.add(new DemoCommand());
+    commands.add(new ServerCommand());
+    return new CommandLine(
+        "loraflow", DESCRIPTION, EPILOG, commands, ENGINE_COMMANDS, Loraflow::report);
   }
 
-  private static int server(List<String> rest) throws Exception {
-    if (rest.size() > 1) {
-      throw new Args.UsageException("server: expected at most one config file, got " + rest);
+  /** Prints what went wrong and what to do; returns the exit code. */
+  static int report(Exception e, Console console) {
+    if (e instanceof InvalidRunSpecException invalid) {
+      console.err().println("loraflow: invalid run spec:");
+      invalid.problems().forEach(p -> console.err().println("  - " + p));
+      console.err().println("(loraflow run --help lists every field)");
+      return ExitCodes.FAILED;
     }
-    String config = rest.isEmpty() ? LoraflowApplication.DEFAULT_CONFIG : rest.get(0);
-    new LoraflowApplication().run("server", config);
-    return 0;
+    if (e instanceof RunNotFoundException
+        || e instanceof io.loraflow.api.core.NotFoundException
+        || e instanceof io.loraflow.api.core.UpstreamException
+        || e instanceof RunConflictException
+        || e instanceof ModelVersionNotFoundException
+        || e instanceof IllegalArgumentException
+        || e instanceof IllegalStateException) {
+      console.err().println("loraflow: " + e.getMessage());
+      return ExitCodes.FAILED;
+    }
+    Status.Code code = grpcCode(e);
+    if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
+      console
+          .err()
+          .println(
+              "loraflow: Temporal at "
+                  + CliSettings.load(console.env()).temporal().target()
+                  + " is not reachable; start the stack with `./loraflow stack up`"
+                  + " (or set LORAFLOW_TEMPORAL_TARGET)");
+      return ExitCodes.FAILED;
+    }
+    console.err().println("loraflow: failed: " + e);
+    e.printStackTrace(console.err());
+    return ExitCodes.FAILED;
   }
 
   static Status.Code grpcCode(Throwable e) {
@@ -161,5 +106,10 @@ public final class Loraflow {
       }
     }
     return null;
+  }
+
+  private static CommandLine.Elsewhere engine(String name, String summary) {
+    return new CommandLine.Elsewhere(
+        name, summary, "the engine jar (worker-gpu/target/loraflow-engine.jar)");
   }
 }

@@ -9,7 +9,7 @@ import java.util.Locale;
  * Renders one terminal line of run progress, e.g.
  *
  * <pre>
- * train     [=========>          ]  120/400  30%  loss 1.2345  812 tok/s  ETA 3m05s
+ * train     [=========>          ]  120/400  30%  loss 1.235  812 tok/s  ETA 3m05s
  * </pre>
  *
  * <p>Pure: no clock, no terminal. The line never exceeds {@code width} columns; when space is
@@ -145,8 +145,9 @@ public final class ProgressLine {
     return String.format(Locale.ROOT, "%.1fM", perSecond / 1_000_000);
   }
 
+  /** {@code 3.302}: three decimals are what a person compares between steps. */
   static String formatLoss(double loss) {
-    return Double.isFinite(loss) ? String.format(Locale.ROOT, "%.4f", loss) : "nan";
+    return Double.isFinite(loss) ? String.format(Locale.ROOT, "%.3f", loss) : "nan";
   }
 
   /** {@code [=====> ]} with {@code cells} cells between the brackets. */

@@ -25,7 +25,7 @@ final class ProgressSnapshots {
         p.loss(),
         p.tokensPerSecond(),
         reported != null ? reported : observed,
-        p.message(),
+        Numbers.roundIn(p.message()),
         p.evalLoss());
   }
 

@@ -20,7 +20,9 @@ final class ResultPrinter {
             + v.runId()
             + "  "
             + v.status()
-            + (v.phase() == null ? "" : "  (" + v.phase() + ")"));
+            + (v.phase() == null || v.phase().equalsIgnoreCase(v.status())
+                ? ""
+                : "  (" + v.phase() + ")"));
     if (v.startTime() != null) {
       out.println(
           "  started  "
@@ -28,10 +30,12 @@ final class ResultPrinter {
               + (v.closeTime() == null ? "" : "   closed  " + v.closeTime()));
     }
     if (v.failure() != null) {
-      out.println("  failure  " + v.failure().type() + ": " + v.failure().message());
+      // the whole message, however long: it says what to fix
+      out.println(
+          "  failure  " + v.failure().type() + ": " + Numbers.roundIn(v.failure().message()));
     }
     if (v.progressError() != null) {
-      out.println("  progress " + v.progressError());
+      out.println("  progress " + Numbers.roundIn(v.progressError()));
     }
     FineTuneResult r = v.result();
     if (r != null) {
@@ -41,9 +45,9 @@ final class ResultPrinter {
         out.println(
             String.format(
                 Locale.ROOT,
-                "  train    %d steps, final loss %.4f%s",
+                "  train    %d steps, final loss %s%s",
                 t.steps(),
-                t.finalLoss(),
+                Numbers.round(t.finalLoss()),
                 tps == null ? "" : ", " + ProgressLine.formatRate(tps) + " tokens/s"));
         if (t.bestEvalLoss() != null) {
           out.println(
@@ -61,7 +65,7 @@ final class ResultPrinter {
         out.println(
             String.format(
                 Locale.ROOT,
-                "  eval     loss %.4f -> %.4f (%+.1f%%), perplexity %.2f -> %.2f, %d prompts",
+                "  eval     loss %.3f -> %.3f (%+.1f%%), perplexity %.2f -> %.2f, %d prompts",
                 e.baseEvalLoss(),
                 e.adapterEvalLoss(),
                 100 * e.relativeLossChange(),
@@ -105,11 +109,36 @@ final class ResultPrinter {
                 + reg.modelName()
                 + " version "
                 + reg.version()
-                + (reg.aliases().isEmpty() ? "" : " " + reg.aliases())
-                + (reg.promoted() ? " (new champion)" : ""));
+                + (reg.aliases().isEmpty() ? "" : " " + reg.aliases()));
+        out.println("  promotion " + promotion(r));
       }
     }
     printLinks(v.links(), out);
+  }
+
+  /**
+   * Why this version is or is not the champion, from what the result carries: the run's own
+   * setting, then the registry's policy (an adapter must beat its base model, then the champion).
+   */
+  static String promotion(FineTuneResult r) {
+    RegistrationResult reg = r.registration();
+    if (reg.promoted()) {
+      return "new champion: " + reg.modelName() + "@champion is version " + reg.version();
+    }
+    if (r.spec() != null && r.spec().registry() != null && !r.spec().registry().promote()) {
+      return "not promoted: promotion is off for this run (registry.promote: false)";
+    }
+    EvalResult e = r.eval();
+    if (e != null && !(e.adapterEvalLoss() < e.baseEvalLoss())) {
+      return String.format(
+          Locale.ROOT,
+          "not promoted: adapter eval loss %.3f does not beat the base model's %.3f",
+          e.adapterEvalLoss(),
+          e.baseEvalLoss());
+    }
+    return "not promoted: the current champion of "
+        + reg.modelName()
+        + " stays (its eval loss is not beaten, or it was set by hand)";
   }
 
   static void printLinks(RunLinks links, PrintStream out) {

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.testing.ResourceHelpers;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
+import io.loraflow.api.auth.ApiKeyStore;
+import io.loraflow.api.auth.Scope;
 import io.loraflow.workflows.FineTuneWorkflow;
 import io.loraflow.workflows.LoraflowSearchAttributes;
 import io.loraflow.workflows.Phase;
@@ -32,6 +34,7 @@ import jakarta.ws.rs.client.Entity;
 import jakarta.ws.rs.client.Invocation;
 import jakarta.ws.rs.core.Response;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -63,9 +66,36 @@ class ApiIT {
           STUBS, WorkflowClientOptions.newBuilder().setNamespace(NAMESPACE).build());
   private static final WorkerFactory WORKERS = startWorker();
 
+  /** Keys of every scope in a key file of this test (the file holds only their hashes). */
+  private static final java.nio.file.Path KEYS = keyFile();
+
+  private static final ApiKeyStore STORE = new ApiKeyStore(KEYS, java.time.Clock.systemUTC());
+  private static final String READ = addKey("it-read", Scope.READ);
+  private static final String WRITE = addKey("it-write", Scope.WRITE);
+  private static final String ADMIN = addKey("it-admin", Scope.ADMIN);
+  private static final String BURST = addKey("it-burst", Scope.WRITE);
+
   static final DropwizardAppExtension<LoraflowConfiguration> APP =
       new DropwizardAppExtension<>(
-          LoraflowApplication.class, ResourceHelpers.resourceFilePath("api-it.yml"));
+          LoraflowApplication.class,
+          ResourceHelpers.resourceFilePath("api-it.yml"),
+          io.dropwizard.testing.ConfigOverride.config("auth.keyFile", KEYS.toString()));
+
+  private static java.nio.file.Path keyFile() {
+    try {
+      return java.nio.file.Files.createTempDirectory("loraflow-api-it-").resolve("api-keys.json");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String addKey(String id, Scope scope) {
+    try {
+      return STORE.add(id, scope).secret();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   /** Registers the namespace and the search attributes once; waits until the namespace serves. */
   private static WorkflowServiceStubs prepareNamespace() {
@@ -273,5 +303,168 @@ class ApiIT {
     Response anonymous =
         APP.client().target("http://127.0.0.1:" + APP.getLocalPort() + "/v1/runs").request().get();
     assertEquals(401, anonymous.getStatus());
+  }
+
+  private static Response as(String key, String method, String path, String json) {
+    Invocation.Builder b =
+        APP.client().target("http://127.0.0.1:" + APP.getLocalPort() + path).request();
+    if (key != null) {
+      b = b.header("Authorization", "Bearer " + key);
+    }
+    Response r = json == null ? b.method(method) : b.method(method, Entity.json(json));
+    r.bufferEntity(); // reads the body, so the pooled connection is free for the next call
+    return r;
+  }
+
+  /** One operation, the scope it needs and what a key with that scope gets. */
+  private record Op(String method, String path, String body, Scope needs, int ok) {}
+
+  @Test
+  void everyEndpointWithEveryScopeOnTheRealStack() throws Exception {
+    // lineage in MLflow: two tracked runs and a registered adapter version
+    io.loraflow.infra.StackSettings settings = io.loraflow.infra.StackSettings.load();
+    String runA = "finetune-it-cmp-a-" + STAMP;
+    String runB = "finetune-it-cmp-b-" + STAMP;
+    String model = "loraflow-it-" + STAMP;
+    try (io.loraflow.infra.ObjectStore store = io.loraflow.infra.ObjectStore.connect(settings);
+        io.loraflow.infra.mlflow.Tracking tracking =
+            io.loraflow.infra.mlflow.Tracking.connect(settings, store)) {
+      for (String id : new String[] {runA, runB}) {
+        String mlflowRun = tracking.runForWorkflow("loraflow-it-compare", id, id, Map.of()).runId();
+        tracking.logParams(
+            mlflowRun, Map.of("lora_r", id.equals(runA) ? "8" : "16", "epochs", "1"));
+        tracking.logMetrics(mlflowRun, Map.of("eval_loss", id.equals(runA) ? 1.5 : 1.25), 0);
+      }
+      var registry = new io.loraflow.infra.mlflow.ModelRegistry(tracking.rest());
+      registry.createVersion(
+          model,
+          "s3://loraflow/runs/" + runA + "/adapter/",
+          null,
+          Map.of("loraflow.workflow_id", runA, "loraflow.eval_loss", "1.5"));
+      registry.setAlias(model, "champion", "1");
+    }
+    // a run and a schedule to act on
+    String name = "it-ops-" + STAMP;
+    assertEquals(201, as(ADMIN, "POST", "/v1/runs", spec(name)).getStatus());
+    String run = "finetune-" + name;
+    String schedule = "it-ops-schedule-" + STAMP;
+    String retrain =
+        "{\"fromRun\":\""
+            + run
+            + "\",\"runNow\":false,\"schedule\":{\"id\":\""
+            + schedule
+            + "\",\"every\":[\"24h\"]}}";
+    List<Op> ops =
+        List.of(
+            new Op("GET", "/v1/runs?limit=5", null, Scope.READ, 200),
+            new Op("GET", "/v1/runs/" + run, null, Scope.READ, 200),
+            new Op("GET", "/v1/adapters?prefix=" + model, null, Scope.READ, 200),
+            new Op("GET", "/v1/adapters/" + model, null, Scope.READ, 200),
+            new Op("GET", "/v1/compare?runs=" + runA + "," + runB, null, Scope.READ, 200),
+            new Op("POST", "/v1/retrain", retrain, Scope.WRITE, 201),
+            new Op("GET", "/v1/schedules/" + schedule, null, Scope.READ, 200),
+            new Op("GET", "/v1/schedules?limit=100", null, Scope.READ, 200),
+            new Op("POST", "/v1/schedules/" + schedule + "/pause?note=it", "", Scope.WRITE, 200),
+            new Op("POST", "/v1/schedules/" + schedule + "/resume", "", Scope.WRITE, 200),
+            new Op("POST", "/v1/runs", spec("it-ops2-" + STAMP), Scope.WRITE, 201),
+            new Op("POST", "/v1/runs/" + run + "/cancel", "{}", Scope.WRITE, 202),
+            new Op("DELETE", "/v1/schedules/" + schedule, null, Scope.ADMIN, 204));
+    Map<Scope, String> keys = Map.of(Scope.READ, READ, Scope.WRITE, WRITE, Scope.ADMIN, ADMIN);
+    try {
+      for (Op op : ops) {
+        String what = op.method() + " " + op.path();
+        assertEquals(401, as(null, op.method(), op.path(), op.body()).getStatus(), what);
+        assertEquals(401, as("lfk_nobody_x", op.method(), op.path(), op.body()).getStatus(), what);
+        for (Scope scope : Scope.values()) {
+          if (!scope.covers(op.needs())) {
+            Response denied = as(keys.get(scope), op.method(), op.path(), op.body());
+            assertEquals(403, denied.getStatus(), what + " as " + scope);
+            assertTrue(
+                body(denied).path("message").asText().contains("needs " + op.needs().wire()), what);
+          }
+        }
+        // the least scope that covers it does it
+        Response done = as(keys.get(op.needs()), op.method(), op.path(), op.body());
+        String text = done.readEntity(String.class);
+        assertEquals(op.ok(), done.getStatus(), what + ": " + text);
+        if (what.startsWith("GET /v1/compare")) {
+          JsonNode c = JSON.readTree(text);
+          assertEquals(2, c.path("runs").size(), text);
+          assertTrue(text.contains("\"key\":\"lora_r\""), text);
+          for (JsonNode row : c.path("params")) {
+            assertEquals(
+                row.path("key").asText().equals("lora_r"), row.path("differs").asBoolean(), text);
+          }
+        }
+        if (what.startsWith("GET /v1/adapters/")) {
+          JsonNode a = JSON.readTree(text);
+          assertEquals("1", a.path("aliases").path("champion").asText(), text);
+          assertEquals(runA, a.path("versions").get(0).path("runId").asText(), text);
+          assertEquals(1.5, a.path("versions").get(0).path("evalLoss").asDouble(), text);
+        }
+        if (what.endsWith("/pause?note=it")) {
+          assertTrue(JSON.readTree(text).path("paused").asBoolean(), text);
+        }
+        if (what.endsWith("/resume")) {
+          assertFalse(JSON.readTree(text).path("paused").asBoolean(), text);
+        }
+      }
+      // gone after the delete; a second cancel is a conflict, not a 5xx
+      assertEquals(404, as(READ, "GET", "/v1/schedules/" + schedule, null).getStatus());
+      JsonNode closed = await("/v1/runs/" + run, v -> !"RUNNING".equals(v.path("status").asText()));
+      assertEquals("CANCELLED", closed.path("status").asText());
+      assertEquals(409, as(WRITE, "POST", "/v1/runs/" + run + "/cancel", "{}").getStatus());
+      assertEquals(
+          404, as(READ, "GET", "/v1/compare?runs=" + runA + ",finetune-nope", null).getStatus());
+    } finally {
+      CLIENT.newUntypedWorkflowStub("finetune-it-ops2-" + STAMP).terminate("ApiIT done");
+    }
+  }
+
+  @Test
+  void admissionControlCountsRunningRunsPerKeyThrough429() throws Exception {
+    List<String> started = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        Response r = as(BURST, "POST", "/v1/runs", spec("it-burst-" + i + "-" + STAMP));
+        assertEquals(201, r.getStatus(), () -> r.readEntity(String.class));
+        started.add("finetune-it-burst-" + i + "-" + STAMP);
+      }
+      Response refused = as(BURST, "POST", "/v1/runs", spec("it-burst-x-" + STAMP));
+      assertEquals(429, refused.getStatus());
+      assertEquals("7", refused.getHeaderString("Retry-After"));
+      assertTrue(body(refused).path("message").asText().contains("limit per key is 3"));
+      // visibility (not only this instance's memory) knows whose they are: after the lag window
+      Thread.sleep(16_000);
+      assertEquals(429, as(BURST, "POST", "/v1/runs", spec("it-burst-y-" + STAMP)).getStatus());
+      // one finishes: room again
+      CLIENT.newUntypedWorkflowStub(started.remove(0)).terminate("ApiIT: make room");
+      Response again = null;
+      for (int i = 0; i < 20; i++) {
+        again = as(BURST, "POST", "/v1/runs", spec("it-burst-z-" + STAMP));
+        if (again.getStatus() != 429) {
+          break;
+        }
+        Thread.sleep(500);
+      }
+      assertEquals(201, again.getStatus());
+      started.add("finetune-it-burst-z-" + STAMP);
+    } finally {
+      for (String id : started) {
+        CLIENT.newUntypedWorkflowStub(id).terminate("ApiIT done");
+      }
+    }
+  }
+
+  @Test
+  void theAdminPortAnswersLoopbackAndTheServedDocumentIsTheValidator() {
+    Response doc = as(null, "GET", "/v1/openapi.json", null);
+    assertEquals(200, doc.getStatus());
+    Response bad = as(WRITE, "POST", "/v1/runs", "{\"dataset\":1,\"baseModel\":null,\"x\":2}");
+    assertEquals(400, bad.getStatus());
+    assertEquals(3, body(bad).path("errors").size());
+    Response threads =
+        APP.client().target("http://127.0.0.1:" + APP.getAdminPort() + "/threads").request().get();
+    assertEquals(200, threads.getStatus());
   }
 }

@@ -77,8 +77,8 @@ class FollowerTest {
     for (String frame : out.split("\r")) {
       assertTrue(frame.length() <= 59, frame.length() + ": " + frame);
     }
-    // at 60 columns the speed field gives way to an 11-cell bar
-    assertTrue(out.contains("train     [>          ]  7/70  10%  loss 2.2500  ETA 10m00s"), out);
+    // at 60 columns the speed field gives way to a 12-cell bar (loss rounded to 3 decimals)
+    assertTrue(out.contains("train     [>           ]  7/70  10%  loss 2.250  ETA 10m00s"), out);
     assertTrue(out.endsWith("\r"), "the last line is cleared: " + out);
   }
 }

@@ -2,9 +2,8 @@ package io.loraflow.gpu;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.loraflow.activities.prompts.EvalPrompt;
+import io.loraflow.activities.prompts.PromptFormatter;
 import io.loraflow.activities.scoring.AnswerScorer;
 import io.loraflow.activities.scoring.EvalLoss;
 import io.loraflow.engine.generate.Generation;
@@ -32,8 +31,6 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -53,7 +50,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EvalActivity {
   private static final Logger log = LoggerFactory.getLogger(EvalActivity.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int LOSS_BATCH = 4;
   private static final int GENERATION_BATCH = 8;
 
@@ -104,7 +100,10 @@ final class EvalActivity {
       Path promptsJsonl = work.resolve("eval-prompts.jsonl");
       store.download(req.prompts().evalPromptsKey(), promptsJsonl);
       List<EvalPrompt> prompts =
-          choose(readPrompts(promptsJsonl), req.evaluation().numPrompts(), req.evaluation().seed());
+          choose(
+              PromptFormatter.readEvalPrompts(promptsJsonl),
+              req.evaluation().numPrompts(),
+              req.evaluation().seed());
       Device device = ModelSession.device(settings.device());
       DataType dtype = ModelSession.dtype(req.precision(), device);
       GenerationConfig generation =
@@ -283,22 +282,6 @@ final class EvalActivity {
 
   private static Scores scores(AnswerScorer.Scored s) {
     return new Scores(s.rougeL(), s.tokenF1(), s.exactMatch());
-  }
-
-  static List<EvalPrompt> readPrompts(Path jsonl) throws IOException {
-    List<EvalPrompt> out = new ArrayList<>();
-    for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
-      if (line.isBlank()) {
-        continue;
-      }
-      JsonNode n = JSON.readTree(line);
-      out.add(
-          new EvalPrompt(
-              n.path("question").asText(),
-              n.path("reference").asText(),
-              n.path("prompt").asText()));
-    }
-    return out;
   }
 
   /** {@code n} prompts picked by {@code seed}, in file order (all when n >= size). */

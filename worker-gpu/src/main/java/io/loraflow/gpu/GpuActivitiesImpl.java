@@ -11,6 +11,8 @@ import io.loraflow.workflows.Phase;
 import io.loraflow.workflows.Progress;
 import io.loraflow.workflows.TrainRequest;
 import io.loraflow.workflows.TrainResult;
+import io.loraflow.workflows.TryRequest;
+import io.loraflow.workflows.TryResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.WorkflowClient;
@@ -33,6 +35,7 @@ public final class GpuActivitiesImpl implements GpuActivities {
   private final BaseModelCache models;
   private final TrainActivity train;
   private final EvalActivity eval;
+  private final TryActivity tryer;
 
   public GpuActivitiesImpl(
       GpuSettings settings, ObjectStore store, Tracking tracking, WorkflowClient client) {
@@ -44,6 +47,7 @@ public final class GpuActivitiesImpl implements GpuActivities {
     this.models = new BaseModelCache(store, settings.workDir().resolve("models"));
     this.train = new TrainActivity(settings, store, tracking, models);
     this.eval = new EvalActivity(settings, store, tracking, models);
+    this.tryer = new TryActivity(settings, store, models);
   }
 
   @Override
@@ -77,6 +81,11 @@ public final class GpuActivitiesImpl implements GpuActivities {
   @Override
   public EvalResult evaluate(EvalRequest request) {
     return eval.run(request, new ProgressReporter(client, workflowId()));
+  }
+
+  @Override
+  public TryResult generate(TryRequest request) {
+    return tryer.run(request);
   }
 
   private static String workflowId() {

@@ -31,4 +31,13 @@ public interface GpuActivities {
    * ROUGE-L, token F1 and exact match; writes {@code runs/<id>/eval/report.{json,html}}.
    */
   EvalResult evaluate(EvalRequest request);
+
+  /**
+   * Answers one prompt with the base model and a run's adapter (the API's "try an adapter"). A
+   * worker without this capability fails it as non-retryable {@code Unsupported}.
+   */
+  default TryResult generate(TryRequest request) {
+    throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+        "this GPU worker cannot generate; update it", "Unsupported");
+  }
 }

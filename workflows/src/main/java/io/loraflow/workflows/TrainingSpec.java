@@ -149,7 +149,10 @@ public record TrainingSpec(
         checkpointEverySteps,
         optimizer,
         schedule,
-        warmupRatio);
+        warmupRatio,
+        evalEverySteps,
+        earlyStoppingPatience,
+        earlyStoppingMinDelta);
   }
 
   /** Problems with this spec, each naming the field, the bad value and the allowed range. */

@@ -40,7 +40,7 @@ final class LocalStack {
               + envFile
               + ": start the local stack with './loraflow stack up' (or run './loraflow test')");
     }
-    Map<String, String> settings = readEnvFile(envFile);
+    Map<String, String> settings = new HashMap<>(StackEnvFile.read(envFile));
     System.getenv()
         .forEach(
             (key, value) -> {
@@ -98,20 +98,5 @@ final class LocalStack {
       }
     }
     throw new IllegalStateException("no " + STACK_SCRIPT + " above " + start);
-  }
-
-  private static Map<String, String> readEnvFile(Path file) {
-    Map<String, String> values = new HashMap<>();
-    try {
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        int eq = line.indexOf('=');
-        if (!line.startsWith("#") && eq > 0) {
-          values.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    }
-    return values;
   }
 }

@@ -2,6 +2,7 @@ package io.loraflow.activities.prompts;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.loraflow.activities.dataset.QaPair;
@@ -9,6 +10,7 @@ import io.loraflow.workflows.PromptStats;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -307,6 +309,32 @@ public final class PromptFormatter implements AutoCloseable {
       out.write(JSON.writeValueAsString(p).getBytes(StandardCharsets.UTF_8));
       out.write('\n');
     }
+  }
+
+  /**
+   * Reads what {@link #writeEvalPrompts} wrote (the evaluate activity's input); a line without the
+   * three strings is an error naming the line.
+   */
+  public static List<EvalPrompt> readEvalPrompts(Path jsonl) throws IOException {
+    List<EvalPrompt> out = new ArrayList<>();
+    int lineNo = 0;
+    for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8)) {
+      lineNo++;
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode n = JSON.readTree(line);
+      for (String field : List.of("question", "reference", "prompt")) {
+        if (n == null || !n.path(field).isTextual()) {
+          throw new IOException(
+              jsonl + " line " + lineNo + ": an eval prompt needs the string \"" + field + "\"");
+        }
+      }
+      out.add(
+          new EvalPrompt(
+              n.get("question").asText(), n.get("reference").asText(), n.get("prompt").asText()));
+    }
+    return out;
   }
 
   /** Reads tokenized JSONL back (for tests and tools). */

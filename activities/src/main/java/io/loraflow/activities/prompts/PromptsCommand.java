@@ -5,36 +5,79 @@ import io.loraflow.activities.dataset.DatasetConfig;
 import io.loraflow.activities.dataset.DatasetException;
 import io.loraflow.activities.dataset.DatasetPreparer;
 import io.loraflow.activities.dataset.PreparedDataset;
+import io.loraflow.commandline.Command;
+import io.loraflow.commandline.CommandLine;
+import io.loraflow.commandline.Console;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
 
 /**
  * {@code loraflow prompts}: what prepareDataset + formatPrompts do, on local files, without the
  * stack. Writes {@code data.jsonl}, {@code train.jsonl}, {@code eval.jsonl}, {@code
- * eval-prompts.jsonl} and {@code stats.json} into {@code --out}.
+ * eval-prompts.jsonl} and {@code stats.json} into {@code --out}. Its options are declared in {@link
+ * #configure} ({@code loraflow prompts --help}).
  *
- * <pre>
- * --dataset URI          file:/..., https://..., hf://datasets/..., builtin:ecommerce-faq (required)
- * --tokenizer PATH       tokenizer.json of the base model (required)
- * --eos ID               EOS token id appended to answers (required unless --template chat)
- * --out DIR              output directory (required)
- * --format F             auto|nested-json|jsonl|csv|alpaca|chat (default auto)
- * --template T           default|chat|custom "...{q}...{a}" (default "default")
- * --chat-template PATH   file with the model's chat template (for --template chat)
- * --max-seq-len N        (default 512)   --eval-fraction F (default 0.1)   --seed S (default 42)
- * </pre>
- *
- * {@code file:} datasets are read from anywhere the user can read (a local command, not a worker).
+ * <p>{@code file:} datasets are read from anywhere the user can read (a local command, not a
+ * worker).
  */
-public final class PromptsCommand {
+public final class PromptsCommand implements Command {
 
-  private PromptsCommand() {}
+  @Override
+  public String name() {
+    return "prompts";
+  }
+
+  @Override
+  public String summary() {
+    return "prepareDataset + formatPrompts on local files, no stack needed";
+  }
+
+  @Override
+  public String epilog() {
+    return "writes data.jsonl, train.jsonl, eval.jsonl, eval-prompts.jsonl and stats.json into"
+        + " --out\n"
+        + "example:\n"
+        + "  loraflow prompts --dataset builtin:ecommerce-faq --tokenizer smol/tokenizer.json"
+        + " --eos 2 --out prompts/";
+  }
+
+  @Override
+  public void configure(Subparser p) {
+    p.addArgument("--dataset")
+        .required(true)
+        .metavar("URI")
+        .help("file:/..., https://..., hf://datasets/..., builtin:ecommerce-faq");
+    p.addArgument("--tokenizer")
+        .required(true)
+        .metavar("PATH")
+        .help("tokenizer.json of the base model");
+    p.addArgument("--eos")
+        .type(Long.class)
+        .metavar("ID")
+        .help("EOS token id appended to answers (default: from the tokenizer and template)");
+    p.addArgument("--out").required(true).metavar("DIR").help("output directory");
+    p.addArgument("--format")
+        .choices("auto", "nested-json", "jsonl", "csv", "alpaca", "chat")
+        .setDefault("auto")
+        .help("dataset format");
+    p.addArgument("--template")
+        .setDefault("default")
+        .metavar("default|chat|TEXT")
+        .help("prompt template (TEXT with {q} and {a})");
+    p.addArgument("--chat-template")
+        .metavar("PATH")
+        .help("file with the model's chat template (for --template chat)");
+    p.addArgument("--max-seq-len").type(Integer.class).setDefault(512).help("tokens per example");
+    p.addArgument("--eval-fraction").type(Double.class).setDefault(0.1).help("held-out fraction");
+    p.addArgument("--seed").type(Long.class).setDefault(42L).help("split seed");
+  }
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -46,39 +89,29 @@ public final class PromptsCommand {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
-    Map<String, String> a = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        err.println(
-            "usage: loraflow prompts --dataset URI --tokenizer tokenizer.json --eos ID"
-                + " --out DIR [--format F] [--template T] [--chat-template FILE] [--max-seq-len N]"
-                + " [--eval-fraction F] [--seed S]; bad argument '"
-                + args[i]
-                + "'");
-        return 2;
-      }
-      a.put(args[i].substring(2), args[++i]);
-    }
-    for (String required : List.of("dataset", "tokenizer", "out")) {
-      if (!a.containsKey(required)) {
-        err.println("missing --" + required);
-        return 2;
-      }
-    }
+    return CommandLine.single(new PromptsCommand())
+        .execute(args, new Console(out, err, System.getenv()));
+  }
+
+  @Override
+  public int run(Namespace a, Console console) {
+    PrintStream out = console.out();
+    PrintStream err = console.err();
     try {
       String chatTemplate =
-          a.containsKey("chat-template") ? Files.readString(Path.of(a.get("chat-template"))) : null;
-      PromptTemplate template =
-          PromptTemplate.resolve(a.getOrDefault("template", "default"), chatTemplate);
-      Path tokenizer = Path.of(a.get("tokenizer"));
-      Path outDir = Files.createDirectories(Path.of(a.get("out")));
+          a.getString("chat_template") == null
+              ? null
+              : Files.readString(Path.of(a.getString("chat_template")));
+      PromptTemplate template = PromptTemplate.resolve(a.getString("template"), chatTemplate);
+      Path tokenizer = Path.of(a.getString("tokenizer"));
+      Path outDir = Files.createDirectories(Path.of(a.getString("out")));
       PreparedDataset data =
           new DatasetPreparer(DatasetConfig.defaults(List.of(Path.of("/"))), null)
-              .prepare(a.get("dataset"), a.getOrDefault("format", "auto"));
+              .prepare(a.getString("dataset"), a.getString("format"));
       Files.write(outDir.resolve("data.jsonl"), data.jsonl());
       long eos;
-      if (a.containsKey("eos")) {
-        eos = Long.parseLong(a.get("eos"));
+      if (a.get("eos") != null) {
+        eos = a.getLong("eos");
       } else {
         eos = PromptFormatter.answerEosId(tokenizer, template, List.of());
         if (eos < 0) {
@@ -86,14 +119,10 @@ public final class PromptsCommand {
           return 2;
         }
       }
-      int maxSeqLen = Integer.parseInt(a.getOrDefault("max-seq-len", "512"));
+      int maxSeqLen = a.getInt("max_seq_len");
       FormattedSplits splits;
       try (PromptFormatter f = PromptFormatter.open(tokenizer, template, eos, maxSeqLen)) {
-        splits =
-            f.format(
-                data.pairs(),
-                Double.parseDouble(a.getOrDefault("eval-fraction", "0.1")),
-                Long.parseLong(a.getOrDefault("seed", "42")));
+        splits = f.format(data.pairs(), a.getDouble("eval_fraction"), a.getLong("seed"));
       }
       try (OutputStream o = Files.newOutputStream(outDir.resolve("train.jsonl"))) {
         PromptFormatter.writeTokenized(splits.train(), o);

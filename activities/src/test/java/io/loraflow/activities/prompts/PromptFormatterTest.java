@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.loraflow.activities.dataset.QaPair;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -198,6 +199,16 @@ class PromptFormatterTest {
     assertEquals(
         "{\"question\":\"q\",\"reference\":\"r\",\"prompt\":\"p\"}\n",
         prompts.toString(StandardCharsets.UTF_8));
+    Path file = java.nio.file.Files.createTempFile("eval-prompts", ".jsonl");
+    try {
+      java.nio.file.Files.write(file, prompts.toByteArray());
+      assertEquals(List.of(new EvalPrompt("q", "r", "p")), PromptFormatter.readEvalPrompts(file));
+      java.nio.file.Files.writeString(file, "{\"question\":\"q\",\"prompt\":\"p\"}\n");
+      var e = assertThrows(IOException.class, () -> PromptFormatter.readEvalPrompts(file));
+      assertTrue(e.getMessage().contains("line 1") && e.getMessage().contains("reference"));
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
   }
 
   @Test

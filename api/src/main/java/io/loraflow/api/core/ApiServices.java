@@ -11,7 +11,8 @@ public record ApiServices(
     RunComparer comparer,
     ScheduleService schedules,
     AdmissionControl admission,
-    LimitSettings limits) {
+    LimitSettings limits,
+    AdapterTrials trials) {
 
   /** Everything against one Temporal namespace and one MLflow server, with default limits. */
   public static ApiServices connect(
@@ -35,6 +36,7 @@ public record ApiServices(
         new RunComparer(rest),
         new ScheduleService(schedules),
         new AdmissionControl(runs.client(), limits, java.time.Clock.systemUTC()),
-        limits);
+        limits,
+        new AdapterTrials(runs, adapters));
   }
 }

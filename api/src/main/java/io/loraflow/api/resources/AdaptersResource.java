@@ -2,14 +2,20 @@ package io.loraflow.api.resources;
 
 import io.loraflow.api.api.AdapterList;
 import io.loraflow.api.api.RegisteredAdapter;
+import io.loraflow.api.api.TryAdapterRequest;
+import io.loraflow.api.api.TryAdapterResponse;
 import io.loraflow.api.auth.RequiresScope;
 import io.loraflow.api.auth.Scope;
 import io.loraflow.api.core.AdapterCatalog;
+import io.loraflow.api.core.AdapterTrials;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -26,9 +32,25 @@ public final class AdaptersResource {
       "must be 1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
 
   private final AdapterCatalog adapters;
+  private final AdapterTrials trials;
 
-  public AdaptersResource(AdapterCatalog adapters) {
+  public AdaptersResource(AdapterCatalog adapters, AdapterTrials trials) {
     this.adapters = adapters;
+    this.trials = trials;
+  }
+
+  /**
+   * The adapter answers one prompt (generation on the GPU queue, as a TryAdapter workflow). Needs
+   * write: it uses a GPU.
+   */
+  @POST
+  @Path("try")
+  @Consumes(MediaType.APPLICATION_JSON)
+  @RequiresScope(Scope.WRITE)
+  public TryAdapterResponse tryAdapter(
+      @NotNull(message = "request body must be a try request JSON object")
+          TryAdapterRequest request) {
+    return trials.tryAdapter(request);
   }
 
   @GET

@@ -58,7 +58,12 @@ public final class StrictJsonBodies {
 
   /** The readers to register. */
   public List<Object> readers() {
-    return List.of(new RunSpecs(this), new Retrains(this), new Cancels(this), new Sweeps(this));
+    return List.of(
+        new RunSpecs(this),
+        new Retrains(this),
+        new Cancels(this),
+        new Tries(this),
+        new Sweeps(this));
   }
 
   /** Parses, checks against {@code schema}, binds; null for an empty body. */
@@ -283,6 +288,32 @@ public final class StrictJsonBodies {
         InputStream in)
         throws IOException, WebApplicationException {
       return bodies.read(in, CancelRequest.class, "CancelRequest");
+    }
+  }
+
+  @Consumes(MediaType.APPLICATION_JSON)
+  static final class Tries implements MessageBodyReader<io.loraflow.api.api.TryAdapterRequest> {
+    private final StrictJsonBodies bodies;
+
+    Tries(StrictJsonBodies bodies) {
+      this.bodies = bodies;
+    }
+
+    @Override
+    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
+      return c == io.loraflow.api.api.TryAdapterRequest.class && json(m);
+    }
+
+    @Override
+    public io.loraflow.api.api.TryAdapterRequest readFrom(
+        Class<io.loraflow.api.api.TryAdapterRequest> c,
+        Type t,
+        Annotation[] a,
+        MediaType m,
+        MultivaluedMap<String, String> h,
+        InputStream in)
+        throws IOException, WebApplicationException {
+      return bodies.read(in, io.loraflow.api.api.TryAdapterRequest.class, "TryAdapterRequest");
     }
   }
 }

@@ -79,6 +79,8 @@ class OpenApiDocumentTest {
     SCHEMAS.put("MetricRow", io.loraflow.api.api.Comparison.MetricRow.class);
     SCHEMAS.put("ScheduleSummary", io.loraflow.api.api.ScheduleSummary.class);
     SCHEMAS.put("ScheduleList", io.loraflow.api.api.ScheduleList.class);
+    SCHEMAS.put("TryAdapterRequest", io.loraflow.api.api.TryAdapterRequest.class);
+    SCHEMAS.put("TryAdapterResponse", io.loraflow.api.api.TryAdapterResponse.class);
     SCHEMAS.put("SweepGrid", io.loraflow.workflows.SweepGrid.class);
     SCHEMAS.put("SweepSpec", io.loraflow.workflows.SweepSpec.class);
     SCHEMAS.put("SweepChild", io.loraflow.workflows.SweepChild.class);

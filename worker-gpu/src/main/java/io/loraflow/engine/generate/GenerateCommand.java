@@ -2,6 +2,11 @@ package io.loraflow.engine.generate;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import io.loraflow.commandline.Command;
+import io.loraflow.commandline.CommandLine;
+import io.loraflow.commandline.Console;
+import io.loraflow.commandline.ExitCodes;
+import io.loraflow.commandline.UsageException;
 import io.loraflow.engine.io.ModelFiles;
 import io.loraflow.engine.model.CausalLM;
 import io.loraflow.engine.session.ModelSession;
@@ -11,20 +16,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import net.sourceforge.argparse4j.impl.Arguments;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
 
 /**
  * {@code loraflow generate}: loads a model (HF directory or GGUF), continues one prompt, streams
  * the text to stdout and reports speed on stderr.
  */
-public final class GenerateCommand {
-
-  static final String USAGE =
-      "usage: generate --model <dir|file.gguf> --prompt \"...\" [--chat] [--max-new-tokens N]\n"
-          + "                [--temperature T] [--top-p P] [--top-k K] [--repetition-penalty R]\n"
-          + "                [--seed S] [--stop STR]... [--dtype fp32|fp16] [--device cpu|gpu]\n"
-          + "  greedy unless --temperature > 0; --chat wraps the prompt in the model's chat template";
+public final class GenerateCommand implements Command {
 
   /** Parsed command line. */
   record Options(
@@ -35,131 +36,117 @@ public final class GenerateCommand {
       DataType dtype,
       Device device) {}
 
-  private GenerateCommand() {}
-
-  public static void main(String[] args) {
-    System.exit(run(args));
+  @Override
+  public String name() {
+    return "generate";
   }
 
-  /** Runs the command; returns the process exit code (0 ok, 2 usage error, 1 failure). */
-  public static int run(String[] args) {
-    return run(args, new PrintStream(System.out, true, StandardCharsets.UTF_8), System.err);
+  @Override
+  public String summary() {
+    return "generate text with the engine from a model directory or GGUF file";
   }
 
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  @Override
+  public String description() {
+    return "Loads a model (HF directory or GGUF file), continues one prompt, streams the text to"
+        + " stdout and reports speed on stderr. Greedy unless --temperature > 0.";
+  }
+
+  @Override
+  public String epilog() {
+    return "examples:\n"
+        + "  loraflow generate --model SmolLM2-135M-Instruct.Q4_1.gguf --prompt \"What is"
+        + " QLoRA?\" --chat\n"
+        + "  loraflow generate --model llama-dir/ --prompt \"Once upon\" --temperature 0.8"
+        + " --top-p 0.9 --stop \"\\n\\n\"";
+  }
+
+  @Override
+  public void configure(Subparser p) {
+    p.addArgument("--model").required(true).metavar("DIR|FILE.gguf").help("the model");
+    p.addArgument("--prompt").required(true).help("text to continue");
+    p.addArgument("--chat")
+        .action(Arguments.storeTrue())
+        .help("wrap the prompt in the model's chat template");
+    p.addArgument("--max-new-tokens").type(Integer.class).setDefault(128).help("token budget");
+    p.addArgument("--temperature").type(Double.class).setDefault(0.0).help("0 = greedy");
+    p.addArgument("--top-p").type(Double.class).setDefault(1.0).help("nucleus sampling, (0, 1]");
+    p.addArgument("--top-k").type(Integer.class).setDefault(0).help("0 = off");
+    p.addArgument("--repetition-penalty").type(Double.class).setDefault(1.0).help("1 = off");
+    p.addArgument("--seed").type(Long.class).setDefault(0L).help("sampling seed");
+    p.addArgument("--stop")
+        .action(Arguments.append())
+        .metavar("STR")
+        .help("stop when the text contains STR (repeatable)");
+    p.addArgument("--dtype")
+        .choices("fp32", "fp16")
+        .help("weights and compute (default fp16 on GPU, fp32 on CPU)");
+    p.addArgument("--device").choices("cpu", "gpu", "cuda").setDefault("cpu").help("device");
+  }
+
+  @Override
+  public int run(Namespace args, Console console) {
     Options options;
     try {
-      options = parse(args);
+      options = options(args);
     } catch (IllegalArgumentException e) {
-      err.println("generate: " + e.getMessage());
-      err.println(USAGE);
-      return 2;
+      throw new UsageException(e.getMessage());
     }
     try {
-      generate(options, out, err);
-      return 0;
+      generate(
+          options, new PrintStream(console.out(), true, StandardCharsets.UTF_8), console.err());
+      return ExitCodes.OK;
     } catch (RuntimeException e) {
-      err.println("generate: " + e.getMessage());
-      return 1;
+      console.err().println("loraflow generate: " + e.getMessage());
+      return ExitCodes.FAILED;
     }
   }
 
+  /** {@code java -cp ... GenerateCommand ARGS} (bench scripts): the same as loraflow generate. */
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** {@code loraflow generate ARGS} on these streams; returns the exit code (0, 1, 2). */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    return CommandLine.single(new GenerateCommand())
+        .execute(args, new Console(out, err, System.getenv()));
+  }
+
+  /** The options {@code args} (without the command name) ask for. */
   static Options parse(String[] args) {
-    Path model = null;
-    String prompt = null;
-    boolean chat = false;
-    int maxNew = 128;
-    double temperature = 0;
-    double topP = 1.0;
-    int topK = 0;
-    double penalty = 1.0;
-    long seed = 0;
-    List<String> stops = new ArrayList<>();
-    String dtype = null;
-    String device = "cpu";
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (a.equals("--chat")) {
-        chat = true;
-        continue;
-      }
-      if (a.equals("-h") || a.equals("--help")) {
-        throw new IllegalArgumentException("help requested");
-      }
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException("missing value after " + a);
-      }
-      String v = args[++i];
-      switch (a) {
-        case "--model" -> model = Path.of(v);
-        case "--prompt" -> prompt = v;
-        case "--max-new-tokens" -> maxNew = parseInt(a, v);
-        case "--temperature" -> temperature = parseDouble(a, v);
-        case "--top-p" -> topP = parseDouble(a, v);
-        case "--top-k" -> topK = parseInt(a, v);
-        case "--repetition-penalty" -> penalty = parseDouble(a, v);
-        case "--seed" -> seed = Long.parseLong(v);
-        case "--stop" -> stops.add(v);
-        case "--dtype" -> dtype = v;
-        case "--device" -> device = v;
-        default -> throw new IllegalArgumentException("unknown option " + a);
-      }
-    }
-    if (model == null) {
-      throw new IllegalArgumentException("--model is required");
-    }
-    if (prompt == null) {
-      throw new IllegalArgumentException("--prompt is required");
-    }
+    return options(CommandLine.parse(new GenerateCommand(), args));
+  }
+
+  private static Options options(Namespace a) {
+    Path model = Path.of(a.getString("model"));
     if (!Files.exists(model)) {
       throw new IllegalArgumentException("--model " + model + ": no such file or directory");
     }
+    double temperature = a.getDouble("temperature");
     if (temperature < 0) {
       throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
     }
-    Device dev =
-        switch (device) {
-          case "cpu" -> Device.cpu();
-          case "gpu", "cuda" -> Device.gpu();
-          default ->
-              throw new IllegalArgumentException("--device must be cpu or gpu, got " + device);
-        };
+    Device dev = a.getString("device").equals("cpu") ? Device.cpu() : Device.gpu();
+    String dtype = a.getString("dtype");
     DataType type =
-        switch (dtype == null ? (dev.isGpu() ? "fp16" : "fp32") : dtype) {
-          case "fp32" -> DataType.FLOAT32;
-          case "fp16" -> DataType.FLOAT16;
-          default ->
-              throw new IllegalArgumentException("--dtype must be fp32 or fp16, got " + dtype);
-        };
+        (dtype == null ? (dev.isGpu() ? "fp16" : "fp32") : dtype).equals("fp16")
+            ? DataType.FLOAT16
+            : DataType.FLOAT32;
+    List<String> stops = a.getList("stop");
     boolean greedy = temperature == 0;
     GenerationConfig generation =
         new GenerationConfig(
-            maxNew,
+            a.getInt("max_new_tokens"),
             greedy,
             greedy ? 1.0 : temperature,
-            topP,
-            topK,
-            penalty,
-            seed,
-            stops,
+            a.getDouble("top_p"),
+            a.getInt("top_k"),
+            a.getDouble("repetition_penalty"),
+            a.getLong("seed"),
+            stops == null ? List.of() : stops,
             List.of());
-    return new Options(model, prompt, chat, generation, type, dev);
-  }
-
-  private static int parseInt(String option, String v) {
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(option + " needs an integer, got '" + v + "'");
-    }
-  }
-
-  private static double parseDouble(String option, String v) {
-    try {
-      return Double.parseDouble(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(option + " needs a number, got '" + v + "'");
-    }
+    return new Options(model, a.getString("prompt"), a.getBoolean("chat"), generation, type, dev);
   }
 
   private static void generate(Options o, PrintStream out, PrintStream err) {

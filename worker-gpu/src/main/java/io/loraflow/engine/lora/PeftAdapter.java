@@ -278,7 +278,11 @@ public record PeftAdapter(
       throw new IllegalArgumentException(
           name + ": adapter shape " + from.getShape() + " but the model needs " + to.getShape());
     }
-    to.set(from.toDevice(to.getDevice(), false).toType(to.getDataType(), false).toByteBuffer());
+    // an indexed copy, not set(Buffer): DJL's buffer set runs under libtorch's deprecated
+    // AutoNonVariableTypeMode, which prints a deprecation warning (once per process)
+    to.set(
+        new ai.djl.ndarray.index.NDIndex("..."),
+        from.toDevice(to.getDevice(), false).toType(to.getDataType(), false));
   }
 
   private static String string(JsonNode json, String key, String fallback) {

@@ -10,6 +10,11 @@ import io.loraflow.activities.prompts.PromptFormatter;
 import io.loraflow.activities.prompts.PromptTemplate;
 import io.loraflow.activities.prompts.TokenizedExample;
 import io.loraflow.activities.scoring.RougeL;
+import io.loraflow.commandline.Command;
+import io.loraflow.commandline.CommandLine;
+import io.loraflow.commandline.Console;
+import io.loraflow.commandline.ExitCodes;
+import io.loraflow.commandline.UsageException;
 import io.loraflow.engine.generate.GenerationConfig;
 import io.loraflow.engine.generate.Generator;
 import io.loraflow.engine.generate.TokenCodec;
@@ -29,20 +34,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import net.sourceforge.argparse4j.impl.Arguments;
+import net.sourceforge.argparse4j.inf.ArgumentGroup;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
 
 /**
  * {@code loraflow train}: QLoRA on a question/answer file, no Temporal needed.
  *
- * <pre>
- * loraflow train --model DIR|FILE.gguf --data faq.json|faq.jsonl|tokenized.jsonl --out adapter/
- *   [--epochs 1] [--lr 2e-4] [--r 16] [--alpha 32] [--dropout 0.05] [--targets a,b|all-linear]
- *   [--max-seq-len 512] [--seed 42] [--precision fp16|fp32] [--batch-size 1] [--grad-accum 1]
- *   [--optimizer adamw8bit|adamw] [--base nf4|nf4-plain|dense] [--no-grad-checkpointing]
- *   [--eval-fraction 0.1] [--template default|chat|"..{q}..{a}"] [--checkpoint-every 20]
- *   [--checkpoint-dir DIR] [--resume] [--compare 5] [--device cpu|gpu] [--keep-dequantized]
- * </pre>
+ * <p>Its options are declared in {@link #configure} ({@code loraflow train --help} prints them).
  *
- * --keep-dequantized keeps each NF4 weight dequantized between calls (same numbers, 4x the base
+ * <p>--keep-dequantized keeps each NF4 weight dequantized between calls (same numbers, 4x the base
  * memory in fp16, no per-call dequantization): worth it for small models on CPU.
  *
  * <p>A QA file is split (seeded) into train/eval and tokenized with the model's tokenizer by the
@@ -52,25 +54,140 @@ import java.util.concurrent.CountDownLatch;
  * newest complete checkpoint. --compare N prints greedy answers of N held-out questions before and
  * after training with ROUGE-L.
  */
-public final class TrainCommand {
+public final class TrainCommand implements Command {
 
-  private TrainCommand() {}
-
-  public static void main(String[] args) {
-    System.exit(run(args));
+  @Override
+  public String name() {
+    return "train";
   }
 
-  /** Runs the command; returns the process exit code (0 ok, 2 bad input, 1 failure). */
-  public static int run(String[] args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
+  @Override
+  public String summary() {
+    return "QLoRA training on local files, no stack needed";
+  }
+
+  @Override
+  public String description() {
+    return "QLoRA on a question/answer file (JSON, JSONL, CSV, alpaca, chat) or a tokenized JSONL,"
+        + " no Temporal needed. Every value is checked, and the LoRA targets and sequence length"
+        + " against the model's headers, before any weight is read. SIGTERM writes a checkpoint"
+        + " and exits; --resume continues from the newest complete checkpoint.";
+  }
+
+  @Override
+  public String epilog() {
+    return "examples:\n"
+        + "  loraflow train --model ~/.cache/loraflow/models/SmolLM2-135M-Instruct.Q4_1.gguf \\\n"
+        + "      --data faq.json --out adapter/ --compare 4\n"
+        + "  loraflow train --model llama-dir/ --data tokenized.jsonl --out a/ --resume\n"
+        + "exit codes: 0 trained (or stopped with a checkpoint); 2 bad arguments, model or data;\n"
+        + "  1 failed; 130 interrupted";
+  }
+
+  @Override
+  public void configure(Subparser p) {
+    TrainConfig d = TrainConfig.defaults();
+    ArgumentGroup io = p.addArgumentGroup("files");
+    io.addArgument("--model").required(true).metavar("DIR|FILE.gguf").help("base model");
+    io.addArgument("--data")
+        .required(true)
+        .metavar("FILE")
+        .help("questions/answers (.json/.jsonl/.csv) or a tokenized JSONL (input_ids, labels)");
+    io.addArgument("--out").required(true).metavar("DIR").help("adapter directory to write");
+    io.addArgument("--checkpoint-dir")
+        .metavar("DIR")
+        .help("checkpoints (default: OUT/checkpoints)");
+    io.addArgument("--resume")
+        .action(Arguments.storeTrue())
+        .help("continue from the newest complete checkpoint");
+    ArgumentGroup lora = p.addArgumentGroup("LoRA and training");
+    lora.addArgument("--epochs").type(Integer.class).setDefault(d.epochs()).help("epochs");
+    lora.addArgument("--lr").type(Double.class).setDefault(d.learningRate()).help("peak LR");
+    lora.addArgument("--schedule")
+        .choices("cosine", "linear", "constant")
+        .setDefault(d.schedule().name().toLowerCase(Locale.ROOT))
+        .help("LR schedule after warmup");
+    lora.addArgument("--warmup-ratio")
+        .type(Double.class)
+        .setDefault(d.warmupRatio())
+        .help("fraction of steps in linear warmup");
+    lora.addArgument("--max-grad-norm")
+        .type(Double.class)
+        .setDefault(d.maxGradNorm())
+        .help("gradient clipping norm");
+    lora.addArgument("--r").type(Integer.class).setDefault(d.loraR()).help("LoRA rank");
+    lora.addArgument("--alpha").type(Double.class).setDefault(d.loraAlpha()).help("LoRA alpha");
+    lora.addArgument("--dropout")
+        .type(Double.class)
+        .setDefault(d.loraDropout())
+        .help("LoRA dropout");
+    lora.addArgument("--targets")
+        .metavar("a,b|all-linear")
+        .help("modules to adapt (default: the model family's)");
+    lora.addArgument("--max-seq-len")
+        .type(Integer.class)
+        .setDefault(d.maxSeqLen())
+        .help("tokens per example");
+    lora.addArgument("--seed").type(Integer.class).setDefault((int) d.seed()).help("seed");
+    lora.addArgument("--batch-size").type(Integer.class).setDefault(d.batchSize()).help("batch");
+    lora.addArgument("--grad-accum")
+        .type(Integer.class)
+        .setDefault(d.gradAccumulation())
+        .help("micro-batches per optimizer step");
+    lora.addArgument("--optimizer")
+        .choices("adamw8bit", "paged_adamw_8bit", "adamw")
+        .setDefault("adamw8bit")
+        .help("optimizer");
+    lora.addArgument("--precision")
+        .choices("fp16", "fp32")
+        .help("compute precision (default fp16 on GPU, fp32 on CPU; no bf16 in DJL)");
+    lora.addArgument("--base")
+        .choices("nf4", "nf4-plain", "dense")
+        .setDefault("nf4")
+        .help("frozen base weights: NF4 with double quantization, NF4 with fp32 absmax, or dense");
+    lora.addArgument("--no-grad-checkpointing")
+        .action(Arguments.storeTrue())
+        .help("keep activations instead of recomputing them");
+    lora.addArgument("--packing").action(Arguments.storeTrue()).help("pack examples per row");
+    lora.addArgument("--checkpoint-every")
+        .type(Integer.class)
+        .setDefault(d.checkpointEvery())
+        .help("checkpoint every N steps");
+    lora.addArgument("--log-every")
+        .type(Integer.class)
+        .setDefault(d.logEvery())
+        .help("metrics every N steps");
+    ArgumentGroup run = p.addArgumentGroup("data and output");
+    run.addArgument("--eval-fraction")
+        .type(Double.class)
+        .setDefault(0.1)
+        .help("held-out fraction of a QA file, in [0, 1)");
+    run.addArgument("--template")
+        .setDefault("default")
+        .metavar("default|chat|TEXT")
+        .help("prompt template (TEXT with {q} and {a})");
+    run.addArgument("--compare")
+        .type(Integer.class)
+        .setDefault(0)
+        .metavar("N")
+        .help("print greedy answers to N held-out questions before and after, with ROUGE-L");
+    run.addArgument("--device")
+        .choices("cpu", "gpu")
+        .help("where to train (default: gpu when there is one)");
+    run.addArgument("--keep-dequantized")
+        .action(Arguments.storeTrue())
+        .help("keep NF4 weights dequantized between calls (4x base memory; fast on small models)");
+  }
+
+  @Override
+  public int run(Namespace args, Console console) {
+    PrintStream out = console.out();
+    PrintStream err = console.err();
     Options o;
     try {
-      o = Options.parse(args);
+      o = Options.from(args);
     } catch (IllegalArgumentException e) {
-      err.println("loraflow train: " + e.getMessage());
-      err.println(USAGE);
-      return 2;
+      throw new UsageException(e.getMessage());
     }
     try {
       return train(o, out, err);
@@ -79,26 +196,27 @@ public final class TrainCommand {
         | io.loraflow.engine.model.ModelLoadException
         | io.loraflow.activities.dataset.DatasetException e) {
       err.println("loraflow train: " + e.getMessage());
-      return 2;
+      return ExitCodes.USAGE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       err.println("loraflow train: interrupted");
-      return 130;
+      return ExitCodes.INTERRUPTED;
     } catch (Exception e) {
       err.println("loraflow train: failed: " + e);
       e.printStackTrace(err);
-      return 1;
+      return ExitCodes.FAILED;
     }
   }
 
-  static final String USAGE =
-      "usage: loraflow train --model DIR|FILE.gguf --data FILE --out DIR [--epochs N] [--lr X]"
-          + " [--r N] [--alpha X] [--dropout X] [--targets a,b|all-linear] [--max-seq-len N]"
-          + " [--seed N] [--precision fp16|fp32] [--batch-size N] [--grad-accum N]"
-          + " [--optimizer adamw8bit|adamw] [--base nf4|nf4-plain|dense]"
-          + " [--no-grad-checkpointing] [--eval-fraction F] [--template default|chat|TEXT]"
-          + " [--checkpoint-every N] [--checkpoint-dir DIR] [--resume] [--compare N]"
-          + " [--device cpu|gpu] [--keep-dequantized] [--packing]";
+  /** {@code java -cp ... TrainCommand ARGS}: the same as loraflow train. */
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** {@code loraflow train ARGS} on this process's streams; returns the exit code. */
+  public static int run(String[] args) {
+    return CommandLine.single(new TrainCommand()).execute(args, Console.system());
+  }
 
   private static int train(Options o, PrintStream out, PrintStream err) throws Exception {
     Device device = o.device;
@@ -320,124 +438,67 @@ public final class TrainCommand {
     Device device;
     TrainConfig config;
 
-    static Options parse(String[] args) {
+    static Options from(Namespace a) {
       Options o = new Options();
       TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
-      String deviceName = null;
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        switch (a) {
-          case "--resume" -> o.resume = true;
-          case "--no-grad-checkpointing" -> b.gradientCheckpointing = false;
-          case "--packing" -> b.packing = true;
-          case "--keep-dequantized" -> o.keepDequantized = true;
-          default -> {
-            if (!a.startsWith("--") || i + 1 >= args.length) {
-              throw new IllegalArgumentException("unexpected argument '" + a + "'");
-            }
-            String v = args[++i];
-            switch (a) {
-              case "--model" -> o.model = Path.of(v);
-              case "--data" -> o.data = Path.of(v);
-              case "--out" -> o.out = Path.of(v);
-              case "--checkpoint-dir" -> o.checkpointDir = Path.of(v);
-              case "--epochs" -> b.epochs = integer(a, v);
-              case "--lr" -> b.learningRate = number(a, v);
-              case "--r" -> b.loraR = integer(a, v);
-              case "--alpha" -> b.loraAlpha = number(a, v);
-              case "--dropout" -> b.loraDropout = number(a, v);
-              case "--targets" -> b.targetModules = Arrays.asList(v.split(","));
-              case "--max-seq-len" -> b.maxSeqLen = integer(a, v);
-              case "--seed" -> b.seed = integer(a, v);
-              case "--batch-size" -> b.batchSize = integer(a, v);
-              case "--grad-accum" -> b.gradAccumulation = integer(a, v);
-              case "--warmup-ratio" -> b.warmupRatio = number(a, v);
-              case "--max-grad-norm" -> b.maxGradNorm = number(a, v);
-              case "--checkpoint-every" -> b.checkpointEvery = integer(a, v);
-              case "--log-every" -> b.logEvery = integer(a, v);
-              case "--eval-fraction" -> o.evalFraction = number(a, v);
-              case "--template" -> o.template = v;
-              case "--compare" -> o.compare = integer(a, v);
-              case "--device" -> deviceName = v;
-              case "--precision" ->
-                  b.precision =
-                      switch (v) {
-                        case "fp16" -> TrainConfig.Precision.FP16;
-                        case "fp32" -> TrainConfig.Precision.FP32;
-                        default ->
-                            throw new IllegalArgumentException(
-                                "--precision must be fp16 or fp32 (no bf16 in DJL), got " + v);
-                      };
-              case "--optimizer" ->
-                  b.optimizer =
-                      switch (v) {
-                        case "adamw8bit", "paged_adamw_8bit" ->
-                            TrainConfig.OptimizerKind.ADAMW_8BIT;
-                        case "adamw" -> TrainConfig.OptimizerKind.ADAMW;
-                        default ->
-                            throw new IllegalArgumentException(
-                                "--optimizer must be adamw8bit or adamw, got " + v);
-                      };
-              case "--base" ->
-                  b.baseFormat =
-                      switch (v) {
-                        case "nf4" -> BaseFormat.NF4;
-                        case "nf4-plain" -> BaseFormat.NF4_PLAIN_ABSMAX;
-                        case "dense" -> BaseFormat.DENSE;
-                        default ->
-                            throw new IllegalArgumentException(
-                                "--base must be nf4, nf4-plain or dense, got " + v);
-                      };
-              case "--schedule" ->
-                  b.schedule = TrainConfig.Schedule.valueOf(v.toUpperCase(Locale.ROOT));
-              default -> throw new IllegalArgumentException("unknown option " + a);
-            }
-          }
-        }
+      o.model = Path.of(a.getString("model"));
+      o.data = Path.of(a.getString("data"));
+      o.out = Path.of(a.getString("out"));
+      String checkpoints = a.getString("checkpoint_dir");
+      o.checkpointDir = checkpoints == null ? null : Path.of(checkpoints);
+      o.resume = a.getBoolean("resume");
+      o.keepDequantized = a.getBoolean("keep_dequantized");
+      o.evalFraction = a.getDouble("eval_fraction");
+      o.template = a.getString("template");
+      o.compare = a.getInt("compare");
+      b.epochs = a.getInt("epochs");
+      b.learningRate = a.getDouble("lr");
+      b.schedule = TrainConfig.Schedule.valueOf(a.getString("schedule").toUpperCase(Locale.ROOT));
+      b.warmupRatio = a.getDouble("warmup_ratio");
+      b.maxGradNorm = a.getDouble("max_grad_norm");
+      b.loraR = a.getInt("r");
+      b.loraAlpha = a.getDouble("alpha");
+      b.loraDropout = a.getDouble("dropout");
+      if (a.getString("targets") != null) {
+        b.targetModules = Arrays.asList(a.getString("targets").split(","));
       }
-      for (Object[] req :
-          new Object[][] {{"--model", o.model}, {"--data", o.data}, {"--out", o.out}}) {
-        if (req[1] == null) {
-          throw new IllegalArgumentException(req[0] + " is required");
-        }
-      }
+      b.maxSeqLen = a.getInt("max_seq_len");
+      b.seed = a.getInt("seed");
+      b.batchSize = a.getInt("batch_size");
+      b.gradAccumulation = a.getInt("grad_accum");
+      b.checkpointEvery = a.getInt("checkpoint_every");
+      b.logEvery = a.getInt("log_every");
+      b.gradientCheckpointing = !a.getBoolean("no_grad_checkpointing");
+      b.packing = a.getBoolean("packing");
+      b.optimizer =
+          a.getString("optimizer").equals("adamw")
+              ? TrainConfig.OptimizerKind.ADAMW
+              : TrainConfig.OptimizerKind.ADAMW_8BIT;
+      b.baseFormat =
+          switch (a.getString("base")) {
+            case "nf4-plain" -> BaseFormat.NF4_PLAIN_ABSMAX;
+            case "dense" -> BaseFormat.DENSE;
+            default -> BaseFormat.NF4;
+          };
       if (!(o.evalFraction >= 0 && o.evalFraction < 1)) {
         throw new IllegalArgumentException(
             "--eval-fraction must be in [0, 1), got " + o.evalFraction);
       }
+      String deviceName = a.getString("device");
       if (deviceName == null) {
         o.device = Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
       } else {
-        o.device =
-            switch (deviceName) {
-              case "cpu" -> Device.cpu();
-              case "gpu" -> Device.gpu();
-              default ->
-                  throw new IllegalArgumentException(
-                      "--device must be cpu or gpu, got " + deviceName);
-            };
+        o.device = deviceName.equals("gpu") ? Device.gpu() : Device.cpu();
       }
-      if (!o.device.isGpu() && !Arrays.asList(args).contains("--precision")) {
+      String precision = a.getString("precision");
+      if (precision != null) {
+        b.precision =
+            precision.equals("fp16") ? TrainConfig.Precision.FP16 : TrainConfig.Precision.FP32;
+      } else if (!o.device.isGpu()) {
         b.precision = TrainConfig.Precision.FP32; // fp16 matmuls on CPU are slow and gain nothing
       }
       o.config = b.build();
       return o;
-    }
-
-    private static int integer(String flag, String v) {
-      try {
-        return Integer.parseInt(v);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(flag + " needs an integer, got '" + v + "'");
-      }
-    }
-
-    private static double number(String flag, String v) {
-      try {
-        return Double.parseDouble(v);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(flag + " needs a number, got '" + v + "'");
-      }
     }
   }
 
