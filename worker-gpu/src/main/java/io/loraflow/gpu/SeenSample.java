@@ -46,7 +46,8 @@ record SeenSample(List<io.loraflow.activities.prompts.EvalPrompt> prompts, List<
     store.download(prompts.trainPromptsKey(), promptsFile);
     Path trainFile = work.resolve("train-seen.jsonl");
     store.download(prompts.trainKey(), trainFile);
-    List<io.loraflow.activities.prompts.EvalPrompt> all = EvalActivity.readPrompts(promptsFile);
+    List<io.loraflow.activities.prompts.EvalPrompt> all =
+        io.loraflow.activities.prompts.PromptFormatter.readEvalPrompts(promptsFile);
     List<String> lines = nonBlank(Files.readAllLines(trainFile, StandardCharsets.UTF_8));
     if (lines.size() != all.size()) {
       log.warn(
