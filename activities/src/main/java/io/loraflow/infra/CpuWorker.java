@@ -13,9 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU worker: the FineTune workflow and the CPU activities on {@link TaskQueues#CPU}.
- * Stateless; run as many as you like. SIGTERM stops polling and lets running activities finish.
- * Bounded load: at most {@link CpuWorkerLimits} at once, however many runs are queued.
+ * The CPU worker: the FineTune and Sweep workflows and the CPU activities on {@link
+ * TaskQueues#CPU}. Stateless; run as many as you like. SIGTERM stops polling and lets running
+ * activities finish. Bounded load: at most {@link CpuWorkerLimits} at once, however many runs are
+ * queued.
  */
 public final class CpuWorker {
   private static final Logger log = LoggerFactory.getLogger(CpuWorker.class);
@@ -33,7 +34,9 @@ public final class CpuWorker {
       WorkerFactory factory, CpuActivities activities, CpuWorkerLimits limits) {
     Worker worker = factory.newWorker(TaskQueues.CPU, limits.workerOptions());
     worker.registerWorkflowImplementationTypes(
-        FineTuneWorkflowImpl.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
+        FineTuneWorkflowImpl.class,
+        io.loraflow.workflows.TryAdapterWorkflowImpl.class,
+        io.loraflow.workflows.SweepWorkflowImpl.class);
     worker.registerActivitiesImplementations(activities);
     return worker;
   }

@@ -120,6 +120,9 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
     List<Object> c = new ArrayList<>();
     c.add(new RequestLimits(services.limits().maxBodyBytes()));
     c.add(new RunsResource(services.runs(), services.admission()));
+    c.add(
+        new io.loraflow.api.resources.SweepsResource(
+            io.loraflow.api.core.SweepService.of(services.runs())));
     c.add(new RetrainResource(services.retrainer(), services.admission()));
     c.add(new AdaptersResource(services.adapters(), services.trials()));
     c.add(new CompareResource(services.comparer()));

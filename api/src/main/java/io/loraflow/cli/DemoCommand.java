@@ -7,10 +7,8 @@ import io.loraflow.api.core.TemporalClients;
 import io.loraflow.commandline.Command;
 import io.loraflow.commandline.Console;
 import io.loraflow.infra.StackEnvFile;
-import io.loraflow.workflows.EvaluationSpec;
 import io.loraflow.workflows.RunSpec;
 import io.loraflow.workflows.TaskQueues;
-import io.loraflow.workflows.TrainingSpec;
 import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
@@ -77,8 +75,13 @@ final class DemoCommand implements Command {
 
   @Override
   public void configure(Subparser p) {
-    TrainingSpec t = TrainingSpec.defaults();
-    p.addArgument("--epochs").type(Integer.class).setDefault(t.epochs()).help("training epochs");
+    p.addArgument("--preset")
+        .choices(DemoPresets.NAMES)
+        .setDefault(DemoPresets.DEFAULT)
+        .help(
+            "training recipe: learns (3 epochs, batch 4, lr 1e-3, the best epoch kept) or seed"
+                + " (the seed's recipe: the run-spec defaults)");
+    p.addArgument("--epochs").type(Integer.class).help("training epochs (default: the preset's)");
     p.addArgument("--eval-prompts")
         .type(Integer.class)
         .setDefault(8)
@@ -149,13 +152,14 @@ final class DemoCommand implements Command {
     }
   }
 
-  /** Defaults of the run spec, with a shorter evaluation so the demo ends in minutes on a CPU. */
+  /** The run spec of the chosen preset ({@link DemoPresets}), with a shorter evaluation. */
   static RunSpec demoSpec(Namespace a) {
-    TrainingSpec training = TrainingSpec.defaults().withEpochs(a.getInt("epochs"));
-    EvaluationSpec evaluation = new EvaluationSpec(64, a.getInt("eval_prompts"), null);
-    return new RunSpec(
-            null, DATASET, null, a.getString("base_model"), null, training, null, evaluation, null)
-        .validate();
+    return DemoPresets.spec(
+        a.getString("preset"),
+        DATASET,
+        a.getString("base_model"),
+        a.getInt("epochs"),
+        a.getInt("eval_prompts"));
   }
 
   /**

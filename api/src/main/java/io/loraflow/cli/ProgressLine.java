@@ -38,6 +38,7 @@ public final class ProgressLine {
    * @param tokensPerSecond training throughput in tokens/s, or null when unknown
    * @param eta estimated time left in this phase, or null when unknown
    * @param note what the run says it is doing (shown for phases without a step count)
+   * @param evalLoss latest held-out loss during training, or null (shown after the loss)
    */
   public record Snapshot(
       String phase,
@@ -46,7 +47,20 @@ public final class ProgressLine {
       Double loss,
       Double tokensPerSecond,
       Duration eta,
-      String note) {
+      String note,
+      Double evalLoss) {
+    /** A snapshot without a held-out loss. */
+    public Snapshot(
+        String phase,
+        long step,
+        long total,
+        Double loss,
+        Double tokensPerSecond,
+        Duration eta,
+        String note) {
+      this(phase, step, total, loss, tokensPerSecond, eta, note, null);
+    }
+
     public Snapshot {
       note = note == null ? "" : note.strip();
       if (phase == null || phase.isBlank()) {
@@ -67,7 +81,10 @@ public final class ProgressLine {
     boolean counted = s.total() > 0;
     String counts = counted ? Math.min(s.step(), s.total()) + "/" + s.total() : "";
     String percent = counted ? percent(s.step(), s.total()) : "";
-    String loss = s.loss() == null ? "" : "loss " + formatLoss(s.loss());
+    String loss =
+        (s.loss() == null ? "" : "loss " + formatLoss(s.loss()))
+            + (s.evalLoss() == null ? "" : " eval " + formatLoss(s.evalLoss()));
+    loss = loss.strip();
     String speed = s.tokensPerSecond() == null ? "" : formatRate(s.tokensPerSecond()) + " tok/s";
     String eta = "ETA " + formatDuration(s.eta());
 

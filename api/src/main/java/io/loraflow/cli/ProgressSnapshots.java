@@ -25,7 +25,8 @@ final class ProgressSnapshots {
         p.loss(),
         p.tokensPerSecond(),
         reported != null ? reported : observed,
-        Numbers.roundIn(p.message()));
+        Numbers.roundIn(p.message()),
+        p.evalLoss());
   }
 
   /** {@code PREPARING_DATASET} -> {@code dataset}: short enough for the phase column. */

@@ -46,7 +46,8 @@ final class Reports {
           s3.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
         report = new ObjectMapper().readTree(in.readNBytes((int) MAX_REPORT_BYTES));
       }
-      List<AnswerTable.Row> table = AnswerTable.rowsOf(report);
+      List<AnswerTable.Row> table = AnswerTable.rowsOf(report.path("rows"));
+      List<AnswerTable.Row> seen = AnswerTable.rowsOf(report.path("seenRows"));
       if (table.isEmpty()) {
         console.out().println("(no per-question answers in s3://" + bucket + "/" + key + ")");
         return;
@@ -65,6 +66,18 @@ final class Reports {
                   + key
                   + "):");
       console.out().print(AnswerTable.render(table, Terminal.width(), rows, 4));
+      if (!seen.isEmpty()) {
+        console.out().println();
+        console
+            .out()
+            .println(
+                "before/after on seen (training) questions ("
+                    + Math.min(rows, seen.size())
+                    + " of "
+                    + seen.size()
+                    + "):");
+        console.out().print(AnswerTable.render(seen, Terminal.width(), rows, 4));
+      }
     } catch (Exception e) {
       console
           .err()

@@ -49,6 +49,15 @@ final class ResultPrinter {
                 t.steps(),
                 Numbers.round(t.finalLoss()),
                 tps == null ? "" : ", " + ProgressLine.formatRate(tps) + " tokens/s"));
+        if (t.bestEvalLoss() != null) {
+          out.println(
+              String.format(
+                  Locale.ROOT,
+                  "  best     step %d by held-out loss %.4f%s (the published adapter)",
+                  t.bestStep(),
+                  t.bestEvalLoss(),
+                  t.stoppedEarly() ? ", stopped early" : ""));
+        }
         out.println("  adapter  s3://" + bucket + "/" + t.adapterKey());
       }
       EvalResult e = r.eval();
@@ -74,6 +83,23 @@ final class ResultPrinter {
                   e.adapter().tokenF1(),
                   e.base().exactMatch(),
                   e.adapter().exactMatch()));
+        }
+        var seen = e.seen();
+        if (seen != null && seen.base() != null && seen.adapter() != null) {
+          out.println(
+              String.format(
+                  Locale.ROOT,
+                  "  seen     loss %.4f -> %.4f, ROUGE-L %.3f -> %.3f, token F1 %.3f -> %.3f,"
+                      + " exact match %.3f -> %.3f, %d training questions",
+                  seen.baseLoss(),
+                  seen.adapterLoss(),
+                  seen.base().rougeL(),
+                  seen.adapter().rougeL(),
+                  seen.base().tokenF1(),
+                  seen.adapter().tokenF1(),
+                  seen.base().exactMatch(),
+                  seen.adapter().exactMatch(),
+                  seen.numPrompts()));
         }
       }
       RegistrationResult reg = r.registration();

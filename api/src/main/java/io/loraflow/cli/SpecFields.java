@@ -45,12 +45,25 @@ final class SpecFields {
     MEANINGS.put("training.optimizer", "adamw or adamw8bit");
     MEANINGS.put("training.schedule", "cosine, linear or constant (after warmup)");
     MEANINGS.put("training.warmupRatio", "fraction of the steps in linear warmup, in [0, 1)");
+    MEANINGS.put(
+        "training.evalEverySteps",
+        "held-out loss every N steps besides each epoch end (0: epoch ends only)");
+    MEANINGS.put(
+        "training.earlyStoppingPatience",
+        "stop after N held-out evaluations without improvement (0: never)");
+    MEANINGS.put(
+        "training.earlyStoppingMinDelta", "held-out loss improvement that counts (nats/token)");
+    MEANINGS.put("tags", "extra MLflow tags of the run (at most 20), e.g. mlflow.parentRunId");
     MEANINGS.put("evalFraction", "held-out fraction of the examples, in [0, 0.5]");
     MEANINGS.put("evaluation.maxNewTokens", "generation budget per evaluated answer");
     MEANINGS.put("evaluation.numPrompts", "held-out questions answered by base and adapter");
     MEANINGS.put("evaluation.seed", "seed that picks the evaluated prompts");
+    MEANINGS.put(
+        "evaluation.numSeenPrompts", "training questions answered and scored beside the held-out");
     MEANINGS.put("registry.modelName", "registered model name; empty = loraflow-<base model>");
     MEANINGS.put("registry.promote", "give the new version the champion alias when it is better");
+    MEANINGS.put(
+        "registry.register", "register the adapter (false: a sweep child; the sweep registers)");
   }
 
   /** One documented field: its path, default (null when none) and meaning. */

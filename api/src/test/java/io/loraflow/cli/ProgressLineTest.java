@@ -25,6 +25,14 @@ class ProgressLineTest {
         line);
   }
 
+  @Test
+  void heldOutLossFollowsTheTrainingLoss() {
+    Snapshot s =
+        new Snapshot("train", 120, 400, 1.23456, 812.4, Duration.ofSeconds(185), "training", 1.5);
+    String line = ProgressLine.render(s, 120);
+    assertTrue(line.contains("loss 1.235 eval 1.500  812 tok/s"), line);
+  }
+
   @ParameterizedTest
   @CsvSource({"200", "100", "80", "60", "50", "40", "20", "5", "1"})
   void neverExceedsTheWidth(int width) {

@@ -25,6 +25,7 @@ import io.loraflow.workflows.EvalResult;
 import io.loraflow.workflows.Phase;
 import io.loraflow.workflows.Progress;
 import io.loraflow.workflows.Scores;
+import io.loraflow.workflows.SeenEval;
 import io.loraflow.workflows.StorageKeys;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -40,11 +41,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The evaluate activity: base vs adapter on the held-out split. Eval loss and perplexity over the
- * whole eval split (answer tokens only), greedy answers to the chosen eval prompts with the same
- * settings for both, scored with the pipeline's {@link AnswerScorer}. The base model is the same
- * model with every LoRA B at zero (exactly the base function), then the adapter is loaded into it.
- * Idempotent: an existing report.json is the result.
+ * The evaluate activity: base vs adapter on the held-out split, and on a seeded sample of the
+ * training questions ({@link SeenSample}: the questions a support bot is asked every day). Eval
+ * loss and perplexity over the whole eval split (answer tokens only), greedy answers to the chosen
+ * eval prompts with the same settings for both, scored with the pipeline's {@link AnswerScorer}.
+ * The base model is the same model with every LoRA B at zero (exactly the base function), then the
+ * adapter is loaded into it. Idempotent: an existing report.json is the result.
  */
 final class EvalActivity {
   private static final Logger log = LoggerFactory.getLogger(EvalActivity.class);
@@ -108,7 +110,15 @@ final class EvalActivity {
           GenerationConfig.greedy(req.evaluation().maxNewTokens())
               .withEosTokenIds(req.model().eosTokenIds())
               .withSeed(req.evaluation().seed());
-      long total = 2L * prompts.size();
+      SeenSample seen =
+          SeenSample.load(
+              store,
+              req.prompts(),
+              work,
+              req.evaluation().numSeenPrompts(),
+              req.evaluation().seed(),
+              Integer.MAX_VALUE);
+      long total = 2L * (prompts.size() + seen.prompts().size());
       try (ModelFiles files = ModelFiles.open(modelPath);
           TextTokenizer tok = files.tokenizer();
           ModelSession session = ModelSession.withAdapter(files, adapterDir, dtype, device)) {
@@ -128,31 +138,42 @@ final class EvalActivity {
         EvalLoss baseLoss = loss(model, evalSet, device, hb);
         List<String> baseAnswers =
             answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
+        EvalLoss baseSeenLoss = loss(model, seen.examples(), device, hb);
+        List<String> baseSeenAnswers =
+            answers(generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
 
         session.useAdapter();
         progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
         EvalLoss adapterLoss = loss(model, evalSet, device, hb);
         List<String> adapterAnswers =
             answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
+        EvalLoss adapterSeenLoss = loss(model, seen.examples(), device, hb);
+        List<String> adapterSeenAnswers =
+            answers(generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
 
         List<EvalReport.Row> rows = new ArrayList<>();
         List<AnswerScorer.Scored> baseScored = new ArrayList<>();
         List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
-        for (int i = 0; i < prompts.size(); i++) {
-          EvalPrompt p = prompts.get(i);
-          AnswerScorer.Scored b = AnswerScorer.score(p.reference(), baseAnswers.get(i));
-          AnswerScorer.Scored a = AnswerScorer.score(p.reference(), adapterAnswers.get(i));
-          baseScored.add(b);
-          adapterScored.add(a);
-          rows.add(
-              new EvalReport.Row(
-                  p.question(),
-                  p.reference(),
-                  baseAnswers.get(i),
-                  adapterAnswers.get(i),
-                  scores(b),
-                  scores(a)));
-        }
+        scoreRows(prompts, baseAnswers, adapterAnswers, rows, baseScored, adapterScored);
+        List<EvalReport.Row> seenRows = new ArrayList<>();
+        List<AnswerScorer.Scored> baseSeenScored = new ArrayList<>();
+        List<AnswerScorer.Scored> adapterSeenScored = new ArrayList<>();
+        scoreRows(
+            seen.prompts(),
+            baseSeenAnswers,
+            adapterSeenAnswers,
+            seenRows,
+            baseSeenScored,
+            adapterSeenScored);
+        SeenEval seenEval =
+            seen.isEmpty()
+                ? null
+                : new SeenEval(
+                    baseSeenLoss.mean(),
+                    adapterSeenLoss.mean(),
+                    AnswerScorer.mean(baseSeenScored),
+                    AnswerScorer.mean(adapterSeenScored),
+                    seen.prompts().size());
         EvalResult result =
             new EvalResult(
                 baseLoss.mean(),
@@ -163,8 +184,9 @@ final class EvalActivity {
                 AnswerScorer.mean(adapterScored),
                 prompts.size(),
                 reportKey,
-                StorageKeys.evalReportHtml(runId));
-        EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows);
+                StorageKeys.evalReportHtml(runId),
+                seenEval);
+        EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows, seenRows);
         publish(req, report);
         log.info(
             "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
@@ -231,6 +253,31 @@ final class EvalActivity {
           new Progress(Phase.EVALUATING, done.get(), total, null, null, null, "answering"));
     }
     return out;
+  }
+
+  /** Scores both answers to every prompt against its reference and adds the report rows. */
+  private static void scoreRows(
+      List<EvalPrompt> prompts,
+      List<String> baseAnswers,
+      List<String> adapterAnswers,
+      List<EvalReport.Row> rows,
+      List<AnswerScorer.Scored> baseScored,
+      List<AnswerScorer.Scored> adapterScored) {
+    for (int i = 0; i < prompts.size(); i++) {
+      EvalPrompt p = prompts.get(i);
+      AnswerScorer.Scored b = AnswerScorer.score(p.reference(), baseAnswers.get(i));
+      AnswerScorer.Scored a = AnswerScorer.score(p.reference(), adapterAnswers.get(i));
+      baseScored.add(b);
+      adapterScored.add(a);
+      rows.add(
+          new EvalReport.Row(
+              p.question(),
+              p.reference(),
+              baseAnswers.get(i),
+              adapterAnswers.get(i),
+              scores(b),
+              scores(a)));
+    }
   }
 
   private static Scores scores(AnswerScorer.Scored s) {

@@ -11,11 +11,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The evaluation report: the summary ({@link EvalResult}) and, per eval prompt, the question, the
- * reference, both answers and their scores. Written as JSON (for machines, and to make evaluate
- * idempotent: an existing report is the result) and HTML (for people, in MLflow and MinIO).
+ * The evaluation report: the summary ({@link EvalResult}) and, per eval prompt (held-out, then
+ * seen: sampled training questions), the question, the reference, both answers and their scores.
+ * Written as JSON (for machines, and to make evaluate idempotent: an existing report is the result)
+ * and HTML (for people, in MLflow and MinIO).
  */
-record EvalReport(String runId, String baseModel, EvalResult result, List<Row> rows) {
+record EvalReport(
+    String runId, String baseModel, EvalResult result, List<Row> rows, List<Row> seenRows) {
+
+  EvalReport {
+    seenRows = seenRows == null ? List.of() : List.copyOf(seenRows);
+  }
+
+  /** A held-out-only report. */
+  EvalReport(String runId, String baseModel, EvalResult result, List<Row> rows) {
+    this(runId, baseModel, result, rows, List.of());
+  }
 
   /** One eval prompt: both greedy answers (same prompt, same settings) and their scores. */
   record Row(
@@ -64,7 +75,28 @@ record EvalReport(String runId, String baseModel, EvalResult result, List<Row> r
         .append("; ")
         .append(result.numPrompts())
         .append(" prompts answered greedily by each.</p>");
-    h.append("<h2>Answers</h2><table><tr><th>#</th><th>question</th><th>reference</th>")
+    var seen = result.seen();
+    if (seen != null) {
+      h.append("<h2>Seen questions (a sample of the training set)</h2>")
+          .append("<table><tr><th></th><th>base</th><th>adapter</th></tr>");
+      row(h, "loss", seen.baseLoss(), seen.adapterLoss());
+      row(h, "ROUGE-L", seen.base().rougeL(), seen.adapter().rougeL());
+      row(h, "token F1", seen.base().tokenF1(), seen.adapter().tokenF1());
+      row(h, "exact match", seen.base().exactMatch(), seen.adapter().exactMatch());
+      h.append("</table><p>").append(seen.numPrompts()).append(" training questions.</p>");
+    }
+    answers(h, "Held-out answers", rows);
+    if (!seenRows.isEmpty()) {
+      answers(h, "Seen answers (training questions)", seenRows);
+    }
+    h.append("</body></html>\n");
+    return h.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void answers(StringBuilder h, String title, List<Row> rows) {
+    h.append("<h2>")
+        .append(esc(title))
+        .append("</h2><table><tr><th>#</th><th>question</th><th>reference</th>")
         .append("<th>base</th><th>adapter</th><th>ROUGE-L base → adapter</th></tr>");
     for (int i = 0; i < rows.size(); i++) {
       Row r = rows.get(i);
@@ -82,8 +114,7 @@ record EvalReport(String runId, String baseModel, EvalResult result, List<Row> r
           .append(String.format("%.3f → %.3f", r.baseScores().rougeL(), r.adapterScores().rougeL()))
           .append("</td></tr>");
     }
-    h.append("</table></body></html>\n");
-    return h.toString().getBytes(StandardCharsets.UTF_8);
+    h.append("</table>");
   }
 
   private static void row(StringBuilder h, String name, double base, double adapter) {

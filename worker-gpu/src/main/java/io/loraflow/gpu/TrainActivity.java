@@ -139,6 +139,8 @@ final class TrainActivity {
       Path trainJsonl = work.resolve("train.jsonl");
       store.download(req.prompts().trainKey(), trainJsonl);
       List<Example> data = TokenizedDataset.read(trainJsonl, config.maxSeqLen()).examples();
+      List<Example> heldOut =
+          TrainingEvaluation.heldOut(store, req.prompts(), work, config.maxSeqLen());
       Path resumeDir = null;
       if (resume.isPresent()) {
         resumeDir = work.resolve("resume").resolve("step-" + resume.get().step());
@@ -175,7 +177,12 @@ final class TrainActivity {
                         checkpointed[0] = true;
                         beat.updateAndGet(
                             prev ->
-                                new TrainHeartbeat(step, ref.key(), prev.loss(), prev.progress()));
+                                new TrainHeartbeat(
+                                    step,
+                                    ref.key(),
+                                    prev.loss(),
+                                    prev.progress(),
+                                    prev.evalLoss()));
                         hb.beat();
                       }));
           long firstStep = session.trainer.step();
@@ -191,10 +198,31 @@ final class TrainActivity {
                             m.step(),
                             prev.checkpointKey(),
                             m.loss(),
-                            progressOf(m, firstStep, loopStart)));
+                            progressOf(m, firstStep, loopStart, prev.evalLoss()),
+                            prev.evalLoss()));
                 for (MetricPoint p : points(m)) {
                   metrics.add(p);
                 }
+              });
+          session.trainer.setHeldOut(heldOut);
+          session.trainer.addEvalListener(
+              e -> {
+                beat.updateAndGet(
+                    prev ->
+                        new TrainHeartbeat(
+                            prev.step(),
+                            prev.checkpointKey(),
+                            prev.loss(),
+                            prev.progress(),
+                            e.loss()));
+                TrainingEvaluation.points(e).forEach(metrics::add);
+                log.info(
+                    "{}: step {} held-out loss {} (best {} at step {})",
+                    runId,
+                    e.step(),
+                    e.loss(),
+                    e.bestLoss(),
+                    e.bestStep());
               });
           hb.watch(
               watchdog,
@@ -340,7 +368,7 @@ final class TrainActivity {
       throws IOException {
     String runId = req.runId();
     Path adapterDir = work.resolve("adapter");
-    session.trainer.saveAdapter(adapterDir);
+    session.trainer.savePublishedAdapter(adapterDir); // the best by held-out loss, if evaluated
     List<StepMetrics> history = result.history();
     double finalLoss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).loss();
     Map<String, Double> summary = new HashMap<>();
@@ -351,6 +379,8 @@ final class TrainActivity {
     summary.put("batch_size_used", (double) used.batchSize());
     summary.put("grad_accum_used", (double) used.gradAccumulation());
     summary.put("oom_fallbacks", asked.batchSize() == used.batchSize() ? 0.0 : 1.0);
+    TrainingEvaluation.summarize(result, summary);
+    long bestStep = result.bestEvalLoss() != null ? result.bestStep() : result.steps();
     history.stream()
         .mapToDouble(StepMetrics::tokensPerSecond)
         .filter(Double::isFinite)
@@ -373,6 +403,11 @@ final class TrainActivity {
     Map<String, String> meta = new HashMap<>();
     meta.put("steps", Long.toString(result.steps()));
     meta.put("finalLoss", Double.toString(finalLoss));
+    meta.put("bestStep", Long.toString(bestStep));
+    meta.put("stoppedEarly", Boolean.toString(result.stoppedEarly()));
+    if (result.bestEvalLoss() != null) {
+      meta.put("bestEvalLoss", Double.toString(result.bestEvalLoss()));
+    }
     meta.put("metrics", JSON.writeValueAsString(summary));
     if (lastCheckpoint != null) {
       meta.put("checkpointKey", lastCheckpoint);
@@ -384,14 +419,22 @@ final class TrainActivity {
       tracking.logArtifacts(run, "adapter", adapterDir);
       tracking.logArtifact(run, "plots/loss-curve.png", png);
     }
-    log.info("{}: trained {} steps, final loss {}", runId, result.steps(), finalLoss);
+    log.info(
+        "{}: trained {} steps, final loss {}, published the adapter of step {}",
+        runId,
+        result.steps(),
+        finalLoss,
+        bestStep);
     return new TrainResult(
         StorageKeys.adapterPrefix(runId),
         result.steps(),
         finalLoss,
         summary,
         lastCheckpoint,
-        req.mlflowRunId());
+        req.mlflowRunId(),
+        bestStep,
+        result.bestEvalLoss(),
+        result.stoppedEarly());
   }
 
   private static TrainResult resultOf(Manifest adapter, TrainRequest req) {
@@ -402,13 +445,17 @@ final class TrainActivity {
     } catch (IOException e) {
       metrics = Map.of();
     }
+    long steps = Long.parseLong(meta.getOrDefault("steps", "0"));
     return new TrainResult(
         StorageKeys.adapterPrefix(req.runId()),
-        Long.parseLong(meta.getOrDefault("steps", "0")),
+        steps,
         Double.parseDouble(meta.getOrDefault("finalLoss", "NaN")),
         metrics,
         meta.get("checkpointKey"),
-        req.mlflowRunId());
+        req.mlflowRunId(),
+        Long.parseLong(meta.getOrDefault("bestStep", Long.toString(steps))),
+        meta.containsKey("bestEvalLoss") ? Double.parseDouble(meta.get("bestEvalLoss")) : null,
+        Boolean.parseBoolean(meta.getOrDefault("stoppedEarly", "false")));
   }
 
   private static List<MetricPoint> points(StepMetrics m) {
@@ -426,7 +473,8 @@ final class TrainActivity {
   }
 
   /** Progress with an ETA from this attempt's mean step time. */
-  private static Progress progressOf(StepMetrics m, long firstStep, long loopStart) {
+  private static Progress progressOf(
+      StepMetrics m, long firstStep, long loopStart, Double evalLoss) {
     long stepsThisAttempt = m.step() - firstStep;
     Long eta = null;
     if (stepsThisAttempt > 0) {
@@ -440,7 +488,8 @@ final class TrainActivity {
         m.loss(),
         m.tokensPerSecond(),
         eta,
-        "step " + m.step() + "/" + m.totalSteps());
+        "step " + m.step() + "/" + m.totalSteps(),
+        evalLoss);
   }
 
   static String strip(String prefix) {

@@ -73,6 +73,45 @@ class GpuArtifactsTest {
   }
 
   @Test
+  void evalReportHasTheSeenQuestionsBesideTheHeldOutOnes() throws Exception {
+    Scores low = new Scores(0.1, 0.2, 0);
+    Scores high = new Scores(0.9, 0.8, 0.5);
+    EvalResult result =
+        new EvalResult(
+            2.0,
+            1.5,
+            Math.exp(2.0),
+            Math.exp(1.5),
+            low,
+            low,
+            1,
+            "runs/r/eval/report.json",
+            "runs/r/eval/report.html",
+            new io.loraflow.workflows.SeenEval(2.1, 0.3, low, high, 1));
+    EvalReport.Row heldOut = new EvalReport.Row("held?", "ref", "b", "a", low, low);
+    EvalReport.Row seen =
+        new EvalReport.Row(
+            "How do I create an account?", "Click Sign up.", "?", "Sign up", low, high);
+    EvalReport report = new EvalReport("r", "tiny", result, List.of(heldOut), List.of(seen));
+    EvalReport back = EvalReport.fromJson(report.toJson());
+    assertEquals(report, back);
+    assertEquals(0.3, back.result().seen().adapterLoss());
+    String html = new String(report.toHtml(), StandardCharsets.UTF_8);
+    int heldOutAt = html.indexOf("Held-out answers");
+    int seenAt = html.indexOf("Seen answers (training questions)");
+    assertTrue(heldOutAt > 0 && seenAt > heldOutAt, html);
+    assertTrue(html.substring(seenAt).contains("How do I create an account?"), html);
+    assertTrue(html.contains("Seen questions (a sample of the training set)"), html);
+    assertTrue(html.contains("0.9000"), "seen ROUGE-L of the adapter");
+    // a report written before the seen section existed still reads
+    String old =
+        new String(report.toJson(), StandardCharsets.UTF_8)
+            .replaceAll("(?s),\\s*\"seenRows\"\\s*:\\s*\\[.*?\\]\\s*(?=\\}\\s*$)", "");
+    assertTrue(!old.contains("seenRows"), old);
+    assertEquals(List.of(), EvalReport.fromJson(old.getBytes(StandardCharsets.UTF_8)).seenRows());
+  }
+
+  @Test
   void tinyRandomLlamaIsDeterministicAndLoadsAsAnHfDirectory() throws Exception {
     Path smol = Fixtures.smollm2Gguf(); // honors LORAFLOW_SMOLLM2_GGUF / LORAFLOW_MODELS_DIR
     Path a = TinyRandomLlama.ensure(tmp.resolve("a"), smol);

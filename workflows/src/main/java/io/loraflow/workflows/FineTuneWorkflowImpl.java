@@ -110,7 +110,7 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
                 spec.evalFraction(),
                 spec.training().seed()));
 
-    Map<String, String> tags = new LinkedHashMap<>();
+    Map<String, String> tags = new LinkedHashMap<>(spec.tags()); // ours below win
     tags.put("loraflow.workflow_id", workflowId);
     tags.put("loraflow.run_id", runId);
     tags.put("loraflow.base_model", spec.baseModel());
@@ -126,7 +126,16 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
     TrainResult train =
         gpu.train(new TrainRequest(runId, model, prompts, spec.training(), tracking.mlflowRunId()));
 
-    enter(Phase.EVALUATING, "trained " + train.steps() + " steps, loss " + train.finalLoss());
+    enter(
+        Phase.EVALUATING,
+        "trained "
+            + train.steps()
+            + " steps, loss "
+            + train.finalLoss()
+            + (train.bestEvalLoss() == null
+                ? ""
+                : "; best held-out loss " + train.bestEvalLoss() + " at step " + train.bestStep())
+            + (train.stoppedEarly() ? " (stopped early)" : ""));
     EvalResult eval =
         gpu.evaluate(
             new EvalRequest(
@@ -138,23 +147,29 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
                 spec.training().precision(),
                 tracking.mlflowRunId()));
 
-    enter(Phase.REGISTERING, "eval loss " + eval.baseEvalLoss() + " -> " + eval.adapterEvalLoss());
-    RegistrationResult registration =
-        cpu.registerAdapter(
-            new RegistrationRequest(
-                spec.registeredModelName(),
-                spec.registry().promote(),
-                workflowId,
-                tracking.mlflowRunId(),
-                spec.baseModel(),
-                dataset.sha256(),
-                train.adapterKey(),
-                eval));
     Map<String, String> registered = new LinkedHashMap<>();
-    registered.put("loraflow.registered_model", registration.modelName());
-    registered.put("loraflow.registered_version", registration.version());
+    RegistrationResult registration = null;
+    if (spec.registry().register()) {
+      enter(
+          Phase.REGISTERING, "eval loss " + eval.baseEvalLoss() + " -> " + eval.adapterEvalLoss());
+      registration =
+          cpu.registerAdapter(
+              new RegistrationRequest(
+                  spec.registeredModelName(),
+                  spec.registry().promote(),
+                  workflowId,
+                  tracking.mlflowRunId(),
+                  spec.baseModel(),
+                  dataset.sha256(),
+                  train.adapterKey(),
+                  eval));
+      registered.put("loraflow.registered_model", registration.modelName());
+      registered.put("loraflow.registered_version", registration.version());
+    }
+    Map<String, Double> finalMetrics = evalMetrics(eval);
+    finalMetrics.putAll(trainMetrics(train));
     cpu.closeTrackingRun(
-        new TrackingFinish(tracking.mlflowRunId(), "FINISHED", evalMetrics(eval), registered));
+        new TrackingFinish(tracking.mlflowRunId(), "FINISHED", finalMetrics, registered));
     RunLinks links =
         cpu.runLinks(
             new LinksRequest(
@@ -165,11 +180,13 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
 
     enter(
         Phase.COMPLETED,
-        registration.modelName()
-            + " version "
-            + registration.version()
-            + " "
-            + registration.aliases());
+        registration == null
+            ? "not registered (registry.register is false)"
+            : registration.modelName()
+                + " version "
+                + registration.version()
+                + " "
+                + registration.aliases());
     return new FineTuneResult(
         runId, spec, model, dataset, prompts, train, eval, registration, links);
   }
@@ -262,6 +279,33 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
       m.put("token_f1_adapter", eval.adapter().tokenF1());
       m.put("exact_match_adapter", eval.adapter().exactMatch());
     }
+    SeenEval seen = eval.seen();
+    if (seen != null) {
+      m.put("seen_eval_loss_base", seen.baseLoss());
+      m.put("seen_eval_loss_adapter", seen.adapterLoss());
+      if (seen.base() != null && seen.adapter() != null) {
+        m.put("seen_rougeL_base", seen.base().rougeL());
+        m.put("seen_token_f1_base", seen.base().tokenF1());
+        m.put("seen_exact_match_base", seen.base().exactMatch());
+        m.put("seen_rougeL_adapter", seen.adapter().rougeL());
+        m.put("seen_token_f1_adapter", seen.adapter().tokenF1());
+        m.put("seen_exact_match_adapter", seen.adapter().exactMatch());
+      }
+    }
+    return m;
+  }
+
+  /** The published adapter's step and the early-stopping outcome, as final MLflow metrics. */
+  static Map<String, Double> trainMetrics(TrainResult train) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("train_steps", (double) train.steps());
+    if (train.bestStep() != null) {
+      m.put("best_step", (double) train.bestStep());
+    }
+    if (train.bestEvalLoss() != null) {
+      m.put("best_eval_loss", train.bestEvalLoss());
+    }
+    m.put("stopped_early", train.stoppedEarly() ? 1.0 : 0.0);
     return m;
   }
 

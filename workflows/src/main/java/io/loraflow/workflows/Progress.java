@@ -14,6 +14,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param tokensPerSecond training/generation throughput in tokens per second; null when unknown
  * @param etaSeconds estimated seconds until the phase ends; null when unknown
  * @param message one human-readable line (e.g. "resumed from step 40", "cancelled: user request")
+ * @param evalLoss latest held-out loss measured during training; null before the first evaluation
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Progress(
@@ -23,13 +24,26 @@ public record Progress(
     Double loss,
     Double tokensPerSecond,
     Long etaSeconds,
-    String message) {
+    String message,
+    Double evalLoss) {
 
   public Progress {
     if (phase == null) {
       phase = Phase.STARTING;
     }
     message = message == null ? "" : message;
+  }
+
+  /** A progress snapshot without a held-out loss. */
+  public Progress(
+      Phase phase,
+      long step,
+      long totalSteps,
+      Double loss,
+      Double tokensPerSecond,
+      Long etaSeconds,
+      String message) {
+    this(phase, step, totalSteps, loss, tokensPerSecond, etaSeconds, message, null);
   }
 
   /** A progress line with only a phase and message (no step counters). */

@@ -12,6 +12,9 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param statsKey {@code runs/<id>/prompts/stats.json}
  * @param tokenizerKey the tokenizer.json used
  * @param stats lengths and truncations
+ * @param trainPromptsKey {@code runs/<id>/prompts/train-prompts.jsonl}: the training questions as
+ *     {"question","reference","prompt"} lines in train.jsonl order (null in runs older than the
+ *     field: their report has no seen-question section)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PromptsRef(
@@ -20,4 +23,17 @@ public record PromptsRef(
     String evalPromptsKey,
     String statsKey,
     String tokenizerKey,
-    PromptStats stats) {}
+    PromptStats stats,
+    String trainPromptsKey) {
+
+  /** Splits without the training prompts (no seen-question evaluation). */
+  public PromptsRef(
+      String trainKey,
+      String evalKey,
+      String evalPromptsKey,
+      String statsKey,
+      String tokenizerKey,
+      PromptStats stats) {
+    this(trainKey, evalKey, evalPromptsKey, statsKey, tokenizerKey, stats, null);
+  }
+}

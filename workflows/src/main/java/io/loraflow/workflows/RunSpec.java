@@ -29,6 +29,9 @@ import java.util.Map;
  *     example is held out when &gt; 0)
  * @param evaluation see {@link EvaluationSpec}
  * @param registry see {@link RegistrySpec}
+ * @param tags extra MLflow tags of the run's MLflow run (at most 20; keys of letters, digits, '.',
+ *     '_', '-', '/', not starting with "loraflow."; values up to 500 characters), e.g. {@code
+ *     mlflow.parentRunId} to nest it under a sweep's parent run
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record RunSpec(
@@ -40,9 +43,13 @@ public record RunSpec(
     TrainingSpec training,
     Double evalFraction,
     EvaluationSpec evaluation,
-    RegistrySpec registry) {
+    RegistrySpec registry,
+    Map<String, String> tags) {
 
   public static final String DEFAULT_TEMPLATE = "<human>: {q}\n<assistant>: {a}";
+
+  /** Most extra MLflow tags a spec may carry. */
+  public static final int MAX_TAGS = 20;
 
   public RunSpec {
     runName = runName == null || runName.isBlank() ? null : runName.trim();
@@ -54,6 +61,48 @@ public record RunSpec(
     evalFraction = evalFraction == null ? 0.1 : evalFraction;
     evaluation = evaluation == null ? EvaluationSpec.defaults() : evaluation;
     registry = registry == null ? RegistrySpec.defaults() : registry;
+    tags = OrderedMaps.copy(tags);
+  }
+
+  /** A spec without extra tags. */
+  public RunSpec(
+      String runName,
+      String dataset,
+      String datasetFormat,
+      String baseModel,
+      String template,
+      TrainingSpec training,
+      Double evalFraction,
+      EvaluationSpec evaluation,
+      RegistrySpec registry) {
+    this(
+        runName,
+        dataset,
+        datasetFormat,
+        baseModel,
+        template,
+        training,
+        evalFraction,
+        evaluation,
+        registry,
+        null);
+  }
+
+  /** This spec with {@code more} tags added (existing keys replaced). */
+  public RunSpec withTags(Map<String, String> more) {
+    Map<String, String> t = new LinkedHashMap<>(tags);
+    t.putAll(more);
+    return new RunSpec(
+        runName,
+        dataset,
+        datasetFormat,
+        baseModel,
+        template,
+        training,
+        evalFraction,
+        evaluation,
+        registry,
+        t);
   }
 
   /** A spec with all defaults. */
@@ -84,6 +133,20 @@ public record RunSpec(
     }
     p.addAll(evaluation.problems());
     p.addAll(registry.problems());
+    if (tags.size() > MAX_TAGS) {
+      p.add("tags has " + tags.size() + " entries; at most " + MAX_TAGS + " are allowed");
+    }
+    for (var e : tags.entrySet()) {
+      String k = e.getKey();
+      if (k == null || !k.matches("[A-Za-z0-9._/-]{1,250}") || k.startsWith("loraflow.")) {
+        p.add(
+            "tags has a bad key '"
+                + k
+                + "' (1-250 letters, digits, '.', '_', '-', '/'; 'loraflow.' is reserved)");
+      } else if (e.getValue() == null || e.getValue().length() > 500) {
+        p.add("tags." + k + " must be a string of at most 500 characters");
+      }
+    }
     return p;
   }
 
@@ -159,9 +222,13 @@ public record RunSpec(
     m.put("optimizer", training.optimizer());
     m.put("schedule", training.schedule());
     m.put("warmup_ratio", String.valueOf(training.warmupRatio()));
+    m.put("eval_every_steps", String.valueOf(training.evalEverySteps()));
+    m.put("early_stopping_patience", String.valueOf(training.earlyStoppingPatience()));
+    m.put("early_stopping_min_delta", String.valueOf(training.earlyStoppingMinDelta()));
     m.put("eval_max_new_tokens", String.valueOf(evaluation.maxNewTokens()));
     m.put("eval_num_prompts", String.valueOf(evaluation.numPrompts()));
     m.put("eval_seed", String.valueOf(evaluation.seed()));
+    m.put("eval_num_seen_prompts", String.valueOf(evaluation.numSeenPrompts()));
     m.put("registered_model", registeredModelName());
     m.put("promote", String.valueOf(registry.promote()));
     return m;

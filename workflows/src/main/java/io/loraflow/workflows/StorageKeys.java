@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * runs/&lt;run-id&gt;/prompts/train.jsonl        tokenized {"input_ids","labels"} lines (labels -100 on prompt tokens)
  * runs/&lt;run-id&gt;/prompts/eval.jsonl         same format, the held-out split (eval loss)
  * runs/&lt;run-id&gt;/prompts/eval-prompts.jsonl {"question","reference","prompt"} lines (generation)
+ * runs/&lt;run-id&gt;/prompts/train-prompts.jsonl the same for the training split, in train.jsonl order
  * runs/&lt;run-id&gt;/prompts/stats.json         PromptStats
  * runs/&lt;run-id&gt;/checkpoints/step-&lt;n&gt;/...    full training state; manifest.json written last
  * runs/&lt;run-id&gt;/adapter/adapter_config.json + adapter_model.safetensors   PEFT adapter
@@ -76,6 +77,10 @@ public final class StorageKeys {
 
   public static String promptsEvalPrompts(String runId) {
     return runPrefix(runId) + "prompts/eval-prompts.jsonl";
+  }
+
+  public static String promptsTrainPrompts(String runId) {
+    return runPrefix(runId) + "prompts/train-prompts.jsonl";
   }
 
   public static String promptsStats(String runId) {

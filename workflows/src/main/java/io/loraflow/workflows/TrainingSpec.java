@@ -31,6 +31,15 @@ import java.util.Set;
  *     AdamW)
  * @param schedule learning-rate schedule after warmup: "cosine", "linear" or "constant"
  * @param warmupRatio fraction of the total steps spent in linear warmup, in [0, 1) (default 0.05)
+ * @param evalEverySteps held-out loss every N optimizer steps during training, beside the one at
+ *     every epoch end (default 0: epoch ends only); logged to MLflow as {@code eval/loss}
+ * @param earlyStoppingPatience stop after this many held-out evaluations in a row without an
+ *     improvement of more than earlyStoppingMinDelta (default 0: never stop early)
+ * @param earlyStoppingMinDelta the improvement in held-out loss (nats per answer token) that counts
+ *     (default 0.0)
+ *     <p>Whenever the run has a held-out split, the adapter that is published, evaluated and
+ *     registered is the one of the best held-out evaluation (its step is in the result), not
+ *     necessarily the last.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record TrainingSpec(
@@ -48,7 +57,10 @@ public record TrainingSpec(
     Integer checkpointEverySteps,
     String optimizer,
     String schedule,
-    Double warmupRatio) {
+    Double warmupRatio,
+    Integer evalEverySteps,
+    Integer earlyStoppingPatience,
+    Double earlyStoppingMinDelta) {
 
   public static final Set<String> PRECISIONS = Set.of("auto", "fp16", "fp32");
   public static final Set<String> OPTIMIZERS = Set.of("adamw", "adamw8bit");
@@ -70,12 +82,54 @@ public record TrainingSpec(
     optimizer = optimizer == null ? "adamw8bit" : optimizer.trim().toLowerCase();
     schedule = schedule == null ? "cosine" : schedule.trim().toLowerCase();
     warmupRatio = warmupRatio == null ? 0.05 : warmupRatio;
+    evalEverySteps = evalEverySteps == null ? 0 : evalEverySteps;
+    earlyStoppingPatience = earlyStoppingPatience == null ? 0 : earlyStoppingPatience;
+    earlyStoppingMinDelta = earlyStoppingMinDelta == null ? 0.0 : earlyStoppingMinDelta;
+  }
+
+  /** The spec without the evaluation-during-training fields (they take their defaults). */
+  public TrainingSpec(
+      Integer epochs,
+      Double learningRate,
+      Integer loraR,
+      Integer loraAlpha,
+      Double loraDropout,
+      List<String> targetModules,
+      Integer maxSeqLen,
+      Integer batchSize,
+      Integer gradAccum,
+      Long seed,
+      String precision,
+      Integer checkpointEverySteps,
+      String optimizer,
+      String schedule,
+      Double warmupRatio) {
+    this(
+        epochs,
+        learningRate,
+        loraR,
+        loraAlpha,
+        loraDropout,
+        targetModules,
+        maxSeqLen,
+        batchSize,
+        gradAccum,
+        seed,
+        precision,
+        checkpointEverySteps,
+        optimizer,
+        schedule,
+        warmupRatio,
+        null,
+        null,
+        null);
   }
 
   /** All defaults. */
   public static TrainingSpec defaults() {
     return new TrainingSpec(
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null);
   }
 
   /** This spec with {@code epochs} passes (the demo's and the CLI's --epochs). */
@@ -95,7 +149,10 @@ public record TrainingSpec(
         checkpointEverySteps,
         optimizer,
         schedule,
-        warmupRatio);
+        warmupRatio,
+        evalEverySteps,
+        earlyStoppingPatience,
+        earlyStoppingMinDelta);
   }
 
   /** Problems with this spec, each naming the field, the bad value and the allowed range. */
@@ -131,6 +188,13 @@ public record TrainingSpec(
     }
     if (!(warmupRatio >= 0 && warmupRatio < 1)) {
       p.add("training.warmupRatio must be in [0, 1), got " + warmupRatio);
+    }
+    range(p, "training.evalEverySteps", evalEverySteps, 0, 1_000_000);
+    range(p, "training.earlyStoppingPatience", earlyStoppingPatience, 0, 1000);
+    if (!(earlyStoppingMinDelta >= 0 && earlyStoppingMinDelta <= 10)) {
+      p.add(
+          "training.earlyStoppingMinDelta must be in [0, 10] (a loss in nats per token), got "
+              + earlyStoppingMinDelta);
     }
     return p;
   }

@@ -42,6 +42,68 @@ class RunSpecTest {
   }
 
   @Test
+  void evaluationDuringTrainingSeenPromptsTagsAndRegisterTravelThroughTemporalsConverter() {
+    var converter = DefaultDataConverter.newDefaultInstance();
+    String json =
+        "{\"dataset\":\"builtin:ecommerce-faq\",\"baseModel\":\"smollm2-135m-instruct\","
+            + "\"training\":{\"evalEverySteps\":5,\"earlyStoppingPatience\":3,"
+            + "\"earlyStoppingMinDelta\":0.01},\"evaluation\":{\"numSeenPrompts\":4},"
+            + "\"registry\":{\"register\":false},\"tags\":{\"mlflow.parentRunId\":\"abc\"}}";
+    var payload =
+        io.temporal.api.common.v1.Payload.newBuilder()
+            .putMetadata("encoding", com.google.protobuf.ByteString.copyFromUtf8("json/plain"))
+            .setData(com.google.protobuf.ByteString.copyFromUtf8(json))
+            .build();
+    RunSpec spec = converter.fromPayload(payload, RunSpec.class, RunSpec.class);
+    assertEquals(List.of(), spec.problems());
+    assertEquals(5, spec.training().evalEverySteps());
+    assertEquals(3, spec.training().earlyStoppingPatience());
+    assertEquals(0.01, spec.training().earlyStoppingMinDelta());
+    assertEquals(4, spec.evaluation().numSeenPrompts());
+    assertEquals(false, spec.registry().register());
+    assertEquals(java.util.Map.of("mlflow.parentRunId", "abc"), spec.tags());
+    var back = converter.toPayload(spec).orElseThrow();
+    assertEquals(spec, converter.fromPayload(back, RunSpec.class, RunSpec.class));
+    // results carry the best step and the seen-set scores
+    TrainResult train =
+        new TrainResult("runs/r/adapter/", 40, 1.2, java.util.Map.of(), null, "m", 30L, 1.1, true);
+    assertEquals(
+        train,
+        converter.fromPayload(
+            converter.toPayload(train).orElseThrow(), TrainResult.class, TrainResult.class));
+    Scores sc = new Scores(0.5, 0.6, 0.1);
+    EvalResult eval =
+        new EvalResult(2, 1, 7.4, 2.7, sc, sc, 3, "j", "h", new SeenEval(2.1, 0.4, sc, sc, 4));
+    assertEquals(
+        eval,
+        converter.fromPayload(
+            converter.toPayload(eval).orElseThrow(), EvalResult.class, EvalResult.class));
+  }
+
+  @Test
+  void badEvaluationDuringTrainingAndTagsAreNamed() {
+    RunSpec spec =
+        new RunSpec(
+            null,
+            "builtin:ecommerce-faq",
+            null,
+            "smollm2-135m-instruct",
+            null,
+            new TrainingSpec(
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, -1, 5000, -0.5),
+            null,
+            null,
+            null,
+            java.util.Map.of("loraflow.workflow_id", "forged"));
+    String all = String.join("\n", spec.problems());
+    assertTrue(all.contains("training.evalEverySteps must be in [0, 1000000], got -1"), all);
+    assertTrue(all.contains("training.earlyStoppingPatience must be in [0, 1000], got 5000"), all);
+    assertTrue(all.contains("training.earlyStoppingMinDelta must be in [0, 10]"), all);
+    assertTrue(all.contains("tags has a bad key 'loraflow.workflow_id'"), all);
+  }
+
+  @Test
   void problemsNameFieldValueAndFix() {
     var spec =
         new RunSpec(

@@ -163,6 +163,9 @@ public class CpuActivitiesImpl implements CpuActivities {
       ByteArrayOutputStream prompts = new ByteArrayOutputStream();
       PromptFormatter.writeEvalPrompts(splits.evalPrompts(), prompts);
       store.put(StorageKeys.promptsEvalPrompts(run), prompts.toByteArray(), JSONL);
+      ByteArrayOutputStream seen = new ByteArrayOutputStream();
+      PromptFormatter.writeEvalPrompts(splits.trainPrompts(), seen);
+      store.put(StorageKeys.promptsTrainPrompts(run), seen.toByteArray(), JSONL);
       store.put(
           StorageKeys.promptsStats(run),
           JSON.writeValueAsBytes(splits.stats()),
@@ -173,7 +176,8 @@ public class CpuActivitiesImpl implements CpuActivities {
           StorageKeys.promptsEvalPrompts(run),
           StorageKeys.promptsStats(run),
           model.tokenizerKey(),
-          splits.stats());
+          splits.stats(),
+          StorageKeys.promptsTrainPrompts(run));
     } catch (IOException e) {
       throw ActivityFailures.service("formatting prompts of run " + request.runId(), e);
     } finally {

@@ -10,9 +10,12 @@ import java.util.List;
  * @param eval held-out examples in dataset order
  * @param evalPrompts the held-out questions as generation prompts, same order as {@code eval}
  * @param stats lengths and truncations
+ * @param trainPrompts the training questions as generation prompts, same order as {@code train}
+ *     (the "seen" questions of the evaluation report)
  */
 public record FormattedSplits(
     List<TokenizedExample> train,
     List<TokenizedExample> eval,
     List<EvalPrompt> evalPrompts,
-    PromptStats stats) {}
+    PromptStats stats,
+    List<EvalPrompt> trainPrompts) {}

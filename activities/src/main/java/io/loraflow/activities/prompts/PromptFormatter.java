@@ -222,6 +222,7 @@ public final class PromptFormatter implements AutoCloseable {
     List<TokenizedExample> train = new ArrayList<>();
     List<TokenizedExample> eval = new ArrayList<>();
     List<EvalPrompt> evalPrompts = new ArrayList<>();
+    List<EvalPrompt> trainPrompts = new ArrayList<>();
     List<Integer> lengths = new ArrayList<>();
     int truncated = 0;
     int dropped = 0;
@@ -249,6 +250,7 @@ public final class PromptFormatter implements AutoCloseable {
         evalPrompts.add(new EvalPrompt(p.question(), p.answer(), promptText(p.question())));
       } else {
         train.add(ex);
+        trainPrompts.add(new EvalPrompt(p.question(), p.answer(), promptText(p.question())));
         answerTokens += ex.answerTokens();
       }
     }
@@ -275,7 +277,7 @@ public final class PromptFormatter implements AutoCloseable {
             truncated,
             answerTokens,
             dropped);
-    return new FormattedSplits(train, eval, evalPrompts, stats);
+    return new FormattedSplits(train, eval, evalPrompts, stats, trainPrompts);
   }
 
   /** Writes {"input_ids":[...],"labels":[...]} lines. */

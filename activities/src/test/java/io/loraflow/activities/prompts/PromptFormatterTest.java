@@ -164,6 +164,18 @@ class PromptFormatterTest {
     assertEquals("<human>: " + first.question() + "\n<assistant>:", first.prompt());
     assertEquals("Answer " + numbers.get(0) + ".", first.reference());
 
+    // the seen questions: every training pair, in train order, disjoint from the held-out ones
+    assertEquals(a.train().size(), a.trainPrompts().size());
+    List<String> seen = a.trainPrompts().stream().map(EvalPrompt::question).toList();
+    assertTrue(seen.stream().noneMatch(evalA::contains));
+    assertEquals(99, seen.size() + evalA.size());
+    for (int i = 0; i < seen.size(); i++) {
+      EvalPrompt p = a.trainPrompts().get(i);
+      assertEquals(
+          formatter.tokenize(p.question(), p.reference()).inputIds().length,
+          a.train().get(i).inputIds().length);
+    }
+
     var stats = a.stats();
     assertEquals("default", stats.template());
     assertEquals(0, stats.truncated());

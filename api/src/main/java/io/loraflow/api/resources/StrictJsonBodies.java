@@ -59,7 +59,12 @@ public final class StrictJsonBodies {
 
   /** The readers to register. */
   public List<Object> readers() {
-    return List.of(new RunSpecs(this), new Retrains(this), new Cancels(this), new Tries(this));
+    return List.of(
+        new RunSpecs(this),
+        new Retrains(this),
+        new Cancels(this),
+        new Tries(this),
+        new Sweeps(this));
   }
 
   /** Parses, checks against {@code schema}, binds; null for an empty body. */
@@ -254,6 +259,32 @@ public final class StrictJsonBodies {
         InputStream in)
         throws IOException, WebApplicationException {
       return bodies.read(in, RetrainRequest.class, "RetrainRequest");
+    }
+  }
+
+  @Consumes(MediaType.APPLICATION_JSON)
+  static final class Sweeps implements MessageBodyReader<io.loraflow.workflows.SweepSpec> {
+    private final StrictJsonBodies bodies;
+
+    Sweeps(StrictJsonBodies bodies) {
+      this.bodies = bodies;
+    }
+
+    @Override
+    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
+      return c == io.loraflow.workflows.SweepSpec.class && json(m);
+    }
+
+    @Override
+    public io.loraflow.workflows.SweepSpec readFrom(
+        Class<io.loraflow.workflows.SweepSpec> c,
+        Type t,
+        Annotation[] a,
+        MediaType m,
+        MultivaluedMap<String, String> h,
+        InputStream in)
+        throws IOException, WebApplicationException {
+      return bodies.read(in, io.loraflow.workflows.SweepSpec.class, "SweepSpec");
     }
   }
 

@@ -81,6 +81,12 @@ class OpenApiDocumentTest {
     SCHEMAS.put("ScheduleList", io.loraflow.api.api.ScheduleList.class);
     SCHEMAS.put("TryAdapterRequest", io.loraflow.api.api.TryAdapterRequest.class);
     SCHEMAS.put("TryAdapterResponse", io.loraflow.api.api.TryAdapterResponse.class);
+    SCHEMAS.put("SweepGrid", io.loraflow.workflows.SweepGrid.class);
+    SCHEMAS.put("SweepSpec", io.loraflow.workflows.SweepSpec.class);
+    SCHEMAS.put("SweepChild", io.loraflow.workflows.SweepChild.class);
+    SCHEMAS.put("SweepResult", io.loraflow.workflows.SweepResult.class);
+    SCHEMAS.put("SweepAccepted", io.loraflow.api.api.SweepAccepted.class);
+    SCHEMAS.put("SweepView", io.loraflow.api.api.SweepView.class);
   }
 
   private static final Class<?>[] RESOURCES = {
@@ -89,7 +95,8 @@ class OpenApiDocumentTest {
     OpenApiResource.class,
     AdaptersResource.class,
     CompareResource.class,
-    SchedulesResource.class
+    SchedulesResource.class,
+    SweepsResource.class
   };
 
   private static JsonNode read() {
@@ -259,7 +266,9 @@ class OpenApiDocumentTest {
           "RegistrySpec",
           "RetrainRequest",
           "ScheduleRequest",
-          "CancelRequest"
+          "CancelRequest",
+          "SweepSpec",
+          "SweepGrid"
         }) {
       DOC.path("components")
           .path("schemas")

@@ -36,6 +36,8 @@ import java.util.stream.Stream;
  *   <li>{@code trainer_state.json}: step, loss scale + good-step counter, seed (the data order and
  *       every dropout mask are functions of seed and step), metrics history
  *   <li>{@code train_config.json}: the resolved {@link TrainConfig}
+ *   <li>{@code best/adapter_config.json}, {@code best/adapter_model.safetensors}: the adapter of
+ *       the best held-out evaluation so far (only when the run evaluates during training)
  *   <li>{@code manifest.json}, written last via rename: file sizes and SHA-256
  * </ul>
  */
@@ -70,6 +72,8 @@ public final class Checkpoint {
    * @param seed run seed
    * @param baseModel base_model_name_or_path for the adapter
    * @param history metrics of all steps so far
+   * @param evalHistory held-out evaluations so far (null in checkpoints older than the field)
+   * @param earlyStopping best held-out loss, its step and the patience counter (null: none yet)
    */
   public record State(
       long step,
@@ -78,7 +82,9 @@ public final class Checkpoint {
       int goodSteps,
       long seed,
       String baseModel,
-      List<StepMetrics> history) {}
+      List<StepMetrics> history,
+      List<EvalMetrics> evalHistory,
+      EarlyStopping.State earlyStopping) {}
 
   /** Writes the optimizer/state/config files, then the manifest. The PEFT files must exist. */
   static void finish(Path dir, Map<String, NDArray> optimizerState, State state, TrainConfig config)
@@ -87,8 +93,13 @@ public final class Checkpoint {
     JSON.writeValue(dir.resolve(STATE).toFile(), state);
     JSON.writeValue(dir.resolve(CONFIG).toFile(), config);
     Map<String, Object> files = new LinkedHashMap<>();
-    for (String f :
-        List.of(PeftAdapter.CONFIG_FILE, PeftAdapter.WEIGHTS_FILE, OPTIMIZER, STATE, CONFIG)) {
+    List<String> names =
+        new ArrayList<>(
+            List.of(PeftAdapter.CONFIG_FILE, PeftAdapter.WEIGHTS_FILE, OPTIMIZER, STATE, CONFIG));
+    if (Files.isDirectory(dir.resolve(BestCheckpoint.DIR))) {
+      BestCheckpoint.FILES.forEach(f -> names.add(BestCheckpoint.DIR + "/" + f));
+    }
+    for (String f : names) {
       Path p = dir.resolve(f);
       files.put(f, Map.of("bytes", Files.size(p), "sha256", sha256(p)));
     }
@@ -198,5 +209,9 @@ public final class Checkpoint {
 
   static List<StepMetrics> historyOf(State s) {
     return s.history() == null ? List.of() : s.history();
+  }
+
+  static List<EvalMetrics> evalHistoryOf(State s) {
+    return s.evalHistory() == null ? List.of() : s.evalHistory();
   }
 }

@@ -45,6 +45,8 @@ import java.util.Objects;
  * @param lossScaleGrowthInterval good steps before the loss scale doubles (torch: 2000)
  * @param checkpointEvery write a checkpoint every N optimizer steps (0 = only on request / at end)
  * @param logEvery report metrics every N optimizer steps
+ * @param evalPolicy held-out evaluation during training and early stopping ({@link EvalPolicy#OFF}
+ *     when absent, e.g. in a checkpoint written before the field existed)
  */
 public record TrainConfig(
     int epochs,
@@ -72,7 +74,8 @@ public record TrainConfig(
     double initialLossScale,
     int lossScaleGrowthInterval,
     int checkpointEvery,
-    int logEvery) {
+    int logEvery,
+    EvalPolicy evalPolicy) {
 
   /** Learning-rate decay after warmup (HF get_*_schedule_with_warmup). */
   public enum Schedule {
@@ -99,6 +102,7 @@ public record TrainConfig(
     Objects.requireNonNull(baseFormat, "baseFormat");
     Objects.requireNonNull(precision, "precision");
     targetModules = List.copyOf(Objects.requireNonNull(targetModules, "targetModules"));
+    evalPolicy = evalPolicy == null ? EvalPolicy.OFF : evalPolicy;
     atLeast("epochs", epochs, 1, "--epochs 1");
     atLeast("batch size", batchSize, 1, "--batch-size 1");
     atLeast("gradient accumulation", gradAccumulation, 1, "--grad-accum 1");
@@ -197,7 +201,14 @@ public record TrainConfig(
         65536,
         2000,
         spec.checkpointEverySteps(),
-        1);
+        1,
+        // held-out loss at every epoch end (and every evalEverySteps), early stopping on it; a
+        // trainer given no held-out split skips both
+        new EvalPolicy(
+            spec.evalEverySteps(),
+            true,
+            spec.earlyStoppingPatience(),
+            spec.earlyStoppingMinDelta()));
   }
 
   /**
@@ -291,6 +302,7 @@ public record TrainConfig(
     public int lossScaleGrowthInterval;
     public int checkpointEvery;
     public int logEvery;
+    public EvalPolicy evalPolicy;
 
     Builder(TrainConfig c) {
       epochs = c.epochs;
@@ -319,6 +331,7 @@ public record TrainConfig(
       lossScaleGrowthInterval = c.lossScaleGrowthInterval;
       checkpointEvery = c.checkpointEvery;
       logEvery = c.logEvery;
+      evalPolicy = c.evalPolicy;
     }
 
     public TrainConfig build() {
@@ -348,7 +361,8 @@ public record TrainConfig(
           initialLossScale,
           lossScaleGrowthInterval,
           checkpointEvery,
-          logEvery);
+          logEvery,
+          evalPolicy);
     }
   }
 }

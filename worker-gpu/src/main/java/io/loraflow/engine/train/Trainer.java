@@ -41,6 +41,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * sums differ in the last bit between processes); on GPUs cuBLAS/cuDNN are not bit-reproducible
  * across runs in general, so there a resume is exact in state, not in bits.
  *
+ * <p>Held-out evaluation ({@link EvalPolicy}, with {@link #setHeldOut}): after the due steps the
+ * loss over the eval split is measured (dropout off, no gradients, float32 loss, one manager per
+ * batch), reported to the {@link EvalListener}s, and fed to {@link EarlyStopping}; an improvement
+ * makes the current weights the {@link BestCheckpoint}, which every checkpoint carries, and when
+ * patience is used up the run checkpoints and ends early. {@link #savePublishedAdapter} writes the
+ * best adapter when there is one, else the last weights.
+ *
  * <p>Stopping: {@link #requestStop()} (e.g. from a SIGTERM hook) makes the loop write a checkpoint
  * and return at the next step boundary; a thread interrupt makes it throw InterruptedException at
  * the next micro-batch boundary without writing anything.
@@ -64,6 +71,12 @@ public final class Trainer implements AutoCloseable {
   private final List<TrainProgress> progress = new CopyOnWriteArrayList<>();
   private final List<CheckpointListener> checkpointListeners = new CopyOnWriteArrayList<>();
   private final List<StepMetrics> history = new ArrayList<>();
+  private final List<EvalListener> evalListeners = new CopyOnWriteArrayList<>();
+  private final List<EvalMetrics> evalHistory = new ArrayList<>();
+  private final BestCheckpoint best;
+  private EarlyStopping earlyStopping;
+  private HeldOutLoss heldOut;
+  private boolean stoppedEarly;
   private volatile boolean stopRequested;
   private long step;
   private Path lastCheckpoint;
@@ -114,6 +127,13 @@ public final class Trainer implements AutoCloseable {
             config.lossScaleGrowthInterval());
     this.checkpointRoot = checkpointRoot;
     this.baseModel = baseModel;
+    this.best = new BestCheckpoint(checkpointRoot.resolve(BestCheckpoint.DIR));
+    this.earlyStopping = new EarlyStopping(config.evalPolicy(), null);
+    try {
+      best.clear(); // a fresh run has no best adapter yet (resume restores the checkpoint's)
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear " + checkpointRoot, e);
+    }
     Device device = lora.values().iterator().next().loraA().getDevice();
     this.manager = NDManager.newBaseManager(device);
     for (LoraLinear m : lora.values()) {
@@ -164,6 +184,10 @@ public final class Trainer implements AutoCloseable {
       t.step = state.step();
       t.scaler.restore(state.lossScale(), state.goodSteps());
       t.history.addAll(Checkpoint.historyOf(state));
+      t.evalHistory.addAll(Checkpoint.evalHistoryOf(state));
+      t.earlyStopping = new EarlyStopping(config.evalPolicy(), state.earlyStopping());
+      t.stoppedEarly = t.earlyStopping.exhausted();
+      t.best.restoreFrom(checkpoint);
       t.lastCheckpoint = checkpoint;
       return t;
     } catch (RuntimeException | IOException e) {
@@ -178,6 +202,35 @@ public final class Trainer implements AutoCloseable {
 
   public void addCheckpointListener(CheckpointListener listener) {
     checkpointListeners.add(listener);
+  }
+
+  public void addEvalListener(EvalListener listener) {
+    evalListeners.add(listener);
+  }
+
+  /**
+   * The held-out split that the {@link EvalPolicy} of the config evaluates on (answer tokens only,
+   * in batches of batchSize). Without it (or with an empty split) the run does not evaluate, does
+   * not stop early and publishes its last weights.
+   */
+  public void setHeldOut(List<Example> examples) {
+    List<Example> set = List.copyOf(examples);
+    setHeldOutLoss(set.isEmpty() ? null : step -> lossAndCount(set));
+  }
+
+  /** The evaluator hook itself (tests script a loss curve through it). */
+  void setHeldOutLoss(HeldOutLoss loss) {
+    this.heldOut = config.evalPolicy().enabled() ? loss : null;
+  }
+
+  /** Held-out evaluations so far (resumed ones included). */
+  public List<EvalMetrics> evalHistory() {
+    return List.copyOf(evalHistory);
+  }
+
+  /** Best held-out loss so far, its step and the patience counter. */
+  public EarlyStopping.State earlyStoppingState() {
+    return earlyStopping.state();
   }
 
   /** Ask the loop to checkpoint and return at the next step boundary (thread-safe). */
@@ -205,7 +258,7 @@ public final class Trainer implements AutoCloseable {
     boolean gradMode = Autograd.gradMode();
     setTraining(true);
     try {
-      while (step < totalSteps) {
+      while (step < totalSteps && !stoppedEarly) {
         if (stopRequested) {
           checkpoint();
           return result(true);
@@ -215,6 +268,13 @@ public final class Trainer implements AutoCloseable {
         if (step % config.logEvery() == 0 || step == totalSteps) {
           for (TrainProgress p : progress) {
             p.onStep(m);
+          }
+        }
+        if (heldOut != null && config.evalPolicy().due(step, endsEpoch(step))) {
+          EvalMetrics e = evaluateHeldOut(m.epoch());
+          if (e.stop()) {
+            stoppedEarly = true;
+            break; // the checkpoint below records the early stop
           }
         }
         if (config.checkpointEvery() > 0
@@ -234,7 +294,41 @@ public final class Trainer implements AutoCloseable {
   }
 
   private TrainOutcome result(boolean stopped) {
-    return new TrainOutcome(step, totalSteps, stopped, List.copyOf(history), lastCheckpoint);
+    EarlyStopping.State s = earlyStopping.state();
+    return new TrainOutcome(
+        step,
+        totalSteps,
+        stopped,
+        List.copyOf(history),
+        lastCheckpoint,
+        stoppedEarly,
+        best.present() ? s.bestStep() : -1,
+        best.present() ? s.bestLoss() : null,
+        List.copyOf(evalHistory));
+  }
+
+  /** True when optimizer step {@code done} (1-based) consumed the last micro-batch of an epoch. */
+  private boolean endsEpoch(long done) {
+    long next = done * config.gradAccumulation(); // first micro-batch of the next step
+    return next >= plan.totalBatches() || plan.epochOf(next) != plan.epochOf(next - 1);
+  }
+
+  /** The evaluator hook: measure, report, update the early-stopping state and the best adapter. */
+  private EvalMetrics evaluateHeldOut(int epoch) throws IOException {
+    double[] r = heldOut.measure(step);
+    EarlyStopping.Decision d = earlyStopping.observe(step, r[0]);
+    if (d.improved()) {
+      best.replace(this::saveAdapter);
+    }
+    EarlyStopping.State s = earlyStopping.state();
+    EvalMetrics e =
+        new EvalMetrics(
+            step, epoch, r[0], (long) r[1], d.improved(), s.bestStep(), s.bestLoss(), d.stop());
+    evalHistory.add(e);
+    for (EvalListener l : evalListeners) {
+      l.onEval(e);
+    }
+    return e;
   }
 
   private boolean training;
@@ -538,6 +632,11 @@ public final class Trainer implements AutoCloseable {
    * batches of batchSize.
    */
   public double evaluate(List<Example> examples) {
+    return lossAndCount(examples)[0];
+  }
+
+  /** {mean answer-token loss, answer tokens} of {@code examples}; see {@link #evaluate}. */
+  private double[] lossAndCount(List<Example> examples) {
     boolean gradMode = Autograd.gradMode();
     boolean wasTraining = training;
     setTraining(false);
@@ -556,7 +655,7 @@ public final class Trainer implements AutoCloseable {
       Autograd.setGradMode(gradMode);
       setTraining(wasTraining);
     }
-    return total / Math.max(1, count);
+    return new double[] {total / Math.max(1, count), count};
   }
 
   /** Writes a complete checkpoint for the current step and notifies the listeners. */
@@ -564,6 +663,7 @@ public final class Trainer implements AutoCloseable {
     Path dir = checkpointRoot.resolve("step-" + step);
     Checkpoint.prepare(dir);
     PeftAdapter.save(dir, lora, allLinear, config.lora(List.copyOf(targetsOf())), baseModel);
+    best.copyInto(dir);
     Checkpoint.finish(
         dir,
         optimizer.state(),
@@ -574,7 +674,9 @@ public final class Trainer implements AutoCloseable {
             scaler.goodSteps(),
             config.seed(),
             baseModel,
-            List.copyOf(history)),
+            List.copyOf(history),
+            List.copyOf(evalHistory),
+            earlyStopping.state()),
         config);
     lastCheckpoint = dir;
     for (CheckpointListener l : checkpointListeners) {
@@ -593,6 +695,18 @@ public final class Trainer implements AutoCloseable {
   public void saveAdapter(Path dir) throws IOException {
     Files.createDirectories(dir);
     PeftAdapter.save(dir, lora, allLinear, config.lora(targetsOf()), baseModel);
+  }
+
+  /**
+   * Writes the adapter a run publishes into {@code dir}: the best by held-out loss when the run
+   * evaluated during training, else the current weights.
+   */
+  public void savePublishedAdapter(Path dir) throws IOException {
+    if (best.present()) {
+      best.copyTo(dir);
+    } else {
+      saveAdapter(dir);
+    }
   }
 
   private List<String> targetsOf() {

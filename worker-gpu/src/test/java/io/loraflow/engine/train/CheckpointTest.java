@@ -36,7 +36,7 @@ class CheckpointTest {
     Checkpoint.finish(
         dir,
         Map.of("m.codes", codes, "m.absmax", m.create(new float[] {0.5f})),
-        new Checkpoint.State(2, 4, 32768, 0, 42, "smol", List.of(FINITE, OVERFLOW)),
+        new Checkpoint.State(2, 4, 32768, 0, 42, "smol", List.of(FINITE, OVERFLOW), null, null),
         TrainConfig.defaults());
     return dir;
   }
