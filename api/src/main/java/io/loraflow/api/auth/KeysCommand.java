@@ -3,6 +3,7 @@ package io.loraflow.api.auth;
 import io.dropwizard.core.cli.Command;
 import io.dropwizard.core.setup.Bootstrap;
 import io.loraflow.api.StackEnvLookup;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -39,6 +40,14 @@ public final class KeysCommand extends Command {
 
   @Override
   public void configure(Subparser subparser) {
+    configureArguments(subparser);
+  }
+
+  /**
+   * The arguments of {@code keys}: {@code [--file F] add --id ID --scope S | list | revoke --id ID}
+   * (shared by this Dropwizard command and the {@code loraflow keys} verb).
+   */
+  public static void configureArguments(Subparser subparser) {
     subparser
         .addArgument("--file")
         .help("key file (default: $LORAFLOW_API_KEYS or <state>/api-keys.json)");
@@ -59,14 +68,25 @@ public final class KeysCommand extends Command {
 
   @Override
   public void run(Bootstrap<?> bootstrap, Namespace ns) throws Exception {
-    Path file =
-        ns.getString("file") != null ? Path.of(ns.getString("file")) : defaultFile(System.getenv());
+    manage(ns, System.getenv(), out, System.err);
+  }
+
+  /**
+   * Carries out the parsed {@code keys} arguments: the new key (add) or the key list goes to {@code
+   * out}, what happened to {@code err}; the key file is {@code --file}, else {@link
+   * #defaultFile(Map) defaultFile(env)}.
+   *
+   * @throws IllegalArgumentException for a revoke of an unknown id (nothing changes)
+   */
+  public static void manage(Namespace ns, Map<String, String> env, PrintStream out, PrintStream err)
+      throws IOException {
+    Path file = ns.getString("file") != null ? Path.of(ns.getString("file")) : defaultFile(env);
     ApiKeyStore store = new ApiKeyStore(file, Clock.systemUTC());
     switch (ns.getString("action")) {
       case "add" -> {
         ApiKeyStore.Added added = store.add(ns.getString("id"), Scope.parse(ns.getString("scope")));
         out.println(added.secret());
-        System.err.println(
+        err.println(
             "key '"
                 + added.key().id()
                 + "' ("
@@ -84,7 +104,7 @@ public final class KeysCommand extends Command {
         if (!store.revoke(ns.getString("id"))) {
           throw new IllegalArgumentException("no key '" + ns.getString("id") + "' in " + file);
         }
-        System.err.println("key '" + ns.getString("id") + "' revoked in " + file);
+        err.println("key '" + ns.getString("id") + "' revoked in " + file);
       }
       default -> throw new IllegalArgumentException("keys: expected add, list or revoke");
     }
