@@ -278,11 +278,18 @@ public record PeftAdapter(
       throw new IllegalArgumentException(
           name + ": adapter shape " + from.getShape() + " but the model needs " + to.getShape());
     }
+    NDArray value = from.toDevice(to.getDevice(), false).toType(to.getDataType(), false);
     // an indexed copy, not set(Buffer): DJL's buffer set runs under libtorch's deprecated
-    // AutoNonVariableTypeMode, which prints a deprecation warning (once per process)
-    to.set(
-        new ai.djl.ndarray.index.NDIndex("..."),
-        from.toDevice(to.getDevice(), false).toType(to.getDataType(), false));
+    // AutoNonVariableTypeMode, which prints a deprecation warning (once per process). It runs with
+    // grad mode off (torch.no_grad): a trainable leaf (resuming training) may not be written in
+    // place while autograd records, and grad mode is on by default on a fresh thread.
+    boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+    ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    try {
+      to.set(new ai.djl.ndarray.index.NDIndex("..."), value);
+    } finally {
+      ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
+    }
   }
 
   private static String string(JsonNode json, String key, String fallback) {

@@ -104,6 +104,47 @@ class PeftAdapterTest {
     }
   }
 
+  /**
+   * Resuming training loads a checkpoint's adapter into trainable LoRA leaves on a thread whose
+   * grad mode is on (torch's default on a fresh thread): the copy must not be an autograd-recorded
+   * in-place write ("a leaf Variable that requires grad is being used in an in-place operation").
+   */
+  @Test
+  void appliesToTrainableLeavesWhileGradModeIsOn() throws Exception {
+    try (NDManager m = NDManager.newBaseManager();
+        io.loraflow.engine.io.ModelFiles files =
+            io.loraflow.engine.io.ModelFiles.open(FIXTURE.resolve("base"))) {
+      PeftAdapter adapter = PeftAdapter.load(FIXTURE.resolve("adapter"), m);
+      LoraLinearFactory factory =
+          new LoraLinearFactory(adapter.config(), BaseFormat.DENSE, DataType.FLOAT32, m, 1);
+      try (io.loraflow.engine.model.CausalLM model =
+          io.loraflow.engine.model.Models.build(
+              files.weights(), factory, DataType.FLOAT32, ai.djl.Device.cpu())) {
+        boolean before = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+        try {
+          adapter.applyTo(factory.loraModules());
+          assertTrue(ai.djl.pytorch.jni.JniUtils.isGradMode(), "grad mode restored");
+        } finally {
+          ai.djl.pytorch.jni.JniUtils.setGradMode(before);
+        }
+        for (LoraLinear lora : factory.loraModules().values()) {
+          assertTrue(lora.loraA().hasGradient(), lora.name() + " stays trainable");
+          assertArrayEquals(
+              adapter.loraA().get(lora.name()).toFloatArray(),
+              lora.loraA().toFloatArray(),
+              0f,
+              lora.name());
+          assertArrayEquals(
+              adapter.loraB().get(lora.name()).toFloatArray(),
+              lora.loraB().toFloatArray(),
+              0f,
+              lora.name());
+        }
+      }
+    }
+  }
+
   @Test
   void writesWhatPeftReads() throws Exception {
     Path out = Path.of("target/peft-ours");
