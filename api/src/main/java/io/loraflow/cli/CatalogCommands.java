@@ -333,7 +333,7 @@ final class CatalogCommands {
     }
   }
 
-  private static String number(Double d) {
+  static String number(Double d) {
     return d == null ? "-" : String.format(Locale.ROOT, "%.3f", d);
   }
 }

@@ -63,6 +63,39 @@ public final class RunSpecJson {
     return spec.validate();
   }
 
+  private static final ObjectMapper STRICT_SWEEPS =
+      strict(new ObjectMapper())
+          .addMixIn(SweepSpec.class, Strict.class)
+          .addMixIn(SweepGrid.class, Strict.class);
+
+  /**
+   * Parses a sweep spec strictly (unknown fields fail, in the sweep and in its base run spec);
+   * throws {@link IllegalArgumentException} naming the unknown field or the JSON error. The caller
+   * checks {@link SweepSpec#problems()}.
+   */
+  public static SweepSpec parseStrictSweep(String json) {
+    SweepSpec spec;
+    try {
+      spec = STRICT_SWEEPS.readValue(json, SweepSpec.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new IllegalArgumentException(
+          "unknown sweep spec field '"
+              + e.getPropertyName()
+              + "' at "
+              + e.getPathReference()
+              + "; known fields: "
+              + e.getKnownPropertyIds(),
+          e);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "sweep spec is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (spec == null) {
+      throw new IllegalArgumentException("sweep spec is empty; expected a JSON object");
+    }
+    return spec;
+  }
+
   /** Pretty JSON of a spec (with defaults filled in). */
   public static String write(RunSpec spec) {
     try {
