@@ -41,26 +41,7 @@ public final class RunSpecJson {
    * JSON error or every validation problem.
    */
   public static RunSpec parseStrict(String json) {
-    RunSpec spec;
-    try {
-      spec = STRICT.readValue(json, RunSpec.class);
-    } catch (UnrecognizedPropertyException e) {
-      throw new IllegalArgumentException(
-          "unknown run spec field '"
-              + e.getPropertyName()
-              + "' at "
-              + e.getPathReference()
-              + "; known fields: "
-              + e.getKnownPropertyIds(),
-          e);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "run spec is not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    if (spec == null) {
-      throw new IllegalArgumentException("run spec is empty; expected a JSON object");
-    }
-    return spec.validate();
+    return read(STRICT, json, RunSpec.class, "run spec").validate();
   }
 
   private static final ObjectMapper STRICT_SWEEPS =
@@ -74,12 +55,19 @@ public final class RunSpecJson {
    * checks {@link SweepSpec#problems()}.
    */
   public static SweepSpec parseStrictSweep(String json) {
-    SweepSpec spec;
+    return read(STRICT_SWEEPS, json, SweepSpec.class, "sweep spec");
+  }
+
+  /** One JSON object of {@code type}, never null; errors say {@code what} and the field. */
+  private static <T> T read(ObjectMapper mapper, String json, Class<T> type, String what) {
+    T value;
     try {
-      spec = STRICT_SWEEPS.readValue(json, SweepSpec.class);
+      value = mapper.readValue(json, type);
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(
-          "unknown sweep spec field '"
+          "unknown "
+              + what
+              + " field '"
               + e.getPropertyName()
               + "' at "
               + e.getPathReference()
@@ -87,13 +75,12 @@ public final class RunSpecJson {
               + e.getKnownPropertyIds(),
           e);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException(
-          "sweep spec is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
-    if (spec == null) {
-      throw new IllegalArgumentException("sweep spec is empty; expected a JSON object");
+    if (value == null) {
+      throw new IllegalArgumentException(what + " is empty; expected a JSON object");
     }
-    return spec;
+    return value;
   }
 
   /** Pretty JSON of a spec (with defaults filled in). */
