@@ -210,133 +210,68 @@ public final class StrictJsonBodies {
             && type.getSubtype().toLowerCase(Locale.ROOT).equals("json"));
   }
 
+  /**
+   * A strict reader of one body type, checked against its schema in the OpenAPI document. One
+   * subclass per type: Jersey registers providers by class, so instances of one class would
+   * collapse into one.
+   */
   @Consumes(MediaType.APPLICATION_JSON)
-  static final class RunSpecs implements MessageBodyReader<RunSpec> {
+  abstract static class Reader<T> implements MessageBodyReader<T> {
     private final StrictJsonBodies bodies;
+    private final Class<T> type;
+    private final String schema;
 
+    Reader(StrictJsonBodies bodies, Class<T> type, String schema) {
+      this.bodies = bodies;
+      this.type = type;
+      this.schema = schema;
+    }
+
+    @Override
+    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
+      return c == type && json(m);
+    }
+
+    @Override
+    public T readFrom(
+        Class<T> c,
+        Type t,
+        Annotation[] a,
+        MediaType m,
+        MultivaluedMap<String, String> h,
+        InputStream in)
+        throws IOException, WebApplicationException {
+      return bodies.read(in, type, schema);
+    }
+  }
+
+  static final class RunSpecs extends Reader<RunSpec> {
     RunSpecs(StrictJsonBodies bodies) {
-      this.bodies = bodies;
-    }
-
-    @Override
-    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
-      return c == RunSpec.class && json(m);
-    }
-
-    @Override
-    public RunSpec readFrom(
-        Class<RunSpec> c,
-        Type t,
-        Annotation[] a,
-        MediaType m,
-        MultivaluedMap<String, String> h,
-        InputStream in)
-        throws IOException, WebApplicationException {
-      return bodies.read(in, RunSpec.class, "RunSpec");
+      super(bodies, RunSpec.class, "RunSpec");
     }
   }
 
-  @Consumes(MediaType.APPLICATION_JSON)
-  static final class Retrains implements MessageBodyReader<RetrainRequest> {
-    private final StrictJsonBodies bodies;
-
+  static final class Retrains extends Reader<RetrainRequest> {
     Retrains(StrictJsonBodies bodies) {
-      this.bodies = bodies;
-    }
-
-    @Override
-    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
-      return c == RetrainRequest.class && json(m);
-    }
-
-    @Override
-    public RetrainRequest readFrom(
-        Class<RetrainRequest> c,
-        Type t,
-        Annotation[] a,
-        MediaType m,
-        MultivaluedMap<String, String> h,
-        InputStream in)
-        throws IOException, WebApplicationException {
-      return bodies.read(in, RetrainRequest.class, "RetrainRequest");
+      super(bodies, RetrainRequest.class, "RetrainRequest");
     }
   }
 
-  @Consumes(MediaType.APPLICATION_JSON)
-  static final class Sweeps implements MessageBodyReader<io.loraflow.workflows.SweepSpec> {
-    private final StrictJsonBodies bodies;
-
+  static final class Sweeps extends Reader<io.loraflow.workflows.SweepSpec> {
     Sweeps(StrictJsonBodies bodies) {
-      this.bodies = bodies;
-    }
-
-    @Override
-    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
-      return c == io.loraflow.workflows.SweepSpec.class && json(m);
-    }
-
-    @Override
-    public io.loraflow.workflows.SweepSpec readFrom(
-        Class<io.loraflow.workflows.SweepSpec> c,
-        Type t,
-        Annotation[] a,
-        MediaType m,
-        MultivaluedMap<String, String> h,
-        InputStream in)
-        throws IOException, WebApplicationException {
-      return bodies.read(in, io.loraflow.workflows.SweepSpec.class, "SweepSpec");
+      super(bodies, io.loraflow.workflows.SweepSpec.class, "SweepSpec");
     }
   }
 
-  @Consumes(MediaType.APPLICATION_JSON)
-  static final class Cancels implements MessageBodyReader<CancelRequest> {
-    private final StrictJsonBodies bodies;
-
+  static final class Cancels extends Reader<CancelRequest> {
     Cancels(StrictJsonBodies bodies) {
-      this.bodies = bodies;
-    }
-
-    @Override
-    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
-      return c == CancelRequest.class && json(m);
-    }
-
-    @Override
-    public CancelRequest readFrom(
-        Class<CancelRequest> c,
-        Type t,
-        Annotation[] a,
-        MediaType m,
-        MultivaluedMap<String, String> h,
-        InputStream in)
-        throws IOException, WebApplicationException {
-      return bodies.read(in, CancelRequest.class, "CancelRequest");
+      super(bodies, CancelRequest.class, "CancelRequest");
     }
   }
 
-  @Consumes(MediaType.APPLICATION_JSON)
-  static final class Tries implements MessageBodyReader<io.loraflow.api.api.TryAdapterRequest> {
-    private final StrictJsonBodies bodies;
-
+  static final class Tries extends Reader<io.loraflow.api.api.TryAdapterRequest> {
     Tries(StrictJsonBodies bodies) {
-      this.bodies = bodies;
-    }
-
-    @Override
-    public boolean isReadable(Class<?> c, Type t, Annotation[] a, MediaType m) {
-      return c == io.loraflow.api.api.TryAdapterRequest.class && json(m);
-    }
-
-    @Override
-    public io.loraflow.api.api.TryAdapterRequest readFrom(
-        Class<io.loraflow.api.api.TryAdapterRequest> c,
-        Type t,
-        Annotation[] a,
-        MediaType m,
-        MultivaluedMap<String, String> h,
-        InputStream in)
-        throws IOException, WebApplicationException {
-      return bodies.read(in, io.loraflow.api.api.TryAdapterRequest.class, "TryAdapterRequest");
+      super(bodies, io.loraflow.api.api.TryAdapterRequest.class, "TryAdapterRequest");
     }
   }
 }
