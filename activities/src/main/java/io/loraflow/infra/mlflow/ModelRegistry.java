@@ -132,74 +132,79 @@ public final class ModelRegistry implements AdapterRegistry {
    * MLflow's search omits them; see {@link RegisteredModel#aliases()}).
    */
   public List<ModelVersion> versions(String name, int max) {
-    List<ModelVersion> out = new ArrayList<>();
-    String pageToken = "";
-    do {
-      Map<String, String> query =
-          new HashMap<>(
-              Map.of(
-                  "filter",
-                  "name='" + quote(name) + "'",
-                  "max_results",
-                  String.valueOf(Math.min(PAGE, max - out.size())),
-                  "order_by",
-                  "version_number DESC"));
-      if (!pageToken.isEmpty()) {
-        query.put("page_token", pageToken);
-      }
-      JsonNode page = rest.get("model-versions/search", query);
-      for (JsonNode v : page.path("model_versions")) {
-        if (out.size() < max) {
-          out.add(fromJson(v));
-        }
-      }
-      pageToken = page.path("next_page_token").asText("");
-    } while (!pageToken.isEmpty() && out.size() < max);
-    return out;
+    return search(
+        "model-versions/search",
+        "name='" + quote(name) + "'",
+        "version_number DESC",
+        "model_versions",
+        max,
+        ModelRegistry::fromJson);
   }
 
   /** Registered models whose name starts with {@code prefix}, by name, at most {@code max}. */
   public List<RegisteredModel> models(String prefix, int max) {
-    List<RegisteredModel> out = new ArrayList<>();
+    return search(
+        "registered-models/search",
+        "name LIKE '" + quote(prefix) + "%'",
+        "name ASC",
+        "registered_models",
+        max,
+        m -> {
+          if (!m.path("name").asText().startsWith(prefix)) {
+            return null; // '_' and '%' in the prefix are LIKE wildcards: keep only the literal
+            // match
+          }
+          Map<String, String> aliases = new LinkedHashMap<>();
+          for (JsonNode a : m.path("aliases")) {
+            aliases.put(a.path("alias").asText(), a.path("version").asText());
+          }
+          String latest = "";
+          for (JsonNode v : m.path("latest_versions")) {
+            String n = v.path("version").asText();
+            if (latest.isEmpty() || Long.parseLong(n) > Long.parseLong(latest)) {
+              latest = n;
+            }
+          }
+          return new RegisteredModel(
+              m.path("name").asText(), aliases, latest, m.path("last_updated_timestamp").asLong(0));
+        });
+  }
+
+  /**
+   * One MLflow search endpoint, page by page, until {@code max} results or the last page: each
+   * element of {@code arrayKey} through {@code map} (null: skipped, not counted).
+   */
+  private <T> List<T> search(
+      String endpoint,
+      String filter,
+      String orderBy,
+      String arrayKey,
+      int max,
+      java.util.function.Function<JsonNode, T> map) {
+    List<T> out = new ArrayList<>();
     String pageToken = "";
     do {
       Map<String, String> query =
           new HashMap<>(
               Map.of(
                   "filter",
-                  "name LIKE '" + quote(prefix) + "%'",
+                  filter,
                   "max_results",
                   String.valueOf(Math.min(PAGE, max - out.size())),
                   "order_by",
-                  "name ASC"));
+                  orderBy));
       if (!pageToken.isEmpty()) {
         query.put("page_token", pageToken);
       }
-      JsonNode page = rest.get("registered-models/search", query);
-      for (JsonNode m : page.path("registered_models")) {
+      JsonNode page = rest.get(endpoint, query);
+      for (JsonNode e : page.path(arrayKey)) {
         if (out.size() >= max) {
           break;
         }
-        if (!m.path("name").asText().startsWith(prefix)) {
-          continue; // '_' and '%' in the prefix are LIKE wildcards: keep only the literal match
+        T value = map.apply(e);
+        if (value != null) {
+          out.add(value);
         }
-        Map<String, String> aliases = new LinkedHashMap<>();
-        for (JsonNode a : m.path("aliases")) {
-          aliases.put(a.path("alias").asText(), a.path("version").asText());
-        }
-        String latest = "";
-        for (JsonNode v : m.path("latest_versions")) {
-          String n = v.path("version").asText();
-          if (latest.isEmpty() || Long.parseLong(n) > Long.parseLong(latest)) {
-            latest = n;
-          }
-        }
-        out.add(
-            new RegisteredModel(
-                m.path("name").asText(),
-                aliases,
-                latest,
-                m.path("last_updated_timestamp").asLong(0)));
       }
       pageToken = page.path("next_page_token").asText("");
     } while (!pageToken.isEmpty() && out.size() < max);
