@@ -23,6 +23,12 @@ import java.util.function.Supplier;
  * over it, fresh or resumed exactly from a checkpoint directory.
  */
 final class EngineSession implements AutoCloseable {
+  /**
+   * On a CPU, a base whose frozen NF4 linears are at most this (256 MiB NF4, about 2 GiB once
+   * dequantized to fp32: SmolLM2-135M has 52 MiB) keeps every weight dequantized between calls.
+   */
+  static final long KEEP_DEQUANTIZED_MAX_BYTES = 256L << 20;
+
   final ModelFiles files;
   final ModelSession model;
   final Trainer trainer;
@@ -74,6 +80,10 @@ final class EngineSession implements AutoCloseable {
             e);
       }
       made.push(session);
+      if (!device.isGpu() && session.factory().baseBytes() <= KEEP_DEQUANTIZED_MAX_BYTES) {
+        // same numbers, one dequantization per weight instead of one per forward and backward
+        session.factory().keepDequantized(true);
+      }
       Trainer trainer;
       if (resumeFrom == null) {
         try {
