@@ -38,7 +38,7 @@ fi
 if [[ $phases == *profile* ]]; then
   for shape in ${PROFILE_SHAPES:-falcon-7b llama-3-8b}; do
     timeout 150 "$JAVA" -Xmx24g -cp ".gpu/lib/*" io.loraflow.engine.train.bench.QloraBench --device gpu \
-      --shape "$shape" --batch 1 --seq 256 --steps 3 --profile /tmp/trace-$shape.json >/tmp/prof-$shape.log 2>&1
+      --shape "$shape" --batch 1 --seq "${PROFILE_SEQ:-256}" --steps 3 --profile /tmp/trace-$shape.json >/tmp/prof-$shape.log 2>&1
     echo "== profile $shape rc=$?" >>"$OUT/profile.log"
     grep -E '"event":"(summary|path)"' /tmp/prof-$shape.log >>"$OUT/profile.log"
     python3 .gpu/bench/trace_summary.py /tmp/trace-$shape.json 30 >>"$OUT/profile.log" 2>&1
