@@ -149,6 +149,7 @@ def main():
         "event": "summary", "engine": "transformers+peft+bnb(seed recipe)", "model": gname,
         "steps": step, "timed_steps": len(times), "step_s": round(statistics.median(times), 4),
         "tokens_per_s": round(sum(toks) / sum(times), 1),
+        "median_tokens_per_s": round(statistics.median(k / t for k, t in zip(toks, times)), 1),
         "mean_tokens_per_step": round(sum(toks) / len(toks), 1),
         "eval_loss_before": round(before, 4), "eval_loss_after": round(after, 4),
         "eval_loss_change_pct": round(100 * (after - before) / before, 1),
