@@ -6,7 +6,9 @@ import io.loraflow.engine.io.ModelFormatException;
 import io.loraflow.engine.model.ModelLoadException;
 import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Checkpoint;
+import io.loraflow.engine.train.CheckpointingPolicy;
 import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.MemoryProbe;
 import io.loraflow.engine.train.TrainConfig;
 import io.loraflow.engine.train.Trainer;
 import io.loraflow.workflows.FailureTypes;
@@ -17,12 +19,16 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The train activity's engine objects: a {@link ModelSession} for training and the {@link Trainer}
  * over it, fresh or resumed exactly from a checkpoint directory.
  */
 final class EngineSession implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EngineSession.class);
+
   /**
    * On a CPU, a base whose frozen NF4 linears are at most this (256 MiB NF4, about 2 GiB once
    * dequantized to fp32: SmolLM2-135M has 52 MiB) keeps every weight dequantized between calls.
@@ -86,13 +92,32 @@ final class EngineSession implements AutoCloseable {
       }
       Trainer trainer;
       if (resumeFrom == null) {
+        // a fresh run decides gradient checkpointing for this model and device; a resume keeps the
+        // checkpoint's decision (it is part of the config it recorded)
+        TrainConfig chosen =
+            CheckpointingPolicy.resolve(
+                effective,
+                files.config(),
+                session.factory().baseParams(),
+                MemoryProbe.totalBytes(device));
+        if (chosen.gradientCheckpointing() != effective.gradientCheckpointing()) {
+          LOG.info(
+              "{}: gradient checkpointing off: everything backward keeps fits in {} MiB",
+              baseModel,
+              CheckpointingPolicy.keptBytes(
+                      files.config(),
+                      session.factory().baseParams(),
+                      chosen.batchSize(),
+                      chosen.maxSeqLen())
+                  >> 20);
+        }
         try {
           trainer =
               new Trainer(
                   session.model(),
                   session.loraModules(),
                   session.linears(),
-                  effective,
+                  chosen,
                   data,
                   checkpointRoot,
                   baseModel);
