@@ -36,6 +36,13 @@ public final class AdapterTrials {
   /** Longest a caller waits for an answer. */
   public static final Duration WAIT = Duration.ofMinutes(3);
 
+  /** Bounds of a try request (the OpenAPI document's TryAdapterRequest states the same). */
+  public static final int MAX_ADAPTER_CHARS = 300;
+
+  public static final int MAX_PROMPT_CHARS = 4000;
+  public static final int MAX_NEW_TOKENS = 512;
+  public static final double MAX_TEMPERATURE = 2.0;
+
   private final RunService runs;
   private final AdapterCatalog adapters;
 
