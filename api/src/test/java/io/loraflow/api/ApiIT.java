@@ -457,6 +457,71 @@ class ApiIT {
   }
 
   @Test
+  void scheduleStartedRunsCountAgainstTheKeyThatScheduledThem() throws Exception {
+    String keyId = "it-sched-" + STAMP;
+    String key = addKey(keyId, Scope.WRITE);
+    String source = "it-sched-src-" + STAMP;
+    String scheduleId = "it-sched-" + STAMP;
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            STUBS, ScheduleClientOptions.newBuilder().setNamespace(NAMESPACE).build());
+    String prefix = "finetune-" + scheduleId;
+    String ofSchedule =
+        "WorkflowType = 'FineTune' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '"
+            + prefix
+            + "'";
+    assertEquals(201, call("/v1/runs").post(Entity.json(spec(source))).getStatus());
+    try {
+      Response created =
+          as(
+              key,
+              "POST",
+              "/v1/retrain",
+              "{\"fromRun\":\"finetune-"
+                  + source
+                  + "\",\"runNow\":false,\"schedule\":{\"id\":\""
+                  + scheduleId
+                  + "\",\"every\":[\"24h\"]}}");
+      assertEquals(201, created.getStatus(), () -> created.readEntity(String.class));
+      // the schedule fires three times (Temporal starts the runs; the API is not asked)
+      for (int i = 0; i < 3; i++) {
+        schedules
+            .getHandle(scheduleId)
+            .trigger(
+                io.temporal.api.enums.v1.ScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+        Thread.sleep(1_100); // the started run's id ends in the action time, in seconds
+      }
+      for (int i = 0; i < 60 && CLIENT.countWorkflows(ofSchedule).getCount() < 3; i++) {
+        Thread.sleep(500);
+      }
+      assertEquals(3, CLIENT.countWorkflows(ofSchedule).getCount(), "scheduled runs running");
+      // the limit per key is 3 (api-it.yml): the scheduler's key has no room left for an API start
+      Response refused = as(key, "POST", "/v1/runs", spec("it-sched-x-" + STAMP));
+      assertEquals(429, refused.getStatus(), () -> refused.readEntity(String.class));
+      assertTrue(
+          body(refused)
+              .path("message")
+              .asText()
+              .contains("key '" + keyId + "' has 3 active or queued runs"),
+          body(refused).toString());
+      // another key is not charged for them
+      Response other = as(WRITE, "POST", "/v1/runs", spec("it-sched-y-" + STAMP));
+      assertEquals(201, other.getStatus(), () -> other.readEntity(String.class));
+    } finally {
+      schedules.getHandle(scheduleId).delete();
+      CLIENT.newUntypedWorkflowStub("finetune-" + source).terminate("ApiIT done");
+      CLIENT.newUntypedWorkflowStub("finetune-it-sched-y-" + STAMP).terminate("ApiIT done");
+      CLIENT
+          .listExecutions(ofSchedule)
+          .forEach(
+              m ->
+                  CLIENT
+                      .newUntypedWorkflowStub(m.getExecution().getWorkflowId())
+                      .terminate("ApiIT done"));
+    }
+  }
+
+  @Test
   void theAdminPortAnswersLoopbackAndTheServedDocumentIsTheValidator() {
     Response doc = as(null, "GET", "/v1/openapi.json", null);
     assertEquals(200, doc.getStatus());
