@@ -292,6 +292,48 @@ class ApiIT {
   }
 
   @Test
+  void aScheduleWithCronAndIntervalReadsBackWithBoth() throws Exception {
+    String source = "it-both-src-" + STAMP;
+    assertEquals(201, call("/v1/runs").post(Entity.json(spec(source))).getStatus());
+    String scheduleId = "it-both-" + STAMP;
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            STUBS, ScheduleClientOptions.newBuilder().setNamespace(NAMESPACE).build());
+    try {
+      Response created =
+          call("/v1/retrain")
+              .post(
+                  Entity.json(
+                      "{\"fromRun\":\"finetune-"
+                          + source
+                          + "\",\"runNow\":false,\"schedule\":{\"id\":\""
+                          + scheduleId
+                          + "\",\"cron\":[\"0 3 * * *\",\"*/15 9,17 * * 1,5\"],"
+                          + "\"every\":[\"24h\"]}}"));
+      assertEquals(201, created.getStatus(), () -> created.readEntity(String.class));
+      // the server keeps cron text only as calendars: it reads back as the same text
+      JsonNode one = body(call("/v1/schedules/" + scheduleId).get());
+      assertEquals("[\"0 3 * * *\",\"*/15 9,17 * * 1,5\"]", one.path("cron").toString());
+      assertEquals("[\"86400s\"]", one.path("every").toString());
+      JsonNode list =
+          await("/v1/schedules", l -> l.path("schedules").toString().contains(scheduleId));
+      for (JsonNode s : list.path("schedules")) {
+        if (s.path("scheduleId").asText().equals(scheduleId)) {
+          assertEquals(one.path("cron"), s.path("cron"), "list and get agree");
+          assertEquals(one.path("every"), s.path("every"));
+        }
+      }
+    } finally {
+      try {
+        schedules.getHandle(scheduleId).delete();
+      } catch (io.temporal.client.schedules.ScheduleException notCreated) {
+        // the assertion above says why
+      }
+      CLIENT.newUntypedWorkflowStub("finetune-" + source).terminate("ApiIT done");
+    }
+  }
+
+  @Test
   void healthCheckSeesTemporalAndTokenIsRequired() throws Exception {
     Response health =
         APP.client()
