@@ -52,8 +52,8 @@ class AdapterTrialTest {
   @BeforeAll
   static void tinyModelAndAdapters() throws Exception {
     model = TinyRandomLlama.ensure(work.resolve("tiny-llama-random"), Fixtures.smollm2Gguf());
-    adapter = writeAdapter(work.resolve("adapter"), 0.5f);
-    zeroAdapter = writeAdapter(work.resolve("adapter-zero"), 0f);
+    adapter = writeAdapter(model, work.resolve("adapter"), 0.5f);
+    zeroAdapter = writeAdapter(model, work.resolve("adapter-zero"), 0f);
     try (ModelFiles files = ModelFiles.open(model)) {
       ref =
           new BaseModelRef(
@@ -67,8 +67,11 @@ class AdapterTrialTest {
     }
   }
 
-  /** A PEFT adapter on q_proj/v_proj with every B drawn from N(0, std^2) (std 0: the base). */
-  static Path writeAdapter(Path dir, float std) throws Exception {
+  /**
+   * A PEFT adapter of {@code model} on q_proj/v_proj with every B drawn from N(0, std^2) (std 0:
+   * the base).
+   */
+  static Path writeAdapter(Path model, Path dir, float std) throws Exception {
     LoraConfig lora = LoraConfig.of(4, 8, 0.0, List.of("q_proj", "v_proj"));
     try (ModelFiles files = ModelFiles.open(model);
         ModelSession s =
