@@ -173,7 +173,11 @@ class ApiIT {
 
   private static WorkerFactory startWorker() {
     WorkerFactory factory = WorkerFactory.newInstance(CLIENT);
-    factory.newWorker(TaskQueues.CPU).registerWorkflowImplementationTypes(ScriptedFineTune.class);
+    factory
+        .newWorker(TaskQueues.CPU)
+        .registerWorkflowImplementationTypes(
+            ScriptedFineTune.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
+    factory.newWorker(TaskQueues.GPU).registerActivitiesImplementations(new ScriptedGpu());
     factory.start();
     return factory;
   }
@@ -560,6 +564,57 @@ class ApiIT {
                   CLIENT
                       .newUntypedWorkflowStub(m.getExecution().getWorkflowId())
                       .terminate("ApiIT done"));
+    }
+  }
+
+  @Test
+  void tryAnAdapterThroughTheApiWithEveryScope() throws Exception {
+    String done = "finetune-it-try-" + STAMP;
+    String running = "finetune-it-try-running-" + STAMP;
+    assertEquals(201, as(WRITE, "POST", "/v1/runs", spec("it-try-" + STAMP)).getStatus());
+    assertEquals(201, as(WRITE, "POST", "/v1/runs", spec("it-try-running-" + STAMP)).getStatus());
+    try {
+      CLIENT
+          .newWorkflowStub(FineTuneWorkflow.class, done)
+          .reportProgress(Progress.of(Phase.COMPLETED, "done"));
+      await("/v1/runs/" + done, v -> "COMPLETED".equals(v.path("status").asText()));
+      String ask = "{\"adapter\":\"" + done + "\",\"prompt\":\"How long?\",\"maxNewTokens\":16}";
+
+      Response ok = as(WRITE, "POST", "/v1/adapters/try", ask);
+      assertEquals(200, ok.getStatus(), () -> ok.readEntity(String.class));
+      JsonNode answer = body(ok);
+      // the question went to the GPU queue in the run's template, with the run's adapter
+      assertEquals(
+          "echo runs/" + done + "/adapter/ | <human>: How long?\n<assistant>:",
+          answer.path("answer").asText());
+      assertEquals(done, answer.path("runId").asText());
+      assertEquals("tiny-llama-random", answer.path("baseModel").asText());
+      assertEquals(16, answer.path("newTokens").asInt());
+      assertTrue(answer.path("tryId").asText().startsWith("try-"), answer.toString());
+      assertEquals(
+          "WORKFLOW_EXECUTION_STATUS_COMPLETED",
+          CLIENT
+              .newUntypedWorkflowStub(answer.path("tryId").asText())
+              .describe()
+              .getStatus()
+              .name());
+
+      assertEquals(401, as(null, "POST", "/v1/adapters/try", ask).getStatus());
+      assertEquals(403, as(READ, "POST", "/v1/adapters/try", ask).getStatus());
+      assertEquals(200, as(ADMIN, "POST", "/v1/adapters/try", ask).getStatus());
+      Response busy = as(WRITE, "POST", "/v1/adapters/try", ask.replace(done, running));
+      assertEquals(409, busy.getStatus(), () -> busy.readEntity(String.class));
+      assertTrue(body(busy).path("message").asText().contains("RUNNING"), body(busy).toString());
+      assertEquals(
+          404,
+          as(WRITE, "POST", "/v1/adapters/try", ask.replace(done, "finetune-nope-" + STAMP))
+              .getStatus());
+      Response bad =
+          as(WRITE, "POST", "/v1/adapters/try", ask.replace("16", "900").replace("}", ",\"x\":1}"));
+      assertEquals(400, bad.getStatus());
+      assertEquals(2, body(bad).path("errors").size(), body(bad).toString());
+    } finally {
+      CLIENT.newUntypedWorkflowStub(running).terminate("ApiIT done");
     }
   }
 

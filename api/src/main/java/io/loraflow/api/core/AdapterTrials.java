@@ -63,7 +63,10 @@ public final class AdapterTrials {
             : adapter;
     RunView view = runs.describe(runId);
     FineTuneResult result = view.result();
-    if (result == null || result.train() == null || result.train().adapterKey() == null) {
+    if (result == null
+        || result.model() == null
+        || result.train() == null
+        || result.train().adapterKey() == null) {
       throw new RunConflictException(
           "run '"
               + runId
