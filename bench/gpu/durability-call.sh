@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Issue 9's GPU-side checks in one device call, from the root of the checkout that travelled with
+# .gpu/ (bench/gpu/stage-durability.sh fills it: jre, lean jars with the tokenizer, djl-jni,
+# device-setup.sh). The GPU worker's own cores (EngineSession + OutOfMemory.withFallback +
+# Trainer checkpoints/resume, EvalActivity.evaluate) run in io.loraflow.gpu.GpuDurabilityCheck on
+# the real SmolLM2-135M-Instruct GGUF and the sample FAQ:
+#   a. train (checkpoints, held-out evals) then evaluate base vs adapter, one answer shown
+#   b. the same training kill -9'd after a checkpoint, restarted: resumes from the newest one,
+#      every later step once, the loss curve and the best-checkpoint state of (a)
+#   c. a real CUDA out-of-memory (a ballast tensor leaves little free memory): the fallback halves
+#      the micro-batch until a step fits; then micro-batch 1 fails with one non-retryable message
+#   d. 20 short runs in a row in one JVM: device memory, torch allocated, heap, RSS back to start
+# Each sub-check prints one JSON line {"check":...,"pass":...}; all go to $OUT/summary.jsonl, the
+# full logs to $OUT/*.log.
+#   GPU (integrator):  bash bench/gpu/durability-call.sh
+#   CPU (here):        LORAFLOW_DEVICE=cpu SCALE=small bash bench/gpu/durability-call.sh
+# Settings: LORAFLOW_GGUF (default /tmp/smol/model.gguf, then ~/.cache/loraflow/models/...),
+# LORAFLOW_DEVICE (gpu|cpu, default gpu), SCALE (full|small), CHECKS (default "a b c d"),
+# LORAFLOW_NATIVE_LIB (the fast path's library, if built; BUILD_NATIVE=1 builds it first),
+# RUST_FLAVOR is left unset on purpose: the harness sets it as the GPU worker does.
+set -uo pipefail
+OUT=${OUT:-/tmp/durability-out}
+mkdir -p "$OUT"
+device=${LORAFLOW_DEVICE:-gpu}
+scale=${SCALE:-full}
+checks=${CHECKS:-"a b c d"}
+gguf=${LORAFLOW_GGUF:-/tmp/smol/model.gguf}
+[ -f "$gguf" ] || gguf=$HOME/.cache/loraflow/models/SmolLM2-135M-Instruct.Q4_1.gguf
+[ -f "$gguf" ] || { echo '{"check":"setup","pass":false,"problem":"no GGUF: set LORAFLOW_GGUF"}' | tee -a "$OUT/summary.jsonl"; exit 1; }
+unset RUST_FLAVOR
+work=${WORK:-/tmp/durability-work}
+rm -rf "$work" && mkdir -p "$work"
+summary=$OUT/summary.jsonl
+: >"$summary"
+t_all=$SECONDS
+
+if [ "$device" = gpu ]; then
+  source .gpu/device-setup.sh || { echo '{"check":"setup","pass":false,"problem":"device-setup.sh failed"}' | tee -a "$summary"; exit 1; }
+  nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+  if [ "${BUILD_NATIVE:-0}" = 1 ] && [ -z "${LORAFLOW_NATIVE_LIB:-}" ]; then
+    t0=$SECONDS
+    bash .gpu/native/build.sh /tmp/native-build .gpu/jre >"$OUT/native-build.log" 2>&1 &&
+      export LORAFLOW_NATIVE_LIB=/tmp/native-build/libloraflow_native.so
+    echo "native build rc=$? in $((SECONDS - t0)) s"
+  fi
+  cp_=".gpu/lib/*"
+  heap=-Xmx8g
+else
+  JAVA=${JAVA:-java}
+  cp_=".gpu/lib/*:${CPU_EXTRA_CP:?CPU_EXTRA_CP: the pytorch-native-cpu and pytorch-jni jars for a CPU run}"
+  heap=-Xmx3g
+fi
+if [ "$scale" = small ]; then # CPU: a few steps on a slice of the FAQ
+  train=(--train-limit 6 --batch 1 --epochs 1 --checkpoint-every 2 --eval-every 2 --eval-limit 2)
+  evalopts=(--prompts 2 --seen 1 --max-new-tokens 16)
+  kill_at=5 kill_after_ckpt=4
+  oom=(--train-limit 4 --batch 4 --eval-limit 1)
+  soak=(--runs "${SOAK_RUNS:-3}" --train-limit 2 --batch 1 --eval-limit 1)
+  tmo=(600 900 600 900)
+else
+  train=(--batch 4 --epochs 2 --checkpoint-every 10 --eval-every 10)
+  evalopts=(--prompts 8 --seen 8 --max-new-tokens 64)
+  kill_at=25 kill_after_ckpt=20
+  oom=(--batch 64)
+  soak=(--runs 20 --train-limit 12 --batch 4)
+  tmo=(120 150 120 170)
+fi
+J=("$JAVA" "$heap" -cp "$cp_" io.loraflow.gpu.GpuDurabilityCheck)
+common=(--model "$gguf" --work "$work" --device "$device")
+summarize() { grep -h '^{"check"' "$@" | tee -a "$summary" | cut -c1-400; }
+
+timeout 120 "${J[@]}" prepare "${common[@]}" >"$OUT/prepare.log" 2>&1
+summarize "$OUT/prepare.log"
+
+if [[ $checks == *a* ]]; then
+  t0=$SECONDS
+  timeout "${tmo[0]}" "${J[@]}" train "${common[@]}" --name a "${train[@]}" >"$OUT/a-train.log" 2>&1
+  echo "a train rc=$? in $((SECONDS - t0)) s"
+  summarize "$OUT/a-train.log"
+  t0=$SECONDS
+  timeout "${tmo[0]}" "${J[@]}" eval "${common[@]}" --adapter "$work/adapter-a" --out "$OUT/eval-report.json" \
+    "${evalopts[@]}" >"$OUT/a-eval.log" 2>&1
+  echo "a eval rc=$? in $((SECONDS - t0)) s"
+  summarize "$OUT/a-eval.log"
+fi
+
+if [[ $checks == *b* ]]; then
+  t0=$SECONDS
+  # the same run; kill -9 once step $kill_at is done and checkpoint $kill_after_ckpt is published
+  "${J[@]}" train "${common[@]}" --name b "${train[@]}" >"$OUT/b1-train.log" 2>&1 &
+  pid=$!
+  killed=0
+  while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - t0)) -lt "${tmo[1]}" ]; do
+    if grep -q "\"event\":\"checkpoint\",\"step\":$kill_after_ckpt}" "$OUT/b1-train.log" &&
+      grep -q "\"event\":\"step\",\"step\":$kill_at," "$OUT/b1-train.log"; then
+        kill -9 "$pid"; killed=1; break
+    fi
+    sleep 0.2
+  done
+  wait "$pid" 2>/dev/null
+  echo "b killed=$killed after $((SECONDS - t0)) s"
+  [ $killed = 1 ] || kill -9 "$pid" 2>/dev/null
+  t1=$SECONDS
+  timeout "${tmo[1]}" "${J[@]}" train "${common[@]}" --name b "${train[@]}" >"$OUT/b2-train.log" 2>&1
+  echo "b resumed rc=$? in $((SECONDS - t1)) s"
+  summarize "$OUT/b2-train.log"
+  timeout 60 "${J[@]}" verify-resume --a "$OUT/a-train.log" --killed "$OUT/b1-train.log" \
+    --resumed "$OUT/b2-train.log" --tol "${RESUME_TOL:-0.02}" >"$OUT/b-verify.log" 2>&1
+  summarize "$OUT/b-verify.log"
+fi
+
+if [[ $checks == *c* ]]; then
+  t0=$SECONDS
+  timeout "${tmo[2]}" "${J[@]}" oom "${common[@]}" "${oom[@]}" >"$OUT/c-oom.log" 2>&1
+  echo "c oom rc=$? in $((SECONDS - t0)) s"
+  summarize "$OUT/c-oom.log"
+fi
+
+if [[ $checks == *d* ]]; then
+  t0=$SECONDS
+  timeout "${tmo[3]}" "${J[@]}" soak "${common[@]}" "${soak[@]}" >"$OUT/d-soak.log" 2>&1
+  echo "d soak rc=$? in $((SECONDS - t0)) s"
+  grep -h '"event":"memory"' "$OUT/d-soak.log" | cut -c1-200
+  summarize "$OUT/d-soak.log"
+fi
+
+n=$(grep -c '"pass":true' "$summary")
+all=$(grep -c '"check"' "$summary")
+echo "{\"check\":\"all\",\"pass\":$([ "$n" = "$all" ] && echo true || echo false),\"passed\":$n,\"checks\":$all,\"device\":\"$device\",\"seconds\":$((SECONDS - t_all))}" | tee -a "$summary"
