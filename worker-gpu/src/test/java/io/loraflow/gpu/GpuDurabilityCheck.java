@@ -552,11 +552,23 @@ public final class GpuDurabilityCheck {
    * kernels need not be bitwise deterministic; the fresh-vs-fresh difference is reported).
    */
   static int verifyResume(Map<String, String> o) throws IOException {
-    double tol = Double.parseDouble(o.getOrDefault("tol", "0.02"));
-    TrainLog a = TrainLog.read(Path.of(req(o, "a")));
-    TrainLog killed = TrainLog.read(Path.of(req(o, "killed")));
-    TrainLog resumed = TrainLog.read(Path.of(req(o, "resumed")));
     Map<String, Object> f = new LinkedHashMap<>();
+    List<String> problems =
+        resumeProblems(
+            TrainLog.read(Path.of(req(o, "a"))),
+            TrainLog.read(Path.of(req(o, "killed"))),
+            TrainLog.read(Path.of(req(o, "resumed"))),
+            Double.parseDouble(o.getOrDefault("tol", "0.02")),
+            f);
+    f.put("problems", problems);
+    checkMap("kill-resume", problems.isEmpty(), f);
+    return problems.isEmpty() ? 0 : 1;
+  }
+
+  /** What is wrong with the kill and resume, empty when nothing; the figures go to {@code f}. */
+  static List<String> resumeProblems(
+      TrainLog a, TrainLog killed, TrainLog resumed, double tol, Map<String, Object> f)
+      throws IOException {
     List<String> problems = new ArrayList<>();
     long lastCkpt =
         killed.checkpoints().isEmpty()
@@ -633,9 +645,7 @@ public final class GpuDurabilityCheck {
     if (resumedVsA > tol) {
       problems.add("the resumed loss curve departs from the uninterrupted one by " + resumedVsA);
     }
-    f.put("problems", problems);
-    checkMap("kill-resume", problems.isEmpty(), f);
-    return problems.isEmpty() ? 0 : 1;
+    return problems;
   }
 
   // ---------------------------------------------------------------- oom
@@ -780,35 +790,53 @@ public final class GpuDurabilityCheck {
       mem.add(memory(device));
       emitMemory(i, mem.get(i));
     }
-    long[] base = mem.get(1);
-    long[] end = mem.get(runs);
-    // tolerances: device memory and torch's allocated bytes must come back (a leaked LoRA module of
-    // this model alone is ~7 MiB); heap and RSS move with GC and malloc arenas
-    long[] tolMib = {64, 8, 48, 160};
-    String[] names = {"device_used", "torch_allocated", "heap_after_gc", "rss"};
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("runs", runs);
     f.put("seconds", secs(t0));
-    List<String> problems = new ArrayList<>();
-    for (int k = 0; k < names.length; k++) {
-      if (base[k] < 0 || end[k] < 0) {
-        f.put(names[k], "unavailable");
-        continue;
-      }
-      long delta = (end[k] - base[k]) >> 20;
-      f.put(names[k] + "_start_mib", mem.get(0)[k] >> 20);
-      f.put(names[k] + "_after_run1_mib", base[k] >> 20);
-      f.put(names[k] + "_after_run" + runs + "_mib", end[k] >> 20);
-      f.put(names[k] + "_delta_mib", delta);
-      f.put(names[k] + "_tolerance_mib", tolMib[k]);
-      f.put(names[k] + "_per_run_kib", runs > 1 ? ((end[k] - base[k]) >> 10) / (runs - 1) : 0);
-      if (delta > tolMib[k]) {
-        problems.add(names[k] + " grew " + delta + " MiB over " + (runs - 1) + " runs");
-      }
-    }
+    List<String> problems = memoryProblems(mem, f);
     f.put("problems", problems);
     checkMap("soak", problems.isEmpty(), f);
     return problems.isEmpty() ? 0 : 1;
+  }
+
+  /** Probe names, in {@link #memory} order, and how far each may end above its baseline. */
+  static final String[] MEMORY_NAMES = {"device_used", "torch_allocated", "heap_after_gc", "rss"};
+
+  // device memory and torch's allocated bytes must come back (one leaked LoRA module set of this
+  // model is ~7 MiB, its NF4 base ~70 MiB); heap and RSS move with GC and malloc arenas
+  static final long[] MEMORY_TOLERANCE_MIB = {64, 8, 48, 160};
+
+  /**
+   * Growth of each probe from after the first run ({@code mem.get(1)}, the warm baseline) to after
+   * the last, against {@link #MEMORY_TOLERANCE_MIB}; {@code mem.get(0)} is before any run. Probes
+   * that read -1 are "unavailable", not failures. Figures go to {@code f}.
+   */
+  static List<String> memoryProblems(List<long[]> mem, Map<String, Object> f) {
+    int runs = mem.size() - 1;
+    long[] base = mem.get(Math.min(1, runs));
+    long[] end = mem.get(runs);
+    List<String> problems = new ArrayList<>();
+    for (int k = 0; k < MEMORY_NAMES.length; k++) {
+      String name = MEMORY_NAMES[k];
+      if (base[k] < 0 || end[k] < 0) {
+        f.put(name, "unavailable");
+        continue;
+      }
+      long delta = (end[k] - base[k]) >> 20;
+      f.put(name + "_start_mib", mem.get(0)[k] >> 20);
+      f.put(name + "_after_run1_mib", base[k] >> 20);
+      f.put(name + "_after_last_run_mib", end[k] >> 20);
+      f.put(name + "_delta_mib", delta);
+      f.put(name + "_tolerance_mib", MEMORY_TOLERANCE_MIB[k]);
+      f.put(name + "_per_run_kib", runs > 1 ? ((end[k] - base[k]) >> 10) / (runs - 1) : 0);
+      if (delta > MEMORY_TOLERANCE_MIB[k]) {
+        problems.add(name + " grew " + delta + " MiB over " + (runs - 1) + " runs");
+      }
+    }
+    if (runs < 2) {
+      problems.add("fewer than 2 runs: no baseline after a warm-up run");
+    }
+    return problems;
   }
 
   /** {device used, torch allocated, heap after GC, RSS} in bytes, -1 where unknown. */
