@@ -50,13 +50,13 @@ else
   cp_=".gpu/lib/*:${CPU_EXTRA_CP:?CPU_EXTRA_CP: the pytorch-native-cpu and pytorch-jni jars for a CPU run}"
   heap=-Xmx3g
 fi
-if [ "$scale" = small ]; then # CPU: a few steps on a slice of the FAQ
-  train=(--train-limit 6 --batch 1 --epochs 1 --checkpoint-every 2 --eval-every 2 --eval-limit 2)
-  evalopts=(--prompts 2 --seen 1 --max-new-tokens 16)
-  kill_at=5 kill_after_ckpt=4
-  oom=(--train-limit 4 --batch 4 --eval-limit 1)
-  soak=(--runs "${SOAK_RUNS:-3}" --train-limit 2 --batch 1 --eval-limit 1)
-  tmo=(600 900 600 900)
+if [ "$scale" = small ]; then # CPU: a few steps on a slice of the FAQ (each model load is minutes on a busy CPU)
+  train=(--train-limit 4 --batch 1 --epochs 1 --checkpoint-every 2 --eval-every 2 --eval-limit 1)
+  evalopts=(--prompts 1 --seen 1 --max-new-tokens 8)
+  kill_at=3 kill_after_ckpt=2
+  oom=(--train-limit 2 --batch 2 --eval-limit 1)
+  soak=(--runs "${SOAK_RUNS:-3}" --train-limit 1 --batch 1 --eval-limit 1 --soak-prompts 1 --soak-tokens 4)
+  tmo=(900 1500 900 1500)
 else
   train=(--batch 4 --epochs 2 --checkpoint-every 10 --eval-every 10)
   evalopts=(--prompts 8 --seen 8 --max-new-tokens 64)

@@ -687,7 +687,7 @@ public final class GpuDurabilityCheck {
               asked,
               data,
               device,
-              real ? -1 : asked.batchSize() / 4,
+              real ? -1 : asked.batchSize() / 2,
               true,
               evalLimit(o));
       f.put("fallback_seconds", secs(t0));
@@ -784,7 +784,14 @@ public final class GpuDurabilityCheck {
     for (int i = 1; i <= runs; i++) {
       String name = "soak-" + i;
       Trained t = trainOnce(model, work, name, c, data, device, -1, true, evalLimit(o));
-      evaluate(model, work, t.adapter(), 2, 0, 16, device);
+      evaluate(
+          model,
+          work,
+          t.adapter(),
+          Integer.parseInt(o.getOrDefault("soak-prompts", "2")),
+          0,
+          Integer.parseInt(o.getOrDefault("soak-tokens", "16")),
+          device);
       BaseModelCache.deleteTree(t.adapter());
       BaseModelCache.deleteTree(work.resolve("published-" + name));
       mem.add(memory(device));
