@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 9's GPU-side checks in one device call, from the root of the checkout that travelled with
-# .gpu/ (bench/gpu/stage-durability.sh fills it: jre, lean jars with the tokenizer, djl-jni,
-# device-setup.sh). The GPU worker's own cores (EngineSession + OutOfMemory.withFallback +
+# .gpu/ (bench/gpu/stage-durability.sh fills it: jre.tar.xz, lean jars with the tokenizer, djl-jni,
+# device-setup.sh, native sources). The GPU worker's own cores (EngineSession + OutOfMemory.withFallback +
 # Trainer checkpoints/resume, EvalActivity.evaluate) run in io.loraflow.gpu.GpuDurabilityCheck on
 # the real SmolLM2-135M-Instruct GGUF and the sample FAQ:
 #   a. train (checkpoints, held-out evals) then evaluate base vs adapter, one answer shown
@@ -14,17 +14,22 @@
 # full logs to $OUT/*.log.
 #   GPU (integrator):  bash bench/gpu/durability-call.sh
 #   CPU (here):        LORAFLOW_DEVICE=cpu SCALE=small bash bench/gpu/durability-call.sh
-# Settings: LORAFLOW_GGUF (default /tmp/smol/model.gguf, then ~/.cache/loraflow/models/...),
+# Settings: LORAFLOW_GGUF (default /tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf, /tmp/smol/model.gguf,
+# then ~/.cache/loraflow/models/...), SOAK_SECONDS (d starts no run after it, default 140),
 # LORAFLOW_DEVICE (gpu|cpu, default gpu), SCALE (full|small), CHECKS (default "a b c d"),
-# LORAFLOW_NATIVE_LIB (the fast path's library, if built; BUILD_NATIVE=1 builds it first),
-# RUST_FLAVOR is left unset on purpose: the harness sets it as the GPU worker does.
+# LORAFLOW_NATIVE_LIB (the fast path's library; default /tmp/native-build/libloraflow_native.so
+# when an earlier warm call built it, BUILD_NATIVE=1 builds it, NATIVE=off runs the plain path).
+# RUST_FLAVOR is left unset on purpose (gpu-env.sh is not sourced: it would set it): the harness
+# sets it the way the GPU worker does (TokenizerFlavor.useCpuUnlessSet), and a tokenizer that
+# tried to download a CUDA flavour would fail here, the host has no network.
 set -uo pipefail
 OUT=${OUT:-/tmp/durability-out}
 mkdir -p "$OUT"
 device=${LORAFLOW_DEVICE:-gpu}
 scale=${SCALE:-full}
 checks=${CHECKS:-"a b c d"}
-gguf=${LORAFLOW_GGUF:-/tmp/smol/model.gguf}
+gguf=${LORAFLOW_GGUF:-/tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf}
+[ -f "$gguf" ] || gguf=/tmp/smol/model.gguf
 [ -f "$gguf" ] || gguf=$HOME/.cache/loraflow/models/SmolLM2-135M-Instruct.Q4_1.gguf
 [ -f "$gguf" ] || { echo '{"check":"setup","pass":false,"problem":"no GGUF: set LORAFLOW_GGUF"}' | tee -a "$OUT/summary.jsonl"; exit 1; }
 unset RUST_FLAVOR
@@ -35,14 +40,21 @@ summary=$OUT/summary.jsonl
 t_all=$SECONDS
 
 if [ "$device" = gpu ]; then
+  [ -x .gpu/jre/bin/java ] || tar -xJf .gpu/jre.tar.xz -C .gpu
   source .gpu/device-setup.sh || { echo '{"check":"setup","pass":false,"problem":"device-setup.sh failed"}' | tee -a "$summary"; exit 1; }
   nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-  if [ "${BUILD_NATIVE:-0}" = 1 ] && [ -z "${LORAFLOW_NATIVE_LIB:-}" ]; then
-    t0=$SECONDS
-    bash .gpu/native/build.sh /tmp/native-build .gpu/jre >"$OUT/native-build.log" 2>&1 &&
-      export LORAFLOW_NATIVE_LIB=/tmp/native-build/libloraflow_native.so
-    echo "native build rc=$? in $((SECONDS - t0)) s"
+  lib=/tmp/native-build/libloraflow_native.so
+  if [ "${NATIVE:-on}" = off ]; then
+    unset LORAFLOW_NATIVE_LIB
+  elif [ -z "${LORAFLOW_NATIVE_LIB:-}" ]; then
+    if [ ! -f "$lib" ] && [ "${BUILD_NATIVE:-0}" = 1 ]; then
+      t0=$SECONDS
+      bash .gpu/native/build.sh /tmp/native-build .gpu/jre >"$OUT/native-build.log" 2>&1
+      echo "native build rc=$? in $((SECONDS - t0)) s"
+    fi
+    [ -f "$lib" ] && export LORAFLOW_NATIVE_LIB=$lib
   fi
+  echo "fast path library: ${LORAFLOW_NATIVE_LIB:-none (plain DJL ops)}"
   cp_=".gpu/lib/*"
   heap=-Xmx8g
 else
@@ -62,7 +74,7 @@ else
   evalopts=(--prompts 8 --seen 8 --max-new-tokens 64)
   kill_at=25 kill_after_ckpt=20
   oom=(--batch 64)
-  soak=(--runs 20 --train-limit 12 --batch 4)
+  soak=(--runs 20 --train-limit 12 --batch 4 --max-seconds "${SOAK_SECONDS:-140}")
   tmo=(120 150 120 170)
 fi
 J=("$JAVA" "$heap" -cp "$cp_" io.loraflow.gpu.GpuDurabilityCheck)

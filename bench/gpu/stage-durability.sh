@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # Stages what durability-call.sh needs into DEST/.gpu of the checkout a device call sends (its
-# tracked files are not touched): what stage-gpu.sh stages (device-setup.sh, djl-jni, the lean JRE,
-# the lean jars built from THIS worktree, the native sources for BUILD_NATIVE=1), plus the HF
-# tokenizer jar (CPU library only; the GPU worker tokenizes on the CPU) and temporal-sdk (the
-# activities' failure type, ApplicationFailure; nothing of it talks to a server here), minus
-# site.tar.xz (Python references, not used by these checks). Prints the size of the call.
+# tracked files are not touched): what stage-gpu.sh stages (device-setup.sh, djl-jni, the xz-packed
+# lean JRE, the lean jars built from THIS worktree with the HF tokenizer jar, the native sources),
+# plus temporal-sdk (the activities' failure type, ApplicationFailure, which EngineSession and
+# OutOfMemory throw; nothing of it talks to a server here) and durability-call.sh. Prints the size
+# of the call (tracked files included) against the 64 MiB one call carries.
 # usage, from this worktree's root: bash bench/gpu/stage-durability.sh /work/main [shared-gpu-dir]
 set -euo pipefail
 checkout=${1:?usage: stage-durability.sh CHECKOUT [SHARED_GPU]}
 dest=$checkout/.gpu
 bash bench/gpu/stage-gpu.sh "$checkout" ${2:+"$2"} >/dev/null
-cp .gpu/lib/tokenizers.jar "$dest/lib/"
 tr ':' '\n' </tmp/loraflow-gpu-cp.txt | grep -E '/temporal-sdk-[0-9][^/]*\.jar$' | xargs -I{} cp {} "$dest/lib/"
-rm -f "$dest/site.tar.xz"
 cp bench/gpu/durability-call.sh "$dest/bench/"
 tracked=$(cd "$checkout" && git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 gpu=$(du -sb "$dest" | cut -f1)

@@ -781,7 +781,11 @@ public final class GpuDurabilityCheck {
     mem.add(memory(device));
     emitMemory(0, mem.get(0));
     long t0 = System.nanoTime();
-    for (int i = 1; i <= runs; i++) {
+    // a device call has a fixed time: stop starting runs after --max-seconds (the count says so)
+    double maxSeconds = Double.parseDouble(o.getOrDefault("max-seconds", "1e9"));
+    int done = 0;
+    for (int i = 1; i <= runs && (i <= 2 || secs(t0) < maxSeconds); i++) {
+      done = i;
       String name = "soak-" + i;
       Trained t = trainOnce(model, work, name, c, data, device, -1, true, evalLimit(o));
       evaluate(
@@ -798,8 +802,10 @@ public final class GpuDurabilityCheck {
       emitMemory(i, mem.get(i));
     }
     Map<String, Object> f = new LinkedHashMap<>();
-    f.put("runs", runs);
+    f.put("runs", done);
+    f.put("runs_asked", runs);
     f.put("seconds", secs(t0));
+    f.put("seconds_per_run", done == 0 ? null : Math.round(secs(t0) / done * 10) / 10.0);
     List<String> problems = memoryProblems(mem, f);
     f.put("problems", problems);
     checkMap("soak", problems.isEmpty(), f);
