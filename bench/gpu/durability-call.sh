@@ -15,7 +15,7 @@
 #   GPU (integrator):  bash bench/gpu/durability-call.sh
 #   CPU (here):        LORAFLOW_DEVICE=cpu SCALE=small bash bench/gpu/durability-call.sh
 # Settings: LORAFLOW_GGUF (default /tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf, /tmp/smol/model.gguf,
-# then ~/.cache/loraflow/models/...), SOAK_SECONDS (d starts no run after it, default 140),
+# then ~/.cache/loraflow/models/...; a tiny test GGUF needs MAX_SEQ_LEN=64), SOAK_SECONDS (d starts no run after it, default 140),
 # LORAFLOW_DEVICE (gpu|cpu, default gpu), SCALE (full|small), CHECKS (default "a b c d"),
 # LORAFLOW_NATIVE_LIB (the fast path's library; default /tmp/native-build/libloraflow_native.so
 # when an earlier warm call built it, BUILD_NATIVE=1 builds it, NATIVE=off runs the plain path).
@@ -78,7 +78,7 @@ else
   tmo=(120 150 120 170)
 fi
 J=("$JAVA" "$heap" -cp "$cp_" io.loraflow.gpu.GpuDurabilityCheck)
-common=(--model "$gguf" --work "$work" --device "$device")
+common=(--model "$gguf" --work "$work" --device "$device" --max-seq-len "${MAX_SEQ_LEN:-512}")
 summarize() { grep -h '^{"check"' "$@" | tee -a "$summary" | cut -c1-400; }
 
 timeout 120 "${J[@]}" prepare "${common[@]}" >"$OUT/prepare.log" 2>&1

@@ -80,7 +80,10 @@ public final class GpuDurabilityCheck {
       throw new IllegalArgumentException("usage: GpuDurabilityCheck MODE --option value ...");
     }
     Map<String, String> o = options(argv);
-    Device device = ModelSession.device(o.getOrDefault("device", "auto"));
+    Device device =
+        argv[0].equals("verify-resume") // reads logs only: no engine to start
+            ? Device.cpu()
+            : ModelSession.device(o.getOrDefault("device", "auto"));
     emit(
         "start",
         "mode",
