@@ -99,6 +99,7 @@ fi
 if [[ $checks == *b* ]]; then
   t0=$SECONDS
   # the same run; kill -9 once step $kill_at is done and checkpoint $kill_after_ckpt is published
+: >"$OUT/b1-train.log"
   "${J[@]}" train "${common[@]}" --name b "${train[@]}" >"$OUT/b1-train.log" 2>&1 &
   pid=$!
   killed=0
