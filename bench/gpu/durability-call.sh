@@ -8,7 +8,8 @@
 #   b. the same training kill -9'd after a checkpoint, restarted: resumes from the newest one,
 #      every later step once, the loss curve and the best-checkpoint state of (a)
 #   c. a real CUDA out-of-memory (a ballast tensor leaves little free memory): the fallback halves
-#      the micro-batch until a step fits; then micro-batch 1 fails with one non-retryable message
+#      the micro-batch until a step fits; in a second process micro-batch 1 fails with one
+#      non-retryable message
 #   d. 20 short runs in a row in one JVM: device memory, torch allocated, heap, RSS back to start
 # Each sub-check prints one JSON line {"check":...,"pass":...}; all go to $OUT/summary.jsonl, the
 # full logs to $OUT/*.log.
@@ -124,9 +125,13 @@ fi
 
 if [[ $checks == *c* ]]; then
   t0=$SECONDS
-  timeout "${tmo[2]}" "${J[@]}" oom "${common[@]}" "${oom[@]}" >"$OUT/c-oom.log" 2>&1
-  echo "c oom rc=$? in $((SECONDS - t0)) s"
+  timeout "${tmo[2]}" "${J[@]}" oom "${common[@]}" "${oom[@]}" --part fallback >"$OUT/c-oom.log" 2>&1
+  echo "c oom fallback rc=$? in $((SECONDS - t0)) s"
   summarize "$OUT/c-oom.log"
+  t0=$SECONDS
+  timeout "${tmo[2]}" "${J[@]}" oom "${common[@]}" "${oom[@]}" --part one >"$OUT/c-oom-one.log" 2>&1
+  echo "c oom micro-batch 1 rc=$? in $((SECONDS - t0)) s"
+  summarize "$OUT/c-oom-one.log"
 fi
 
 if [[ $checks == *d* ]]; then
