@@ -667,7 +667,7 @@ public final class GpuDurabilityCheck {
     Map<String, String> cfg = new HashMap<>(o);
     cfg.putIfAbsent("batch", "64");
     cfg.putIfAbsent("epochs", "1");
-    cfg.putIfAbsent("checkpoint-every", "0");
+    cfg.putIfAbsent("checkpoint-every", "1000"); // only the final one: the fallback is before it
     cfg.putIfAbsent("eval-every", "0");
     TrainConfig asked = config(cfg, device);
     List<Example> data = trainSet(work, asked, cfg);
