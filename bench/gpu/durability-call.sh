@@ -26,19 +26,21 @@
 set -uo pipefail
 OUT=${OUT:-/tmp/durability-out}
 mkdir -p "$OUT"
+summary=$OUT/summary.jsonl
+: >"$summary"
+exec > >(tee "$OUT/call.log") 2>&1
+t_all=$SECONDS
 device=${LORAFLOW_DEVICE:-gpu}
 scale=${SCALE:-full}
 checks=${CHECKS:-"a b c d"}
 gguf=${LORAFLOW_GGUF:-/tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf}
 [ -f "$gguf" ] || gguf=/tmp/smol/model.gguf
 [ -f "$gguf" ] || gguf=$HOME/.cache/loraflow/models/SmolLM2-135M-Instruct.Q4_1.gguf
-[ -f "$gguf" ] || { echo '{"check":"setup","pass":false,"problem":"no GGUF: set LORAFLOW_GGUF"}' | tee -a "$OUT/summary.jsonl"; exit 1; }
+[ -f "$gguf" ] || { echo '{"check":"setup","pass":false,"problem":"no GGUF: set LORAFLOW_GGUF"}' | tee -a "$summary"; exit 1; }
+echo "device=$device scale=$scale checks=$checks gguf=$gguf sha256=$(sha256sum "$gguf" | cut -c1-16)"
 unset RUST_FLAVOR
 work=${WORK:-/tmp/durability-work}
 rm -rf "$work" && mkdir -p "$work"
-summary=$OUT/summary.jsonl
-: >"$summary"
-t_all=$SECONDS
 
 if [ "$device" = gpu ]; then
   [ -x .gpu/jre/bin/java ] || tar -xJf .gpu/jre.tar.xz -C .gpu
@@ -80,66 +82,67 @@ else
 fi
 J=("$JAVA" "$heap" -cp "$cp_" io.loraflow.gpu.GpuDurabilityCheck)
 common=(--model "$gguf" --work "$work" --device "$device" --max-seq-len "${MAX_SEQ_LEN:-512}")
-summarize() { grep -h '^{"check"' "$@" | tee -a "$summary" | cut -c1-400; }
+# run NAME LOG TIMEOUT MODE ARGS...: one JVM; its check line goes to the summary, or, when it died
+# without one (timeout, crash), a failing line that says so with the log's last error
+run() {
+  local name=$1 log=$2 limit=$3 t0=$SECONDS rc
+  shift 3
+  timeout "$limit" "${J[@]}" "$@" >"$log" 2>&1
+  rc=$?
+  echo "$name rc=$rc in $((SECONDS - t0)) s"
+  record "$name" "$log" "$rc"
+}
+record() {
+  if grep -q '^{"check"' "$2"; then
+    grep -h '^{"check"' "$2" | tee -a "$summary" | cut -c1-600
+  else
+    local why
+    why=$(grep -E 'Exception|Error|error' "$2" | head -1 | tr -d '"\\' | cut -c1-300)
+    echo "{\"check\":\"$1\",\"pass\":false,\"rc\":$3,\"problem\":\"no result line (rc $3$([ "$3" = 124 ] && echo ', timed out')): $why\",\"log\":\"$(basename "$2")\"}" |
+      tee -a "$summary"
+  fi
+}
 
-timeout 120 "${J[@]}" prepare "${common[@]}" >"$OUT/prepare.log" 2>&1
-summarize "$OUT/prepare.log"
+run prepare "$OUT/prepare.log" 120 prepare "${common[@]}"
 
 if [[ $checks == *a* ]]; then
-  t0=$SECONDS
-  timeout "${tmo[0]}" "${J[@]}" train "${common[@]}" --name a "${train[@]}" >"$OUT/a-train.log" 2>&1
-  echo "a train rc=$? in $((SECONDS - t0)) s"
-  summarize "$OUT/a-train.log"
-  t0=$SECONDS
-  timeout "${tmo[0]}" "${J[@]}" eval "${common[@]}" --adapter "$work/adapter-a" --out "$OUT/eval-report.json" \
-    "${evalopts[@]}" >"$OUT/a-eval.log" 2>&1
-  echo "a eval rc=$? in $((SECONDS - t0)) s"
-  summarize "$OUT/a-eval.log"
+  run train-a "$OUT/a-train.log" "${tmo[0]}" train "${common[@]}" --name a "${train[@]}"
+  run eval "$OUT/a-eval.log" "${tmo[0]}" eval "${common[@]}" --adapter "$work/adapter-a" \
+    --out "$OUT/eval-report.json" "${evalopts[@]}"
 fi
 
 if [[ $checks == *b* ]]; then
   t0=$SECONDS
   # the same run; kill -9 once step $kill_at is done and checkpoint $kill_after_ckpt is published
-: >"$OUT/b1-train.log"
+  : >"$OUT/b1-train.log"
   "${J[@]}" train "${common[@]}" --name b "${train[@]}" >"$OUT/b1-train.log" 2>&1 &
   pid=$!
   killed=0
   while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - t0)) -lt "${tmo[1]}" ]; do
     if grep -q "\"event\":\"checkpoint\",\"step\":$kill_after_ckpt}" "$OUT/b1-train.log" &&
       grep -q "\"event\":\"step\",\"step\":$kill_at," "$OUT/b1-train.log"; then
-        kill -9 "$pid"; killed=1; break
+      kill -9 "$pid"
+      killed=1
+      break
     fi
     sleep 0.2
   done
+  [ $killed = 1 ] || kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   echo "b killed=$killed after $((SECONDS - t0)) s"
-  [ $killed = 1 ] || kill -9 "$pid" 2>/dev/null
-  t1=$SECONDS
-  timeout "${tmo[1]}" "${J[@]}" train "${common[@]}" --name b "${train[@]}" >"$OUT/b2-train.log" 2>&1
-  echo "b resumed rc=$? in $((SECONDS - t1)) s"
-  summarize "$OUT/b2-train.log"
-  timeout 60 "${J[@]}" verify-resume --a "$OUT/a-train.log" --killed "$OUT/b1-train.log" \
-    --resumed "$OUT/b2-train.log" --tol "${RESUME_TOL:-0.02}" >"$OUT/b-verify.log" 2>&1
-  summarize "$OUT/b-verify.log"
+  run train-b-resumed "$OUT/b2-train.log" "${tmo[1]}" train "${common[@]}" --name b "${train[@]}"
+  run kill-resume "$OUT/b-verify.log" 60 verify-resume --a "$OUT/a-train.log" \
+    --killed "$OUT/b1-train.log" --resumed "$OUT/b2-train.log" --tol "${RESUME_TOL:-0.02}"
 fi
 
 if [[ $checks == *c* ]]; then
-  t0=$SECONDS
-  timeout "${tmo[2]}" "${J[@]}" oom "${common[@]}" "${oom[@]}" --part fallback >"$OUT/c-oom.log" 2>&1
-  echo "c oom fallback rc=$? in $((SECONDS - t0)) s"
-  summarize "$OUT/c-oom.log"
-  t0=$SECONDS
-  timeout "${tmo[2]}" "${J[@]}" oom "${common[@]}" "${oom[@]}" --part one >"$OUT/c-oom-one.log" 2>&1
-  echo "c oom micro-batch 1 rc=$? in $((SECONDS - t0)) s"
-  summarize "$OUT/c-oom-one.log"
+  run oom-fallback "$OUT/c-oom.log" "${tmo[2]}" oom "${common[@]}" "${oom[@]}" --part fallback
+  run oom-batch-1 "$OUT/c-oom-one.log" "${tmo[2]}" oom "${common[@]}" "${oom[@]}" --part one
 fi
 
 if [[ $checks == *d* ]]; then
-  t0=$SECONDS
-  timeout "${tmo[3]}" "${J[@]}" soak "${common[@]}" "${soak[@]}" >"$OUT/d-soak.log" 2>&1
-  echo "d soak rc=$? in $((SECONDS - t0)) s"
+  run soak "$OUT/d-soak.log" "${tmo[3]}" soak "${common[@]}" "${soak[@]}"
   grep -h '"event":"memory"' "$OUT/d-soak.log" | cut -c1-200
-  summarize "$OUT/d-soak.log"
 fi
 
 n=$(grep -c '"pass":true' "$summary")
