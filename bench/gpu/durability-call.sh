@@ -78,7 +78,7 @@ else
   kill_at=25 kill_after_ckpt=20
   oom=(--batch 64)
   soak=(--runs 20 --train-limit 12 --batch 4 --max-seconds "${SOAK_SECONDS:-140}")
-  tmo=(120 150 120 170)
+  tmo=(120 150 180 170)
 fi
 J=("$JAVA" "$heap" -cp "$cp_" io.loraflow.gpu.GpuDurabilityCheck)
 common=(--model "$gguf" --work "$work" --device "$device" --max-seq-len "${MAX_SEQ_LEN:-512}")

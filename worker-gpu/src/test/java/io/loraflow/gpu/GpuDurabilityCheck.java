@@ -210,7 +210,8 @@ public final class GpuDurabilityCheck {
       Device device,
       int injectOomAbove,
       boolean fallbackAllowed,
-      int heldOutLimit)
+      int heldOutLimit,
+      java.util.function.Consumer<EngineSession> afterOpen)
       throws IOException, InterruptedException {
     Path published = Files.createDirectories(work.resolve("published-" + name));
     Optional<Path> resume = Checkpoint.newest(published);
@@ -261,6 +262,7 @@ public final class GpuDurabilityCheck {
                       resume.map(Path::toString).orElse(null),
                       device)) {
                 reached.opened = true;
+                afterOpen.accept(s);
                 long firstStep = s.trainer.step();
                 emit(
                     "opened",
@@ -377,7 +379,8 @@ public final class GpuDurabilityCheck {
             device,
             Integer.parseInt(o.getOrDefault("inject-oom-above", "-1")),
             true,
-            evalLimit(o));
+            evalLimit(o),
+            s -> {});
     TrainOutcome r = t.outcome();
     check(
         "train-" + req(o, "name"),
@@ -680,12 +683,20 @@ public final class GpuDurabilityCheck {
     boolean one = o.getOrDefault("part", "fallback").equals("one");
     f.put("part", one ? "micro-batch 1 cannot fit" : "fallback");
     try (NDManager ballast = NDManager.newBaseManager(device)) {
-      if (real) {
-        String headroom = o.getOrDefault("headroom-mib", one ? "160" : "2304");
-        f.put("headroom_mib", Long.parseLong(headroom));
-        f.put("ballast_mib", fill(ballast, device, Long.parseLong(headroom)));
-        f.put("free_mib_before_training", freeMib(device));
-      }
+      // the ballast is taken once the first attempt has loaded the model, so the headroom is what
+      // the training steps have (later attempts load into the memory the first one freed)
+      long headroom = Long.parseLong(o.getOrDefault("headroom-mib", one ? "8" : "400"));
+      boolean[] filled = {false};
+      java.util.function.Consumer<EngineSession> takeMemory =
+          s -> {
+            if (real && !filled[0]) {
+              filled[0] = true;
+              f.put("loaded_model_used_mib", MemoryProbe.bytesInUse(device) >> 20);
+              f.put("headroom_mib", headroom);
+              f.put("ballast_mib", fill(ballast, device, headroom));
+              f.put("free_mib_for_steps", freeMib(device));
+            }
+          };
       if (!one) {
         long t0 = System.nanoTime();
         Trained t =
@@ -698,7 +709,8 @@ public final class GpuDurabilityCheck {
                 device,
                 real ? -1 : asked.batchSize() / 2,
                 true,
-                evalLimit(o));
+                evalLimit(o),
+                takeMemory);
         f.put("seconds", secs(t0));
         f.put("asked", asked.batchSize() + "x" + asked.gradAccumulation());
         f.put("used", t.used().batchSize() + "x" + t.used().gradAccumulation());
@@ -723,7 +735,16 @@ public final class GpuDurabilityCheck {
         long t0 = System.nanoTime();
         try {
           trainOnce(
-              model, work, "oom-one", b1.build(), data, device, real ? -1 : 0, true, evalLimit(o));
+              model,
+              work,
+              "oom-one",
+              b1.build(),
+              data,
+              device,
+              real ? -1 : 0,
+              true,
+              evalLimit(o),
+              takeMemory);
           problems.add("micro-batch 1 fitted: headroom too large");
         } catch (ApplicationFailure e) {
           f.put("seconds", secs(t0));
@@ -743,17 +764,19 @@ public final class GpuDurabilityCheck {
     return problems.isEmpty() ? 0 : 1;
   }
 
-  /** Allocates int8 blocks in {@code ballast} until {@code headroomMib} of the device is free. */
+  /**
+   * Allocates int8 blocks in {@code ballast} until {@code headroomMib} of the device is free: 1 GiB
+   * blocks, then 64 MiB and 2 MiB ones, which torch's allocator serves from its cached free blocks
+   * first (memory cudaMemGetInfo counts as used), so the headroom is all a step can get.
+   */
   static long fill(NDManager ballast, Device device, long headroomMib) {
     long taken = 0;
-    long chunk = 1L << 30;
     while (true) {
-      long free = freeMib(device) << 20;
-      long want = free - (headroomMib << 20);
-      if (want < (16L << 20)) {
+      long want = (freeMib(device) - headroomMib) << 20;
+      long n = want > (1L << 30) ? 1L << 30 : want > (64L << 20) ? 64L << 20 : 2L << 20;
+      if (want < n) {
         return taken >> 20;
       }
-      long n = Math.min(chunk, want);
       ballast.zeros(new Shape(n), DataType.INT8);
       taken += n;
     }
@@ -794,7 +817,7 @@ public final class GpuDurabilityCheck {
     for (int i = 1; i <= runs && (i <= 2 || secs(t0) < maxSeconds); i++) {
       done = i;
       String name = "soak-" + i;
-      Trained t = trainOnce(model, work, name, c, data, device, -1, true, evalLimit(o));
+      Trained t = trainOnce(model, work, name, c, data, device, -1, true, evalLimit(o), s -> {});
       evaluate(
           model,
           work,
