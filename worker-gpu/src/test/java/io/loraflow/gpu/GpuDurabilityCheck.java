@@ -890,7 +890,7 @@ public final class GpuDurabilityCheck {
     }
     Runtime rt = Runtime.getRuntime();
     long heap = rt.totalMemory() - rt.freeMemory();
-    long[] torch = device.isGpu() ? FastOps.memoryStats(device.getDeviceId(), false) : null;
+    long[] torch = device.isGpu() ? FastOps.memoryStats(Math.max(0, device.getDeviceId()), false) : null;
     long device0 = device.isGpu() ? MemoryProbe.bytesInUse(device) : -1;
     return new long[] {device0, torch == null ? -1 : torch[0], heap, rss()};
   }
