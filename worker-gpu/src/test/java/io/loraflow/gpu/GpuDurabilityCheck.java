@@ -890,9 +890,26 @@ public final class GpuDurabilityCheck {
     }
     Runtime rt = Runtime.getRuntime();
     long heap = rt.totalMemory() - rt.freeMemory();
-    long[] torch = device.isGpu() ? FastOps.memoryStats(Math.max(0, device.getDeviceId()), false) : null;
     long device0 = device.isGpu() ? MemoryProbe.bytesInUse(device) : -1;
-    return new long[] {device0, torch == null ? -1 : torch[0], heap, rss()};
+    return new long[] {device0, torchAllocated(device), heap, rss()};
+  }
+
+  /**
+   * torch's allocated bytes on {@code device} (the native library's memoryStats), -1 without the
+   * library or when it cannot say: a probe never ends the soak (before this process's first CUDA
+   * allocation an older library threw "Invalid device argument").
+   */
+  static long torchAllocated(Device device) {
+    if (!device.isGpu()) {
+      return -1;
+    }
+    try {
+      long[] stats = FastOps.memoryStats(Math.max(0, device.getDeviceId()), false);
+      return stats == null ? -1 : stats[0];
+    } catch (RuntimeException e) {
+      emit("probe_failed", "probe", "torch_allocated", "error", e.toString());
+      return -1;
+    }
   }
 
   static long rss() {
