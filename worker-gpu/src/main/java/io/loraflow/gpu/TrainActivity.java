@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.StepHistory;
 import io.loraflow.engine.train.StepMetrics;
 import io.loraflow.engine.train.TokenizedDataset;
 import io.loraflow.engine.train.TrainConfig;
@@ -369,8 +370,8 @@ final class TrainActivity {
     String runId = req.runId();
     Path adapterDir = work.resolve("adapter");
     session.trainer.savePublishedAdapter(adapterDir); // the best by held-out loss, if evaluated
-    List<StepMetrics> history = result.history();
-    double finalLoss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).loss();
+    StepHistory.Snapshot history = result.history();
+    double finalLoss = history.last() == null ? Double.NaN : history.last().loss();
     Map<String, Double> summary = new HashMap<>();
     summary.put("train_loss", finalLoss);
     summary.put("train_steps", (double) result.steps());
@@ -381,21 +382,16 @@ final class TrainActivity {
     summary.put("oom_fallbacks", asked.batchSize() == used.batchSize() ? 0.0 : 1.0);
     TrainingEvaluation.summarize(result, summary);
     long bestStep = result.bestEvalLoss() != null ? result.bestStep() : result.steps();
-    history.stream()
-        .mapToDouble(StepMetrics::tokensPerSecond)
-        .filter(Double::isFinite)
-        .average()
-        .ifPresent(t -> summary.put("tokens_per_second", t));
-    history.stream()
-        .mapToLong(StepMetrics::memoryBytes)
-        .max()
-        .ifPresent(m -> summary.put("peak_memory_bytes", (double) m));
+    history.meanTokensPerSecond().ifPresent(t -> summary.put("tokens_per_second", t));
+    if (history.totals().recorded() > 0) {
+      summary.put("peak_memory_bytes", (double) history.totals().peakMemoryBytes());
+    }
     String lastCheckpoint =
         result.lastCheckpoint() == null ? null : StorageKeys.checkpoint(runId, result.steps());
 
     // loss curve: MinIO and MLflow
     List<LossCurve.Point> curve = new ArrayList<>();
-    history.forEach(m -> curve.add(new LossCurve.Point(m.step(), m.loss())));
+    history.curve().forEach(p -> curve.add(new LossCurve.Point(p.step(), p.loss())));
     byte[] png = LossCurve.png("training loss, " + runId, curve);
     store.put(StorageKeys.lossCurvePng(runId), png);
 

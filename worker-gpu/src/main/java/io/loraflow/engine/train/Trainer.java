@@ -70,7 +70,8 @@ public final class Trainer implements AutoCloseable {
   private final String baseModel;
   private final List<TrainProgress> progress = new CopyOnWriteArrayList<>();
   private final List<CheckpointListener> checkpointListeners = new CopyOnWriteArrayList<>();
-  private final List<StepMetrics> history = new ArrayList<>();
+  private StepHistory history =
+      new StepHistory(); // bounded: counters + recent window + thinned curve
   private final List<EvalListener> evalListeners = new CopyOnWriteArrayList<>();
   private final List<EvalMetrics> evalHistory = new ArrayList<>();
   private final BestCheckpoint best;
@@ -183,7 +184,7 @@ public final class Trainer implements AutoCloseable {
       }
       t.step = state.step();
       t.scaler.restore(state.lossScale(), state.goodSteps());
-      t.history.addAll(Checkpoint.historyOf(state));
+      t.history = Checkpoint.historyOf(state);
       t.evalHistory.addAll(Checkpoint.evalHistoryOf(state));
       t.earlyStopping = new EarlyStopping(config.evalPolicy(), state.earlyStopping());
       t.stoppedEarly = t.earlyStopping.exhausted();
@@ -246,8 +247,9 @@ public final class Trainer implements AutoCloseable {
     return totalSteps;
   }
 
-  public List<StepMetrics> history() {
-    return List.copyOf(history);
+  /** Step metrics so far in bounded form (totals over every step, the newest steps, a curve). */
+  public StepHistory.Snapshot history() {
+    return history.snapshot();
   }
 
   /**
@@ -299,7 +301,7 @@ public final class Trainer implements AutoCloseable {
         step,
         totalSteps,
         stopped,
-        List.copyOf(history),
+        history.snapshot(),
         lastCheckpoint,
         stoppedEarly,
         best.present() ? s.bestStep() : -1,
@@ -415,7 +417,7 @@ public final class Trainer implements AutoCloseable {
         }
         NDArray coef = io.loraflow.engine.model.Scalars.like(sumSquares, clip / scale);
         grads.forEach(g -> g.muli(coef));
-        optimizer.step(params, grads, lr, step + 1 - skippedSteps());
+        optimizer.step(params, grads, lr, step + 1 - history.skipped());
       }
       params.forEach(Autograd::zeroGradient);
     }
@@ -432,17 +434,6 @@ public final class Trainer implements AutoCloseable {
         skipped,
         tokens / seconds,
         MemoryProbe.bytesInUse(params.get(0).getDevice()));
-  }
-
-  /** Steps skipped for overflow so far (they do not count for Adam's bias correction). */
-  private long skippedSteps() {
-    long n = 0;
-    for (StepMetrics m : history) {
-      if (m.skipped()) {
-        n++;
-      }
-    }
-    return n;
   }
 
   /**
@@ -674,9 +665,10 @@ public final class Trainer implements AutoCloseable {
             scaler.goodSteps(),
             config.seed(),
             baseModel,
-            List.copyOf(history),
+            history.recent(),
             List.copyOf(evalHistory),
-            earlyStopping.state()),
+            earlyStopping.state(),
+            history.totals()),
         config);
     lastCheckpoint = dir;
     for (CheckpointListener l : checkpointListeners) {
