@@ -10,7 +10,8 @@ import java.time.Duration;
  *
  * <ul>
  *   <li>CPU steps retry with backoff up to 30 s for at most 2 h (MinIO or MLflow restarting mid-run
- *       costs seconds, a real outage fails the run after 2 h).
+ *       costs seconds, a real outage fails the run after 2 h). Their worker heartbeats them, so a
+ *       killed CPU worker costs {@link #CPU_HEARTBEAT_TIMEOUT} plus a retry pause.
  *   <li>GPU steps retry without limit, but only failures that a retry can fix: bad models, configs
  *       that do not fit the model, checkpoints that do not match and out-of-memory at micro-batch 1
  *       are non-retryable ({@link FailureTypes#NON_RETRYABLE}). A killed or preempted GPU worker
@@ -40,6 +41,18 @@ public final class ActivityPolicies {
   /** Longest pause between a failed GPU attempt and the next one. */
   public static final Duration GPU_RETRY_MAX_INTERVAL = Duration.ofSeconds(5);
 
+  /**
+   * Server-side heartbeat timeout of the CPU steps. The CPU worker heartbeats every running
+   * activity every {@link #CPU_HEARTBEAT_EVERY} from a timer (its worker interceptor), so a killed
+   * CPU worker costs this much, plus the retry pause, instead of the 15 min start-to-close.
+   */
+  public static final Duration CPU_HEARTBEAT_TIMEOUT = Duration.ofSeconds(15);
+
+  /**
+   * How often the CPU worker heartbeats its running activities (and the most the SDK may delay).
+   */
+  public static final Duration CPU_HEARTBEAT_EVERY = Duration.ofSeconds(3);
+
   /** Heartbeat timeout + the longest retry pause: the most a killed worker costs before a retry. */
   public static final long KILL_COST_BOUND_SECONDS = 20;
 
@@ -58,6 +71,7 @@ public final class ActivityPolicies {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.CPU)
         .setStartToCloseTimeout(Duration.ofMinutes(15))
+        .setHeartbeatTimeout(CPU_HEARTBEAT_TIMEOUT)
         .setScheduleToCloseTimeout(Duration.ofHours(2))
         .setRetryOptions(retry(Duration.ofSeconds(30)).build())
         .build();
