@@ -101,8 +101,7 @@ final class TrainActivity {
           e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
     }
     int attempt = ctx.getInfo().getAttempt();
-    Path work = settings.workDir().resolve("runs").resolve(runId).resolve("attempt-" + attempt);
-    BaseModelCache.deleteTree(work);
+    Path work = AttemptDirs.fresh(settings.workDir(), runId, "attempt", attempt);
 
     Optional<CheckpointStore.Ref> resume =
         ResumePoint.choose(runId, ctx.getHeartbeatDetails(TrainHeartbeat.class), checkpoints);
