@@ -2,6 +2,7 @@ package io.loraflow.workflows;
 
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.common.Priority;
 import io.temporal.common.RetryOptions;
 import java.time.Duration;
 
@@ -56,7 +57,40 @@ public final class ActivityPolicies {
   /** Heartbeat timeout + the longest retry pause: the most a killed worker costs before a retry. */
   public static final long KILL_COST_BOUND_SECONDS = 20;
 
+  /**
+   * Task-queue priority keys (Temporal: 1 is dispatched first, 5 last, FIFO within a key). Later
+   * pipeline stages go before earlier ones, so that a flood of queued runs drains one run at a
+   * time, oldest first: a run that has trained is evaluated and registered before any other run
+   * trains, and a run ready to train trains before another run's model or dataset is prepared.
+   * Without them every queue is FIFO over all runs and runs advance breadth-first (400 queued runs
+   * were all prepared before the first one trained). The idle CPU slots still prepare the next runs
+   * while one trains, so the GPU never waits for a CPU step.
+   */
+  public static final int PRIORITY_FINISH = 1;
+
+  /** Train (see {@link #PRIORITY_FINISH}). */
+  public static final int PRIORITY_TRAIN = 2;
+
+  /** formatPrompts and openTrackingRun, the CPU steps right before training. */
+  public static final int PRIORITY_FORMAT = 3;
+
+  /** prepareBaseModel (GPU queue). */
+  public static final int PRIORITY_PREPARE_MODEL = 4;
+
+  /** prepareDataset, the first step of a run. */
+  public static final int PRIORITY_PREPARE_DATASET = 5;
+
   private ActivityPolicies() {}
+
+  /** {@code options} dispatched at task-queue priority {@code key} (1 first ... 5 last). */
+  public static ActivityOptions prioritized(ActivityOptions options, int key) {
+    if (key < 1 || key > 5) {
+      throw new IllegalArgumentException("priority key must be in [1, 5], got " + key);
+    }
+    return ActivityOptions.newBuilder(options)
+        .setPriority(Priority.newBuilder().setPriorityKey(key).build())
+        .build();
+  }
 
   static RetryOptions.Builder retry(Duration max) {
     return RetryOptions.newBuilder()
