@@ -93,7 +93,14 @@ final class ChaosSoak {
           "Evaluate",
           "RegisterAdapter");
 
-  record Config(int runs, int kills, long seed, Path dir, Duration runTimeout, boolean restarts) {
+  record Config(
+      int runs,
+      int kills,
+      long seed,
+      Path dir,
+      Duration runTimeout,
+      boolean restarts,
+      boolean allInOne) {
     static Config fromEnv(Path dir) {
       Map<String, String> env = System.getenv();
       long seed =
@@ -106,7 +113,8 @@ final class ChaosSoak {
           seed,
           dir,
           Duration.ofMinutes(Long.parseLong(env.getOrDefault("LORAFLOW_SOAK_RUN_MINUTES", "12"))),
-          "1".equals(env.get("LORAFLOW_SOAK_RESTARTS")));
+          "1".equals(env.get("LORAFLOW_SOAK_RESTARTS")),
+          "1".equals(env.get("LORAFLOW_SOAK_ALL_IN_ONE")));
     }
   }
 
@@ -174,8 +182,17 @@ final class ChaosSoak {
         "seed %d: %d runs, %d kills; rerun with LORAFLOW_SOAK_SEED=%d",
         config.seed(), config.runs(), config.kills(), config.seed());
     Files.createDirectories(config.dir());
-    startCpu();
-    startGpu();
+    if (config.allInOne()) {
+      require(config.kills() == 0, "LORAFLOW_SOAK_ALL_IN_ONE runs without kills");
+      // one JVM with the CPU and the GPU worker, as `loraflow worker all`
+      gpu =
+          GpuWorkerProcess.start(
+              gpuWork, config.dir().resolve("all-1.log"), Map.of(), AllWorkersMain.class);
+      cpu = gpu;
+    } else {
+      startCpu();
+      startGpu();
+    }
     try {
       String batch = UUID.randomUUID().toString().substring(0, 6);
       String model = "soak-" + batch;
@@ -202,6 +219,9 @@ final class ChaosSoak {
       log(
           "baseline %s: %.1f s uninterrupted (the time reference), adapter = twin's, %d steps",
           baseId, twinSeconds, baseReport.steps());
+      if (config.allInOne()) {
+        memory(0); // the start: libtorch loaded, the model cached, the code warm
+      }
 
       int left = config.kills();
       // kills that found their run already finished move on; up to 3 extra runs take the rest
@@ -228,6 +248,9 @@ final class ChaosSoak {
         double seconds = (System.nanoTime() - start) / 1e9;
         RunReport report = check(id, r, done, seconds, twinSteps, twinAdapter, twinObjects, twinId);
         reports.add(report);
+        if (config.allInOne()) {
+          memory(i);
+        }
         log(
             "run %d (of %d) %s: %d kills, %.1f s (%.1f s lost per kill), %d steps, %d steps re-logged"
                 + " after resumes, adapter = twin's, GPU scratch %d KB",
@@ -598,6 +621,42 @@ final class ChaosSoak {
         byHit,
         killed == 0 ? 0.0 : lost / killed,
         twinSeconds);
+  }
+
+  /**
+   * The all-in-one worker's memory after run {@code i}: JVM heap in use right after a full GC
+   * ({@code jcmd GC.run}, then {@code GC.heap_info}), resident set size (heap + native: libtorch,
+   * tokenizers, thread stacks) from /proc, and the JVM's thread count.
+   */
+  private void memory(int i) throws Exception {
+    long pid = gpu.pid();
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    exec(jcmd, Long.toString(pid), "GC.run");
+    Thread.sleep(1000);
+    String heap = exec(jcmd, Long.toString(pid), "GC.heap_info");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(heap);
+    long usedKb = m.find() ? Long.parseLong(m.group(2)) : -1;
+    long rssKb = -1;
+    long threads = -1;
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        rssKb = Long.parseLong(line.replaceAll("[^0-9]", ""));
+      } else if (line.startsWith("Threads:")) {
+        threads = Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    log(
+        "memory after run %d: heap after GC %d MB, RSS %d MB, %d threads (worker pid %d)",
+        i, usedKb / 1024, rssKb / 1024, threads, pid);
+  }
+
+  static String exec(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
   }
 
   int killsDone() {

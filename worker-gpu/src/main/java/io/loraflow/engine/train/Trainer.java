@@ -594,9 +594,14 @@ public final class Trainer implements AutoCloseable {
    * returns the LoRA gradients by parameter name, then zeroes them. For gradient tests.
    */
   Map<String, float[]> gradientsOf(List<Example> batch) {
+    return gradientsOf(batch, 0);
+  }
+
+  /** The same with the dropout masks of micro-batch {@code index} (as the training step uses). */
+  Map<String, float[]> gradientsOf(List<Example> batch, long index) {
     boolean gradMode = Autograd.gradMode();
     try {
-      microStep(batch, 0, 1.0, manager).close();
+      microStep(batch, index, 1.0, manager).close();
       Map<String, float[]> out = new java.util.LinkedHashMap<>();
       for (int i = 0; i < params.size(); i++) {
         NDArray g = Autograd.gradient(params.get(i));

@@ -83,11 +83,40 @@ public final class NonFiniteProbe {
                 train,
                 ckpt,
                 "probe")) {
+          if (System.getenv("PROBE_TRAIN_TO") != null) {
+            // train up to the step before the first probed one, as the real run did
+            long stopAfter = Long.parseLong(System.getenv("PROBE_TRAIN_TO"));
+            trainer.addProgressListener(
+                m -> {
+                  System.out.printf(
+                      "train step %d: loss %.4f grad norm %.4g skipped %s lr %.3g%n",
+                      m.step(), m.loss(), m.gradNorm(), m.skipped(), m.learningRate());
+                  if (m.step() == stopAfter) {
+                    trainer.requestStop();
+                  }
+                });
+            trainer.run();
+            double maxA = 0;
+            double maxB = 0;
+            String whereB = "";
+            for (var l : session.factory().loraModules().values()) {
+              maxA = Math.max(maxA, l.loraA().abs().max().getFloat());
+              float b1 = l.loraB().abs().max().getFloat();
+              if (b1 > maxB) {
+                maxB = b1;
+                whereB = l.name();
+              }
+            }
+            System.out.printf(
+                "after step %d: max |A| %.4g, max |B| %.4g (%s)%n",
+                trainer.step(), maxA, maxB, whereB);
+          }
           for (long step : steps) {
             List<Example> batch = plan.batch((step - 1) * config.gradAccumulation());
             Example e = batch.get(0);
             long t0 = System.nanoTime();
-            Map<String, float[]> grads = trainer.gradientsOf(batch);
+            Map<String, float[]> grads =
+                trainer.gradientsOf(batch, (step - 1) * config.gradAccumulation());
             int bad = 0;
             double sumSq = 0;
             for (var g : grads.entrySet()) {
