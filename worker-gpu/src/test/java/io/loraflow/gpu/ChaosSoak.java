@@ -140,8 +140,8 @@ final class ChaosSoak {
   private final Path gpuWork;
   private final List<Kill> kills = new ArrayList<>();
   private final List<RunReport> reports = new ArrayList<>();
-  private GpuWorkerProcess cpu;
-  private GpuWorkerProcess gpu;
+  private volatile GpuWorkerProcess cpu;
+  private volatile GpuWorkerProcess gpu;
   private int cpuStarts;
   private int gpuStarts;
 
@@ -193,6 +193,7 @@ final class ChaosSoak {
       startCpu();
       startGpu();
     }
+    Thread supervisor = supervise();
     try {
       String batch = UUID.randomUUID().toString().substring(0, 6);
       String model = "soak-" + batch;
@@ -266,8 +267,12 @@ final class ChaosSoak {
       }
       summary(twinSeconds);
     } finally {
-      cpu.close();
-      gpu.close();
+      stopping = true;
+      supervisor.interrupt();
+      synchronized (workers) {
+        cpu.close();
+        gpu.close();
+      }
       tracking.close();
       store.close();
       temporal.close();
@@ -332,10 +337,20 @@ final class ChaosSoak {
       }
     }
     double at = (System.nanoTime() - runStart) / 1e9;
-    if (onGpu) {
-      gpu.kill9();
-    } else {
-      cpu.kill9();
+    GpuWorkerProcess fresh;
+    synchronized (workers) { // the supervisor must not count our kill as a crash
+      if (onGpu) {
+        gpu.kill9();
+      } else {
+        cpu.kill9();
+      }
+      Thread.sleep(restartMs);
+      if (onGpu) {
+        startGpu();
+      } else {
+        startCpu();
+      }
+      fresh = onGpu ? gpu : cpu;
     }
     Kill k = new Kill(run, onGpu ? "gpu" : "cpu", drawn, hit, detail, at);
     kills.add(k);
@@ -343,13 +358,63 @@ final class ChaosSoak {
         "kill %d: run %d at %.1f s, target %s, hit %s (%s): kill -9 the %s worker, fresh one in %d"
             + " ms",
         kills.size(), run, at, target, hit, detail, k.victim(), restartMs);
-    Thread.sleep(restartMs);
-    if (onGpu) {
-      startGpu();
-    } else {
-      startCpu();
-    }
+    awaitPolling(fresh);
     return true;
+  }
+
+  /**
+   * Waits until a fresh worker polls, so that the next kill hits a working worker, not one still
+   * starting (a crash on the way is the supervisor's to handle).
+   */
+  private static void awaitPolling(GpuWorkerProcess w) throws InterruptedException {
+    try {
+      w.awaitLog(l -> l.contains("worker: polling"), Duration.ofMinutes(3));
+    } catch (IllegalStateException e) {
+      log("fresh worker not polling: %s", e.getMessage().lines().findFirst().orElse(""));
+    }
+  }
+
+  private final Object workers = new Object();
+  private volatile boolean stopping;
+  private int crashes;
+
+  /**
+   * A supervisor, as systemd or Kubernetes would be: a worker that exits on its own (e.g. Temporal
+   * did not answer its first call within 30 s on a loaded machine) is started again. Counted and
+   * reported; a crash is not a kill.
+   */
+  private Thread supervise() {
+    Thread t =
+        new Thread(
+            () -> {
+              while (!stopping) {
+                synchronized (workers) {
+                  if (!stopping && !cpu.isAlive()) {
+                    crashes++;
+                    log("the CPU worker exited on its own (crash %d): starting another", crashes);
+                    if (config.allInOne()) {
+                      stopping = true; // the memory run is void: report, do not hide it
+                    } else {
+                      startCpu();
+                    }
+                  }
+                  if (!stopping && !gpu.isAlive()) {
+                    crashes++;
+                    log("the GPU worker exited on its own (crash %d): starting another", crashes);
+                    startGpu();
+                  }
+                }
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "soak-supervisor");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   /**
@@ -613,14 +678,15 @@ final class ChaosSoak {
     log(
         "SUMMARY seed %d: %d runs completed, %d kills survived (%s; activity hit %s), every"
             + " adapter = the twin's, every step 1..N in MLflow, objects = the twin's; time lost"
-            + " %.1f s per kill (twin %.1f s)",
+            + " %.1f s per kill (baseline %.1f s); %d worker crashes restarted by the supervisor",
         config.seed(),
         reports.size(),
         kills.size(),
         byVictim,
         byHit,
         killed == 0 ? 0.0 : lost / killed,
-        twinSeconds);
+        twinSeconds,
+        crashes);
   }
 
   /**

@@ -34,12 +34,16 @@ import org.junit.jupiter.api.io.TempDir;
  * JVM running the CPU and the GPU worker (as {@code loraflow worker all}, -Xmx3g). For {@code
  * LORAFLOW_FLOOD_MINUTES} (default 15) they drain one training at a time while the JVM's RSS is
  * sampled every second; then the rest are cancelled. Every run must end completed or cleanly
- * cancelled (no other failure: no activity starved past its timeouts). Opt-in: {@code
- * LORAFLOW_FLOOD_IT=1}.
+ * cancelled (no other failure: no activity starved past its timeouts), and the completed runs must
+ * be the oldest ones (the stage priorities of ActivityPolicies: runs drain one by one, not
+ * breadth-first). Opt-in: {@code LORAFLOW_FLOOD_IT=1}.
  */
 @EnabledIfEnvironmentVariable(named = "LORAFLOW_FLOOD_IT", matches = "1")
 class QueueFloodIT {
   @TempDir Path tmp;
+
+  /** How far past the oldest runs a completed run may be (see the drain assertion). */
+  static final int DRAIN_SLACK = 4;
 
   static long rssKb(long pid) {
     try {
@@ -125,6 +129,32 @@ class QueueFloodIT {
       }
       Map<String, Integer> before = statuses(temporal, ids);
       long drainedKb = peakKb.get();
+      // the order they finished in: submission indexes by close time
+      List<long[]> closed = new ArrayList<>(); // {close time ms, submission index}
+      for (int i = 0; i < ids.size(); i++) {
+        var info = temporal.client().newUntypedWorkflowStub(ids.get(i)).describe();
+        if (info.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+          var close = info.getRawDescription().getWorkflowExecutionInfo().getCloseTime();
+          closed.add(new long[] {close.getSeconds() * 1000 + close.getNanos() / 1_000_000, i});
+        }
+      }
+      closed.sort(java.util.Comparator.comparingLong(c -> c[0]));
+      List<Long> order = closed.stream().map(c -> c[1]).toList();
+      long startMs = System.currentTimeMillis() - (System.nanoTime() - t0) / 1_000_000;
+      List<Long> seconds = closed.stream().map(c -> (c[0] - startMs) / 1000).toList();
+      int inversions = 0;
+      for (int a = 0; a < order.size(); a++) {
+        for (int b = a + 1; b < order.size(); b++) {
+          if (order.get(a) > order.get(b)) {
+            inversions++;
+          }
+        }
+      }
+      long beyondPrefix = order.stream().filter(i -> i >= order.size() + DRAIN_SLACK).count();
+      System.out.printf(
+          "[flood] completion order (submission index): %s; at seconds after the first submit:"
+              + " %s; %d inversions; %d completed runs beyond the first %d + %d submitted%n",
+          order, seconds, inversions, beyondPrefix, order.size(), DRAIN_SLACK);
       // cancel what is left, cleanly, through the workflow's own cancel signal
       for (String id : ids) {
         if (status(temporal, id) == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
@@ -168,6 +198,9 @@ class QueueFloodIT {
       assertEquals(List.of(), other);
       assertEquals(runs, completed + cancelled);
       assertTrue(completed >= 1, "at least one run drained");
+      // one by one, oldest first: the runs that completed are (nearly) the oldest ones (the CPU
+      // slots prepare a few runs ahead while one trains, so small reorderings are allowed)
+      assertEquals(0, beyondPrefix, "completion order " + order);
     }
   }
 
