@@ -9,14 +9,13 @@
 set -uo pipefail
 phases=${1:-"build check bench"}
 rows=${2:-"falcon-b1"}
-export PYTHONUNBUFFERED=1 RUST_FLAVOR=cpu
+export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
-source .gpu/device-setup.sh || exit 1
-mkdir -p /tmp/site && tar -xJf .gpu/site.tar.xz -C /tmp/site --strip-components=1 && export PYTHONPATH=/tmp/site
+source .gpu/bench/gpu-env.sh || exit 1
 nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.sm --format=csv,noheader
 lib=/tmp/native-build/libloraflow_native.so
-if [[ $phases == *build* ]]; then
+if [[ $phases == *build* ]] && [ ! -f "$lib" -o "${REBUILD:-0}" = 1 ]; then
   t0=$SECONDS
   bash .gpu/native/build.sh /tmp/native-build .gpu/jre >"$OUT/build.log" 2>&1
   echo "build rc=$? in $((SECONDS - t0)) s"; tail -3 "$OUT/build.log"
@@ -25,7 +24,7 @@ fi
 export LORAFLOW_NATIVE_LIB=$lib
 if [[ $phases == *check* ]]; then
   t0=$SECONDS
-  timeout 240 "$JAVA" -Xmx8g -cp ".gpu/lib/*" io.loraflow.engine.train.bench.FastPathCheck >"$OUT/check.log" 2>&1
+  timeout 240 "$JAVA" -Xmx8g -cp ".gpu/lib/*" io.loraflow.engine.train.bench.FastPathCheck ${CHECK_ARGS:-} >"$OUT/check.log" 2>&1
   echo "check rc=$? in $((SECONDS - t0)) s"
   grep -E '"event":"(compare|verdict|path)"|"ok":false|Exception|Error' "$OUT/check.log" | cut -c1-300 | head -40
 fi
@@ -38,7 +37,7 @@ fi
 if [[ $phases == *profile* ]]; then
   for shape in ${PROFILE_SHAPES:-falcon-7b llama-3-8b}; do
     timeout 150 "$JAVA" -Xmx24g -cp ".gpu/lib/*" io.loraflow.engine.train.bench.QloraBench --device gpu \
-      --shape "$shape" --batch 1 --seq 256 --steps 3 --profile /tmp/trace-$shape.json >/tmp/prof-$shape.log 2>&1
+      --shape "$shape" --batch 1 --seq "${PROFILE_SEQ:-256}" --steps 3 ${PROFILE_ARGS:-} --profile /tmp/trace-$shape.json >/tmp/prof-$shape.log 2>&1
     echo "== profile $shape rc=$?" >>"$OUT/profile.log"
     grep -E '"event":"(summary|path)"' /tmp/prof-$shape.log >>"$OUT/profile.log"
     python3 .gpu/bench/trace_summary.py /tmp/trace-$shape.json 30 >>"$OUT/profile.log" 2>&1

@@ -11,7 +11,7 @@ rm -rf "$lib" && mkdir -p "$lib"
 mvn -q -o -pl worker-gpu -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/loraflow-gpu-cp.txt \
   -Dmdep.includeScope=runtime >/dev/null
 tr ':' '\n' </tmp/loraflow-gpu-cp.txt |
-  grep -E '/(api|pytorch-engine|gson|jna|slf4j-api|commons-compress|jackson-(core|databind|annotations))-[0-9][^/]*\.jar$' |
+  grep -E '/(api|pytorch-engine|gson|jna|slf4j-api|commons-compress|argparse4j|jackson-(core|databind|annotations))-[0-9][^/]*\.jar$' |
   xargs -I{} cp {} "$lib/"
 tok=$(tr ':' '\n' </tmp/loraflow-gpu-cp.txt | grep '/tokenizers-[0-9][^/]*\.jar$')
 cp "$tok" "$lib/tokenizers.jar"

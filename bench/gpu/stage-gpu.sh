@@ -11,16 +11,24 @@ shared=${2:-$(cd .. && pwd)/shared/gpu}
 mkdir -p "$dest"
 cp -r "$shared"/device-setup.sh "$shared"/djl-jni "$shared"/site.tar.xz "$dest"/
 chmod -R u+w "$dest/djl-jni"
-if [ ! -x "$dest/jre/bin/java" ]; then
+# the JRE travels xz-packed (35 MB -> 19 MB of the 64 MiB a call carries); gpu-env.sh unpacks it.
+# Built once per machine in ~/.cache/loraflow/gpu-jre.
+cache=${LORAFLOW_CACHE:-$HOME/.cache/loraflow}/gpu-jre
+if [ ! -f "$cache/jre.tar.xz" ]; then
+  mkdir -p "$cache" && rm -rf "$cache/jre"
   jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
   "$jdk/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,java.management,java.xml,java.sql \
-    --strip-debug --no-man-pages --no-header-files --compress=2 --output "$dest/jre"
-  cp -r "$jdk/include" "$dest/jre/include"
-  strip --strip-unneeded "$dest/jre/lib/server/libjvm.so" || true
+    --strip-debug --no-man-pages --no-header-files --compress=2 --output "$cache/jre"
+  cp -r "$jdk/include" "$cache/jre/include"
+  strip --strip-unneeded "$cache/jre/lib/server/libjvm.so" || true
+  tar -C "$cache" -cJf "$cache/jre.tar.xz.tmp" jre && mv "$cache/jre.tar.xz.tmp" "$cache/jre.tar.xz"
 fi
+rm -rf "$dest/jre" && cp "$cache/jre.tar.xz" "$dest/jre.tar.xz"
 bash bench/gpu/make-gpu-lib.sh >/dev/null
-rm -rf "$dest/lib" && cp -r .gpu/lib "$dest/lib" && rm -f "$dest/lib/tokenizers.jar"
+rm -rf "$dest/lib" && cp -r .gpu/lib "$dest/lib"  # with the tokenizers jar (real models)
 rm -rf "$dest/native" "$dest/bench" && mkdir -p "$dest/native" "$dest/bench"
 cp worker-gpu/src/main/native/* "$dest/native/"
-cp bench/gpu/fastpath-bench.sh bench/gpu/fastpath-call.sh bench/gpu/trace_summary.py bench/train/qlora_speed.py "$dest/bench/"
+cp bench/gpu/gpu-env.sh bench/gpu/fastpath-bench.sh bench/gpu/fastpath-call.sh bench/gpu/smollm2-faq.sh \
+  bench/gpu/trace_summary.py bench/train/qlora_speed.py bench/train/seed_faq.py "$dest/bench/"
+cp activities/src/main/resources/datasets/ecommerce-faq.json "$dest/bench/"
 du -sh "$dest"

@@ -25,10 +25,12 @@ else
   tail -n 20 "$out"/cmake-*.log >&2
   "$cuda/bin/nvcc" -O3 -gencode=arch=compute_90,code=sm_90 -Xptxas=-v -Xcompiler -fPIC \
     -c "$src/nf4_dequant.cu" -o "$out/nf4_dequant.o" >"$out/nvcc.log" 2>&1 || { cat "$out/nvcc.log" >&2; exit 1; }
+  "$cuda/bin/nvcc" -O3 -gencode=arch=compute_90,code=sm_90 -Xptxas=-v -Xcompiler -fPIC \
+    -c "$src/adamw_fused.cu" -o "$out/adamw_fused.o" >>"$out/nvcc.log" 2>&1 || { cat "$out/nvcc.log" >&2; exit 1; }
   g++ -shared -fPIC -O2 -std=c++17 -D_GLIBCXX_USE_CXX11_ABI="$abi" \
     -I"$tinc" -I"$tinc/torch/csrc/api/include" -I"$cuda/include" \
     -I"$jhome/include" -I"$jhome/include/linux" \
-    "$src/loraflow_native.cc" "$out/nf4_dequant.o" -o "$out/libloraflow_native.so" \
+    "$src/loraflow_native.cc" "$out/nf4_dequant.o" "$out/adamw_fused.o" -o "$out/libloraflow_native.so" \
     -L"$tlib" -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda -L"$cuda/lib64" -lcudart \
     -Wl,-rpath,"$tlib" >"$out/gxx.log" 2>&1 || { cat "$out/gxx.log" >&2; exit 1; }
 fi

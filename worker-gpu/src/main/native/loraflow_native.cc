@@ -15,6 +15,8 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <mutex>
+#include <vector>
 #include <atomic>
 #include <optional>
 #include <string>
@@ -25,11 +27,21 @@ extern "C" cudaError_t loraflow_nf4_dequant(const uint8_t* packed, const float* 
                                             const float* dynamicMap, int64_t blocks, int64_t numel,
                                             void* out, int outHalf, int smCount,
                                             cudaStream_t stream);
+extern "C" cudaError_t loraflow_adamw8bit(const int64_t* table, int n, int64_t blocks,
+                                          uint8_t* mCodes, float* mAbsmax, uint8_t* vCodes,
+                                          float* vAbsmax, const float* signedValues,
+                                          const float* signedMids, const float* unsignedValues,
+                                          const float* unsignedMids, const float* coef,
+                                          const float* hyper, int applyDecay, int smCount,
+                                          cudaStream_t stream);
+extern "C" cudaError_t loraflow_adamw32(const int64_t* table, int n, int64_t blocks,
+                                        const float* coef, const float* hyper, int applyDecay,
+                                        int smCount, cudaStream_t stream);
 
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 
@@ -331,6 +343,143 @@ at::Tensor falconBlock(const at::Tensor& x, const at::Tensor& lnW, const at::Ten
   return (mlp + attn) + x;
 }
 
+
+// ---- fused optimizer step (AdamW.java's GPU twin; see adamw_fused.cu) ----
+
+std::vector<at::Tensor> tensorsOf(JNIEnv* env, jlongArray handles) {
+  const jsize n = handles == nullptr ? 0 : env->GetArrayLength(handles);
+  std::vector<jlong> h(n);
+  if (n > 0) env->GetLongArrayRegion(handles, 0, n, h.data());
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (jlong x : h) out.push_back(tensor(x));
+  return out;
+}
+
+// The float32 gradient of a float32 contiguous leaf, or an undefined tensor when none reached it.
+at::Tensor leafGradient(const at::Tensor& p, size_t i) {
+  TORCH_CHECK(p.is_cuda() && p.scalar_type() == at::kFloat && p.is_contiguous(), "parameter ", i,
+              " must be a contiguous float32 CUDA tensor, got ", p.scalar_type(), " on ",
+              p.device());
+  const at::Tensor& g = p.grad();
+  if (!g.defined()) return g;
+  TORCH_CHECK(g.scalar_type() == at::kFloat && g.is_contiguous() && g.numel() == p.numel(),
+              "gradient of parameter ", i, " must be contiguous float32 of ", p.numel(),
+              " values, got ", g.scalar_type(), " ", g.sizes());
+  return g;
+}
+
+// sum of g^2 over every defined gradient (float32 0-d tensor on the parameters' device)
+at::Tensor gradSumSquares(const std::vector<at::Tensor>& params) {
+  std::vector<at::Tensor> grads;
+  for (size_t i = 0; i < params.size(); i++) {
+    at::Tensor g = leafGradient(params[i], i);
+    if (g.defined()) grads.push_back(g);
+  }
+  TORCH_CHECK(!params.empty(), "no parameters");
+  if (grads.empty()) return at::zeros({}, params[0].options());
+  std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
+  return at::stack(norms).square().sum();
+}
+
+// Pointer tables are uploaded only when a pointer changes (parameters and their in-place zeroed
+// gradients keep their storage from step to step): one small copy on the first step.
+struct DeviceTable {
+  std::vector<int64_t> host;
+  at::Tensor device;
+};
+std::mutex tableMutex;
+DeviceTable tables[2];
+
+const int64_t* uploadTable(int which, std::vector<int64_t> host, const at::Device& device) {
+  std::lock_guard<std::mutex> lock(tableMutex);
+  DeviceTable& t = tables[which];
+  if (!t.device.defined() || t.host != host || t.device.device() != device) {
+    at::Tensor cpu = at::from_blob(host.data(), {(int64_t)host.size()}, at::kLong).clone();
+    t.device = cpu.to(device);
+    t.host = std::move(host);
+  }
+  return t.device.data_ptr<int64_t>();
+}
+
+int64_t blocksOf(int64_t numel) { return (numel + 255) / 256; }
+
+// Updates every parameter in place: 8-bit group through the flat moment buffers (offsets8 = flat
+// element offset of each parameter's padded segment), float32 group through its m/v tensors.
+// hyper = {beta1, 1 - beta1, beta2, 1 - beta2, stepSize, epsHat, 1 - lr * weightDecay}.
+void adamwStep(const std::vector<at::Tensor>& params8, const std::vector<int64_t>& offsets8,
+               const std::vector<at::Tensor>& state8, const std::vector<at::Tensor>& params32,
+               const std::vector<at::Tensor>& m32, const std::vector<at::Tensor>& v32,
+               const at::Tensor& coef, const float* hyper, bool applyDecay, bool zeroGrads) {
+  TORCH_CHECK(coef.is_cuda() && coef.scalar_type() == at::kFloat && coef.numel() == 1,
+              "coef must be one float32 CUDA value");
+  const at::Device device = coef.device();
+  c10::cuda::CUDAGuard guard(device);
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device.index()).stream();
+  const int sms = smCount(device.index());
+  std::vector<at::Tensor> grads;
+  if (!params8.empty()) {
+    TORCH_CHECK(offsets8.size() == params8.size(), "one flat offset per 8-bit parameter");
+    TORCH_CHECK(state8.size() == 8, "8-bit state: mCodes, mAbsmax, vCodes, vAbsmax, 4 code tables");
+    const size_t n = params8.size();
+    std::vector<int64_t> host(4 * n);
+    for (size_t i = 0; i < n; i++) {
+      const at::Tensor& p = params8[i];
+      at::Tensor g = leafGradient(p, i);
+      if (g.defined()) grads.push_back(g);
+      TORCH_CHECK(offsets8[i] % 256 == 0, "flat offset ", offsets8[i], " is not a block start");
+      host[i] = reinterpret_cast<int64_t>(p.data_ptr<float>());
+      host[n + i] = g.defined() ? reinterpret_cast<int64_t>(g.data_ptr<float>()) : 0;
+      host[2 * n + i] = p.numel();
+      host[3 * n + i] = offsets8[i] / 256;
+    }
+    const at::Tensor& mCodes = state8[0];
+    const int64_t blocks = offsets8.back() / 256 + blocksOf(params8.back().numel());
+    requireCudaBytes(mCodes, "m codes");
+    requireCudaBytes(state8[2], "v codes");
+    requireCudaFloats(state8[1], "m absmax");
+    requireCudaFloats(state8[3], "v absmax");
+    TORCH_CHECK(mCodes.numel() >= blocks * 256 && state8[2].numel() >= blocks * 256 &&
+                    state8[1].numel() >= blocks && state8[3].numel() >= blocks,
+                "8-bit state holds fewer than the ", blocks, " blocks the parameters need");
+    for (int i = 4; i < 8; i++) requireCudaFloats(state8[i], "code table");
+    const int64_t* table = uploadTable(0, std::move(host), device);
+    cudaError_t err = loraflow_adamw8bit(
+        table, (int)n, blocks, mCodes.data_ptr<uint8_t>(), state8[1].data_ptr<float>(),
+        state8[2].data_ptr<uint8_t>(), state8[3].data_ptr<float>(), state8[4].data_ptr<float>(),
+        state8[5].data_ptr<float>(), state8[6].data_ptr<float>(), state8[7].data_ptr<float>(),
+        coef.data_ptr<float>(), hyper, applyDecay ? 1 : 0, sms, stream);
+    TORCH_CHECK(err == cudaSuccess, "8-bit AdamW kernel failed: ", cudaGetErrorString(err));
+  }
+  if (!params32.empty()) {
+    const size_t n = params32.size();
+    TORCH_CHECK(m32.size() == n && v32.size() == n, "one m and one v per float32-moment parameter");
+    std::vector<int64_t> host(6 * n);
+    int64_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+      const at::Tensor& p = params32[i];
+      at::Tensor g = leafGradient(p, i);
+      if (g.defined()) grads.push_back(g);
+      requireCudaFloats(m32[i], "m");
+      requireCudaFloats(v32[i], "v");
+      TORCH_CHECK(m32[i].numel() == p.numel() && v32[i].numel() == p.numel(),
+                  "moments of parameter ", i, " do not match its size");
+      host[i] = reinterpret_cast<int64_t>(p.data_ptr<float>());
+      host[n + i] = g.defined() ? reinterpret_cast<int64_t>(g.data_ptr<float>()) : 0;
+      host[2 * n + i] = p.numel();
+      host[3 * n + i] = first;
+      host[4 * n + i] = reinterpret_cast<int64_t>(m32[i].data_ptr<float>());
+      host[5 * n + i] = reinterpret_cast<int64_t>(v32[i].data_ptr<float>());
+      first += blocksOf(p.numel());
+    }
+    const int64_t* table = uploadTable(1, std::move(host), device);
+    cudaError_t err = loraflow_adamw32(table, (int)n, first, coef.data_ptr<float>(), hyper,
+                                       applyDecay ? 1 : 0, sms, stream);
+    TORCH_CHECK(err == cudaSuccess, "AdamW kernel failed: ", cudaGetErrorString(err));
+  }
+  if (zeroGrads && !grads.empty()) at::_foreach_zero_(grads);
+}
+
 }  // namespace
 
 extern "C" {
@@ -456,6 +605,32 @@ JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_falconBlock(
     auto L = readLinears(env, lin, offsets, shapes, lora, 4);
     return wrap(falconBlock(tensor(x), tensor(lnW), tensor(lnB), eps, L, tensor(cos), tensor(sin),
                             optionalTensor(mask), causal, heads, headDim));
+  });
+}
+
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_gradSumSquares(
+    JNIEnv* env, jclass, jlongArray params) {
+  return guarded(env, [&]() -> jlong {
+    at::NoGradGuard noGrad;
+    return wrap(gradSumSquares(tensorsOf(env, params)));
+  });
+}
+
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_adamwStep(
+    JNIEnv* env, jclass, jlongArray params8, jlongArray offsets8, jlongArray state8,
+    jlongArray params32, jlongArray m32, jlongArray v32, jlong coef, jfloatArray hyper,
+    jboolean applyDecay, jboolean zeroGrads) {
+  guarded(env, [&]() -> jlong {
+    at::NoGradGuard noGrad;
+    TORCH_CHECK(env->GetArrayLength(hyper) == 7, "hyper holds 7 values");
+    float h[7];
+    env->GetFloatArrayRegion(hyper, 0, 7, h);
+    const jsize n8 = params8 == nullptr ? 0 : env->GetArrayLength(params8);
+    std::vector<int64_t> offsets(n8);
+    if (n8 > 0) env->GetLongArrayRegion(offsets8, 0, n8, reinterpret_cast<jlong*>(offsets.data()));
+    adamwStep(tensorsOf(env, params8), offsets, tensorsOf(env, state8), tensorsOf(env, params32),
+              tensorsOf(env, m32), tensorsOf(env, v32), tensor(coef), h, applyDecay, zeroGrads);
+    return 0;
   });
 }
 

@@ -6,7 +6,9 @@ import io.loraflow.engine.io.ModelFormatException;
 import io.loraflow.engine.model.ModelLoadException;
 import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Checkpoint;
+import io.loraflow.engine.train.CheckpointingPolicy;
 import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.MemoryProbe;
 import io.loraflow.engine.train.TrainConfig;
 import io.loraflow.engine.train.Trainer;
 import io.loraflow.workflows.FailureTypes;
@@ -17,12 +19,16 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The train activity's engine objects: a {@link ModelSession} for training and the {@link Trainer}
  * over it, fresh or resumed exactly from a checkpoint directory.
  */
 final class EngineSession implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EngineSession.class);
+
   final ModelFiles files;
   final ModelSession model;
   final Trainer trainer;
@@ -76,13 +82,32 @@ final class EngineSession implements AutoCloseable {
       made.push(session);
       Trainer trainer;
       if (resumeFrom == null) {
+        // a fresh run decides gradient checkpointing for this model and device; a resume keeps the
+        // checkpoint's decision (it is part of the config it recorded)
+        TrainConfig chosen =
+            CheckpointingPolicy.resolve(
+                effective,
+                files.config(),
+                session.factory().baseParams(),
+                MemoryProbe.totalBytes(device));
+        if (chosen.gradientCheckpointing() != effective.gradientCheckpointing()) {
+          LOG.info(
+              "{}: gradient checkpointing off: everything backward keeps fits in {} MiB",
+              baseModel,
+              CheckpointingPolicy.keptBytes(
+                      files.config(),
+                      session.factory().baseParams(),
+                      chosen.batchSize(),
+                      chosen.maxSeqLen())
+                  >> 20);
+        }
         try {
           trainer =
               new Trainer(
                   session.model(),
                   session.loraModules(),
                   session.linears(),
-                  effective,
+                  chosen,
                   data,
                   checkpointRoot,
                   baseModel);

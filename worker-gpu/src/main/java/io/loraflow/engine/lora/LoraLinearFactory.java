@@ -37,6 +37,7 @@ public final class LoraLinearFactory implements LinearFactory {
   private final List<String> allModules = new ArrayList<>();
   private final List<Linear> bases = new ArrayList<>();
   private long baseBytes;
+  private long baseParams;
 
   /**
    * @param owner manager that owns every weight created here (the model's manager)
@@ -93,8 +94,10 @@ public final class LoraLinearFactory implements LinearFactory {
         weight.close();
       }
       baseBytes += w.size() * computeType.getNumOfBytes();
+      baseParams += w.size();
       return new DenseFrozenLinear(w, b);
     }
+    baseParams += weight.size();
     var q = quantizer.quantize(weight, owner);
     weight.close();
     baseBytes += q.storageBytes();
@@ -146,6 +149,11 @@ public final class LoraLinearFactory implements LinearFactory {
   /** Bytes of native storage of the frozen base linears (codes + scales, or dense weights). */
   public long baseBytes() {
     return baseBytes;
+  }
+
+  /** Parameters of the frozen base linears (weights, not biases). */
+  public long baseParams() {
+    return baseParams;
   }
 
   public LoraConfig config() {

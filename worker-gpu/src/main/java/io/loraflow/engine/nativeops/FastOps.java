@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -277,6 +278,50 @@ public final class FastOps {
       return null;
     }
     return NativeOps.memoryStats(index, resetPeak);
+  }
+
+  /**
+   * Sum of squares of the float32 gradients of {@code params} (the leaves), one native call: a
+   * float32 scalar on their device, in {@code manager}. A leaf no gradient reached counts as 0.
+   */
+  public static NDArray gradSumSquares(List<NDArray> params, NDManager manager) {
+    return wrap(manager, NativeOps.gradSumSquares(handles(params)));
+  }
+
+  /**
+   * One AdamW update of every parameter in one native call (two kernels), gradients scaled by
+   * {@code coef} first; see {@link NativeOps#adamwStep}. Plain twin: AdamW.step after g *= coef.
+   */
+  public static void adamwStep(
+      List<NDArray> params8,
+      long[] offsets8,
+      List<NDArray> state8,
+      List<NDArray> params32,
+      List<NDArray> m32,
+      List<NDArray> v32,
+      NDArray coef,
+      float[] hyper,
+      boolean applyDecay,
+      boolean zeroGrads) {
+    NativeOps.adamwStep(
+        handles(params8),
+        offsets8,
+        handles(state8),
+        handles(params32),
+        handles(m32),
+        handles(v32),
+        handle(coef),
+        hyper,
+        applyDecay,
+        zeroGrads);
+  }
+
+  private static long[] handles(List<NDArray> arrays) {
+    long[] out = new long[arrays.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = handle(arrays.get(i));
+    }
+    return out;
   }
 
   private static long handle(NDArray a) {

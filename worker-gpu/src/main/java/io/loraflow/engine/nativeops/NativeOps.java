@@ -33,7 +33,7 @@ public final class NativeOps {
   public static final String SWITCH_ENV = "LORAFLOW_FASTPATH";
 
   /** The entry-point set this Java code calls; the library reports its own from abiVersion(). */
-  static final int ABI_VERSION = 4;
+  static final int ABI_VERSION = 5;
 
   /** Why the fast path is on or off, and which library file was tried. */
   public record Status(boolean loaded, String library, String reason) {
@@ -251,4 +251,30 @@ public final class NativeOps {
 
   /** {allocated, max allocated, reserved, max reserved} bytes of torch's CUDA caching allocator. */
   static native long[] memoryStats(int device, boolean resetPeak);
+
+  /**
+   * Sum of g^2 over the float32 gradients of {@code params} (leaves without one count as 0): a
+   * float32 0-d tensor on their device.
+   */
+  static native long gradSumSquares(long[] params);
+
+  /**
+   * AdamW's update of every parameter in place, gradients times {@code coef} (a float32 device
+   * scalar) first: {@code params8} through the flat 8-bit moments ({@code offsets8}: each one's
+   * element offset there; {@code state8}: m codes, m absmax, v codes, v absmax, signed values,
+   * signed midpoints, unsigned values, unsigned midpoints), {@code params32} through their float32
+   * moments. hyper = {beta1, 1 - beta1, beta2, 1 - beta2, stepSize, epsHat, 1 - lr * wd}. With
+   * {@code zeroGrads} the gradients are zeroed in place afterwards.
+   */
+  static native void adamwStep(
+      long[] params8,
+      long[] offsets8,
+      long[] state8,
+      long[] params32,
+      long[] m32,
+      long[] v32,
+      long coef,
+      float[] hyper,
+      boolean applyDecay,
+      boolean zeroGrads);
 }

@@ -16,6 +16,7 @@ public final class Codebook8 implements AutoCloseable {
   private final NDArray values; // (256) float32, ascending
   private final NDArray coarse; // (1, 15) midpoints between codes 16k-1 and 16k, k = 1..15
   private final NDArray fine; // (16, 15) midpoints inside each segment of 16 codes
+  private final NDArray mids; // (255) all midpoints, ascending (the fused kernel's search table)
 
   public Codebook8(float[] sorted, NDManager manager) {
     if (sorted.length != 256) {
@@ -41,6 +42,15 @@ public final class Codebook8 implements AutoCloseable {
     this.values = manager.create(sorted);
     this.coarse = manager.create(c, new Shape(1, 15));
     this.fine = manager.create(f, new Shape(16, 15));
+    this.mids = manager.create(mids);
+  }
+
+  /**
+   * The 255 midpoints between neighbouring code values, ascending: x's code is the number of them
+   * strictly below x (what {@link #nearest} computes in two levels).
+   */
+  public NDArray midpoints() {
+    return mids;
   }
 
   /** The 256 code values. */
@@ -84,5 +94,6 @@ public final class Codebook8 implements AutoCloseable {
     values.close();
     coarse.close();
     fine.close();
+    mids.close();
   }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.loraflow.engine.model.Scalars;
+import io.loraflow.engine.nativeops.FastOps;
 import io.loraflow.engine.quant.Codebook8;
 import io.loraflow.engine.quant.DynamicMap8;
 import java.util.ArrayList;
@@ -300,6 +301,66 @@ public final class AdamW implements Optimizer {
     NDArray newCodes = code.nearest(scaled);
     codes.set(new ai.djl.ndarray.index.NDIndex("..."), newCodes);
     absmax.set(new ai.djl.ndarray.index.NDIndex("..."), newAbsmax);
+  }
+
+  /**
+   * True when {@link #stepFused} can run for these parameters: the GPU fast path is on for them.
+   */
+  public boolean fusedActiveFor(List<NDArray> params) {
+    return !params.isEmpty() && FastOps.activeFor(params.get(0));
+  }
+
+  /**
+   * The GPU twin of {@code grads *= coef; step(params, grads, lr, step)} followed by zeroing the
+   * gradients: one native call (two kernels) updates every parameter in place from its own .grad,
+   * with no per-parameter ops and no float32 copies of the moments (the plain path's chunked
+   * temporaries). Same formulas and op order as {@link #step}; FastPathCheck compares the two.
+   *
+   * @param coef float32 device scalar, unscale x clip
+   */
+  public void stepFused(List<NDArray> params, NDArray coef, double lr, long step) {
+    double c1 = 1 - Math.pow(beta1, step);
+    double c2 = Math.sqrt(1 - Math.pow(beta2, step));
+    float[] hyper = {
+      (float) beta1,
+      (float) (1 - beta1),
+      (float) beta2,
+      (float) (1 - beta2),
+      (float) (lr * c2 / c1),
+      (float) (eps * c2),
+      (float) (1 - lr * weightDecay)
+    };
+    List<NDArray> params8 = new ArrayList<>();
+    long[] offsets8 = new long[flatParams.size()];
+    for (int q = 0; q < flatParams.size(); q++) {
+      params8.add(params.get(flatParams.get(q)));
+      offsets8[q] = flatOffsets.get(q);
+    }
+    List<NDArray> params32 = new ArrayList<>();
+    List<NDArray> m32 = new ArrayList<>();
+    List<NDArray> v32 = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      NDArray p = params.get(i);
+      if (!quantized(p)) {
+        params32.add(p);
+        m32.add(state.get(names.get(i) + ".m"));
+        v32.add(state.get(names.get(i) + ".v"));
+      }
+    }
+    List<NDArray> state8 =
+        params8.isEmpty()
+            ? List.of()
+            : List.of(
+                mCodes,
+                mAbsmax,
+                vCodes,
+                vAbsmax,
+                signed.values(),
+                signed.midpoints(),
+                unsigned.values(),
+                unsigned.midpoints());
+    FastOps.adamwStep(
+        params8, offsets8, state8, params32, m32, v32, coef, hyper, weightDecay > 0, true);
   }
 
   @Override

@@ -21,4 +21,13 @@ public final class MemoryProbe {
       return -1;
     }
   }
+
+  /** Total memory of a GPU (cudaMemGetInfo total), or -1 on a CPU or if unknown. */
+  public static long totalBytes(Device device) {
+    try {
+      return device.isGpu() ? CudaUtils.getGpuMemory(device).getMax() : -1;
+    } catch (Exception | LinkageError e) {
+      return -1;
+    }
+  }
 }

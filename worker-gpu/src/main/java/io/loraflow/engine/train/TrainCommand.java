@@ -174,6 +174,9 @@ public final class TrainCommand implements Command {
     run.addArgument("--device")
         .choices("cpu", "gpu")
         .help("where to train (default: gpu when there is one)");
+    run.addArgument("--metrics")
+        .metavar("FILE")
+        .help("also write one JSON line per optimizer step to FILE (step, loss, tok/s, memory)");
     run.addArgument("--keep-dequantized")
         .action(Arguments.storeTrue())
         .help("keep NF4 weights dequantized between calls (4x base memory; fast on small models)");
@@ -275,7 +278,13 @@ public final class TrainCommand implements Command {
             if (!data.eval.isEmpty()) {
               out.printf(Locale.ROOT, "eval loss before: %.4f%n", evalBefore);
             }
-            TrainOutcome result = runWithSignals(trainer, err);
+            TrainOutcome result;
+            try (MetricsFile metrics = o.metrics == null ? null : new MetricsFile(o.metrics)) {
+              if (metrics != null) {
+                trainer.addProgressListener(metrics);
+              }
+              result = runWithSignals(trainer, err);
+            }
             if (result.stopped()) {
               out.println(
                   "stopped at step "
@@ -432,6 +441,7 @@ public final class TrainCommand implements Command {
     Path checkpointDir;
     boolean resume;
     boolean keepDequantized;
+    Path metrics;
     double evalFraction = 0.1;
     String template = "default";
     int compare;
@@ -448,6 +458,8 @@ public final class TrainCommand implements Command {
       o.checkpointDir = checkpoints == null ? null : Path.of(checkpoints);
       o.resume = a.getBoolean("resume");
       o.keepDequantized = a.getBoolean("keep_dequantized");
+      String metrics = a.getString("metrics");
+      o.metrics = metrics == null ? null : Path.of(metrics);
       o.evalFraction = a.getDouble("eval_fraction");
       o.template = a.getString("template");
       o.compare = a.getInt("compare");
@@ -499,6 +511,47 @@ public final class TrainCommand implements Command {
       }
       o.config = b.build();
       return o;
+    }
+  }
+
+  /** One JSON line per optimizer step (machine-readable twin of the progress bar). */
+  static final class MetricsFile implements TrainProgress, AutoCloseable {
+    private final PrintStream file;
+
+    MetricsFile(Path path) throws java.io.IOException {
+      file =
+          new PrintStream(
+              java.nio.file.Files.newOutputStream(path),
+              true,
+              java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void onStep(StepMetrics m) {
+      file.printf(
+          Locale.ROOT,
+          "{\"step\":%d,\"total_steps\":%d,\"epoch\":%d,\"loss\":%s,\"lr\":%s,"
+              + "\"grad_norm\":%s,\"loss_scale\":%s,\"skipped\":%b,\"tokens_per_s\":%s,"
+              + "\"memory_bytes\":%d}%n",
+          m.step(),
+          m.totalSteps(),
+          m.epoch(),
+          json(m.loss()),
+          json(m.learningRate()),
+          json(m.gradNorm()),
+          json(m.lossScale()),
+          m.skipped(),
+          json(m.tokensPerSecond()),
+          m.memoryBytes());
+    }
+
+    private static String json(double v) {
+      return Double.isFinite(v) ? Double.toString(v) : "null";
+    }
+
+    @Override
+    public void close() {
+      file.close();
     }
   }
 

@@ -9,6 +9,7 @@ import io.loraflow.engine.lora.LoraLinear;
 import io.loraflow.engine.lora.PeftAdapter;
 import io.loraflow.engine.model.AttentionStep;
 import io.loraflow.engine.model.CausalLM;
+import io.loraflow.engine.nativeops.FastOps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -376,11 +377,14 @@ public final class Trainer implements AutoCloseable {
       // norm comes from one flat concatenation, and unscaling and clipping are one multiply per
       // parameter with a shared device scalar (a power-of-two scale makes this bit-identical to
       // unscaling first)
-      List<NDArray> grads = new ArrayList<>(params.size());
+      // GPU fast path: the norm and the whole update are two native calls over every parameter
+      // (AdamW.stepFused) instead of ~10 DJL ops per parameter
+      boolean fused = optimizer instanceof AdamW adam && adam.fusedActiveFor(params);
+      List<NDArray> grads = fused ? null : new ArrayList<>(params.size());
+      NDArray sumSquares = fused ? FastOps.gradSumSquares(params, scope) : null;
       List<NDArray> run = new ArrayList<>();
       long runSize = 0;
-      NDArray sumSquares = null;
-      for (int i = 0; i < params.size(); i++) {
+      for (int i = 0; !fused && i < params.size(); i++) {
         NDArray p = params.get(i);
         NDArray g = Autograd.gradient(p);
         if (g == null) {
@@ -416,10 +420,16 @@ public final class Trainer implements AutoCloseable {
           clip = (float) (config.maxGradNorm() / (gradNorm + 1e-6));
         }
         NDArray coef = io.loraflow.engine.model.Scalars.like(sumSquares, clip / scale);
-        grads.forEach(g -> g.muli(coef));
-        optimizer.step(params, grads, lr, step + 1 - history.skipped());
+        if (fused) {
+          ((AdamW) optimizer).stepFused(params, coef, lr, step + 1 - history.skipped());
+        } else {
+          grads.forEach(g -> g.muli(coef));
+          optimizer.step(params, grads, lr, step + 1 - history.skipped());
+        }
       }
-      params.forEach(Autograd::zeroGradient);
+      if (!fused || skipped) {
+        params.forEach(Autograd::zeroGradient); // the fused step zeroed them in place
+      }
     }
     step++;
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -503,15 +513,66 @@ public final class Trainer implements AutoCloseable {
       Autograd.seed(dropoutSeed(index, l));
       h = model.block(l, h, attention);
     }
-    NDArray loss = meanLoss(h, targets);
-    NDArray value = loss.stopGradient();
-    value.attach(m);
-    NDArray seed =
-        m.full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
-            .toDevice(loss.getDevice(), false);
-    Autograd.backward(loss, seed);
+    // the head and loss on a leaf copy of h, chunk by chunk; then one backward through the blocks
+    NDArray last = h.stopGradient();
+    last.attach(m);
+    last.setRequiresGradient(true);
+    NDArray value = headBackward(m, last, targets, lossMultiplier);
+    NDArray gradOut = Autograd.gradient(last);
+    gradOut.attach(m);
+    Autograd.backward(h, gradOut);
     Autograd.setGradMode(false);
     return value;
+  }
+
+  /**
+   * Loss of the supervised positions of {@code last} (a leaf requiring a gradient) and its backward
+   * into last's .grad, in chunks of {@link #headChunkRows} positions: each chunk's (rows, vocab)
+   * logits, log-probabilities and their gradients are freed before the next chunk, so the head's
+   * peak memory is one chunk's, whatever the batch and sequence length (a 128k vocabulary at 2048
+   * positions would be ~3 GB at once). One chunk when they fit: the same ops as an unchunked loss.
+   *
+   * @return the mean token loss, detached, in {@code m}
+   */
+  private NDArray headBackward(
+      NDManager m, NDArray last, NDArray[] targets, double lossMultiplier) {
+    long n = targets[0].size();
+    long rows = headChunkRows > 0 ? headChunkRows : chunkRows(model.config().vocabSize());
+    NDArray value = null;
+    for (long from = 0; from < n; from += rows) {
+      long to = Math.min(n, from + rows);
+      try (NDManager chunk = m.newSubManager()) {
+        last.tempAttach(chunk); // the head's temporaries die with the chunk, last stays in m
+        NDArray positions = n == to - from ? targets[0] : targets[0].get(from + ":" + to);
+        NDArray labels = n == to - from ? targets[1] : targets[1].get(from + ":" + to);
+        NDArray sum = CausalLmLoss.sum(model, last, positions, labels);
+        NDArray loss = sum.div(io.loraflow.engine.model.Scalars.like(sum, n));
+        NDArray part = loss.stopGradient();
+        part.attach(m);
+        value = value == null ? part : value.addi(part);
+        NDArray seed =
+            chunk
+                .full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
+                .toDevice(loss.getDevice(), false);
+        Autograd.backward(loss, seed);
+      }
+    }
+    return value;
+  }
+
+  /** Bytes one loss chunk may take: (rows, vocab) fp16 logits + fp32 log-probs + gradients. */
+  static final long HEAD_CHUNK_BYTES = 256L << 20;
+
+  /** Positions per loss chunk for a vocabulary: {@link #HEAD_CHUNK_BYTES} / (12 bytes x vocab). */
+  static long chunkRows(int vocab) {
+    return Math.max(1, HEAD_CHUNK_BYTES / (12L * vocab));
+  }
+
+  private long headChunkRows; // 0: chunkRows(vocab); tests set it to force several chunks
+
+  /** Forces {@code rows} positions per loss chunk (tests of the chunked loss). */
+  void setHeadChunkRows(long rows) {
+    this.headChunkRows = rows;
   }
 
   /**
@@ -541,21 +602,8 @@ public final class Trainer implements AutoCloseable {
     Autograd.setGradMode(true);
     NDArray last = inputs[layers];
     last.setRequiresGradient(true);
-    NDArray value;
-    NDArray gradOut;
-    try (NDManager lossScope = m.newSubManager()) {
-      last.tempAttach(lossScope); // the head's temporaries (logits) die with this scope
-      NDArray loss = meanLoss(last, targets);
-      loss.attach(lossScope);
-      value = loss.stopGradient();
-      value.attach(m);
-      NDArray seed =
-          lossScope
-              .full(new Shape(), (float) lossMultiplier, DataType.FLOAT32)
-              .toDevice(loss.getDevice(), false);
-      Autograd.backward(loss, seed);
-    }
-    gradOut = Autograd.gradient(last);
+    NDArray value = headBackward(m, last, targets, lossMultiplier);
+    NDArray gradOut = Autograd.gradient(last);
     gradOut.attach(m);
     // backward through the blocks, recomputing each from its input
     for (int l = layers - 1; l >= 0; l--) {
@@ -581,12 +629,6 @@ public final class Trainer implements AutoCloseable {
     }
     Autograd.setGradMode(false);
     return value;
-  }
-
-  /** Sum of token losses / their count; the divisor is made on the device (no host sync). */
-  private NDArray meanLoss(NDArray hidden, NDArray[] targets) {
-    NDArray sum = CausalLmLoss.sum(model, hidden, targets[0], targets[1]);
-    return sum.div(io.loraflow.engine.model.Scalars.like(sum, targets[0].size()));
   }
 
   /**

@@ -17,6 +17,7 @@ import io.loraflow.engine.model.Models;
 import io.loraflow.engine.nativeops.FastOps;
 import io.loraflow.engine.quant.Nf4Quantizer;
 import io.loraflow.engine.quant.Nf4Tensor;
+import io.loraflow.engine.train.AdamW;
 import io.loraflow.engine.train.Example;
 import io.loraflow.engine.train.StepMetrics;
 import io.loraflow.engine.train.TrainConfig;
@@ -36,6 +37,8 @@ import java.util.Map;
  *       double quantization: float32 bit-identical, float16 within 2 fp16 steps;
  *   <li>logits and every LoRA A/B gradient of one recorded forward + backward (B nonzero), with and
  *       without key padding (flash attention vs the memory-efficient kernel with a mask);
+ *   <li>the fused AdamW step (one native call, 8-bit and float32 moments) vs AdamW.step after g *=
+ *       coef, 6 steps with and without weight decay: parameters and 8-bit codes;
  *   <li>a 50-step QLoRA loss curve through the Trainer (gradient checkpointing, dropout, loss
  *       scaling, 8-bit AdamW), from identical models (and the plain curve must fall by 10%, so the
  *       comparison is of a run that learns).
@@ -101,6 +104,7 @@ public final class FastPathCheck {
     }
     List<String> failures = new ArrayList<>();
     dequantChecks(dev, failures);
+    optimizerChecks(dev, failures);
     for (String shape : shapes) {
       gradientCheck(shape, dev, false, loraNode, failures);
       gradientCheck(shape, dev, true, loraNode, failures);
@@ -149,6 +153,104 @@ public final class FastPathCheck {
           }
           q.close();
         }
+      }
+    }
+  }
+
+  /**
+   * Fused AdamW (AdamW.stepFused) against the plain step on the same parameters and gradients:
+   * sizes under and over the 8-bit minimum, whole and padded blocks, one parameter without a
+   * gradient, a clip coefficient != 1. Expected equal up to float32 rounding order (the kernel uses
+   * the plain path's op order without FMA).
+   */
+  private static void optimizerChecks(Device dev, List<String> failures) {
+    long[][] shapes = {{16, 576}, {192, 16}, {16, 1536}, {37, 101}, {3, 7}, {1536, 16}, {64, 64}};
+    for (double wd : new double[] {0.0, 0.01}) {
+      TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
+      b.weightDecay = wd;
+      TrainConfig config = b.build();
+      try (NDManager m = NDManager.newBaseManager(dev)) {
+        List<NDArray> plainP = new ArrayList<>();
+        List<NDArray> fusedP = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        JniUtils.setSeed(11);
+        for (int i = 0; i < shapes.length; i++) {
+          NDArray p = m.randomNormal(0f, 0.05f, new Shape(shapes[i]), DataType.FLOAT32);
+          plainP.add(p);
+          NDArray q = p.duplicate();
+          q.setRequiresGradient(true);
+          fusedP.add(q);
+          p.setRequiresGradient(true);
+          names.add("p" + i);
+        }
+        AdamW plain = new AdamW(m, names, plainP, config, true);
+        AdamW fused = new AdamW(m, names, fusedP, config, true);
+        double worstParam = 0;
+        double worstCodes = 0;
+        for (int step = 1; step <= 6; step++) {
+          JniUtils.setSeed(100 + step);
+          List<NDArray> g = new ArrayList<>();
+          for (int i = 0; i < shapes.length; i++) {
+            g.add(m.randomNormal(0f, 1e-3f * step, new Shape(shapes[i]), DataType.FLOAT32));
+          }
+          NDArray coef = m.create(0.75f);
+          boolean grad = JniUtils.isGradMode();
+          JniUtils.setGradMode(true);
+          for (int i = 0; i < shapes.length; i++) {
+            if (i == 4) {
+              continue; // no gradient reaches this one: g = 0 on both paths
+            }
+            JniUtils.backward(
+                (ai.djl.pytorch.engine.PtNDArray) fusedP.get(i).mul(g.get(i)).sum(),
+                (ai.djl.pytorch.engine.PtNDArray) m.create(1f),
+                false,
+                false);
+          }
+          JniUtils.setGradMode(false);
+          List<NDArray> scaled = new ArrayList<>();
+          for (int i = 0; i < shapes.length; i++) {
+            scaled.add(i == 4 ? m.zeros(new Shape(shapes[i])) : g.get(i).mul(coef));
+          }
+          plain.step(plainP, scaled, 1e-3, step);
+          fused.stepFused(fusedP, coef, 1e-3, step);
+          JniUtils.setGradMode(grad);
+          for (int i = 0; i < shapes.length; i++) {
+            worstParam =
+                Math.max(
+                    worstParam,
+                    relErr(
+                        fusedP.get(i).stopGradient().toFloatArray(),
+                        plainP.get(i).stopGradient().toFloatArray()));
+          }
+          for (Map.Entry<String, NDArray> e : plain.state().entrySet()) {
+            NDArray other = fused.state().get(e.getKey());
+            if (e.getValue().getDataType() == DataType.UINT8) {
+              long differ =
+                  e.getValue()
+                      .toType(DataType.INT32, false)
+                      .neq(other.toType(DataType.INT32, false))
+                      .sum()
+                      .toType(DataType.INT64, false)
+                      .getLong();
+              worstCodes = Math.max(worstCodes, (double) differ / e.getValue().size());
+            } else {
+              worstParam =
+                  Math.max(worstParam, relErr(other.toFloatArray(), e.getValue().toFloatArray()));
+            }
+          }
+        }
+        plain.close();
+        fused.close();
+        report(
+            String.format(Locale.ROOT, "adamw fused params+moments wd=%.2f", wd),
+            worstParam,
+            1e-5,
+            failures);
+        report(
+            String.format(Locale.ROOT, "adamw fused 8-bit codes differing wd=%.2f", wd),
+            worstCodes,
+            1e-3,
+            failures);
       }
     }
   }

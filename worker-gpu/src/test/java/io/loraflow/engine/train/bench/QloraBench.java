@@ -45,7 +45,7 @@ public final class QloraBench {
 
   private QloraBench() {}
 
-  static ModelConfig shape(String name, int layers) {
+  public static ModelConfig shape(String name, int layers) {
     return switch (name) {
       case "falcon-7b" ->
           new ModelConfig(

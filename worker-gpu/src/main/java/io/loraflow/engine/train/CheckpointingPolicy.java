@@ -1,0 +1,59 @@
+package io.loraflow.engine.train;
+
+import io.loraflow.engine.model.ModelConfig;
+
+/**
+ * Whether a GPU run recomputes its blocks in backward (gradient checkpointing). Recomputing saves
+ * what backward would otherwise keep: every block's activations and, on the NF4 base, every
+ * dequantized frozen weight (fp16, 2 bytes per linear parameter, saved for the input gradient). For
+ * a small model that is a few hundred MiB while the second forward costs ~30% of the step
+ * (SmolLM2-135M on an H200: 0.22 s -> 0.15 s per step without it, bench/results/fastpath_h200.md),
+ * so checkpointing stays on only when keeping everything would take more than {@link #BUDGET_BYTES}
+ * or {@link #BUDGET_FRACTION} of the device, whichever is less. A CPU run never checkpoints
+ * (TrainConfig.of). The decision is part of the run's config, so a resume keeps it.
+ */
+public final class CheckpointingPolicy {
+
+  /** Largest saved-for-backward estimate that turns checkpointing off: 2 GiB. */
+  static final long BUDGET_BYTES = 2L << 30;
+
+  /** ... and at most this share of the device's memory. */
+  static final double BUDGET_FRACTION = 0.05;
+
+  private CheckpointingPolicy() {}
+
+  /**
+   * Bytes backward keeps without recomputation, estimated: fp16 dequantized frozen weights (2 per
+   * linear parameter) plus per token and layer ~24 hidden-size and 4 intermediate-size fp16
+   * activations (norm inputs/outputs, q/k/v/o, residuals, gate/up/silu, LoRA down projections and
+   * dropout masks), plus the head's (tokens, vocab) fp16 logits and float32 log-probabilities.
+   */
+  public static long keptBytes(ModelConfig m, long linearParams, int batch, int seqLen) {
+    long tokens = (long) batch * seqLen;
+    long perTokenLayer = 2L * (24L * m.hiddenSize() + 4L * m.intermediateSize());
+    long head = tokens * m.vocabSize() * 6L;
+    return 2L * linearParams + tokens * m.numLayers() * perTokenLayer + head;
+  }
+
+  /**
+   * {@code config} with gradient checkpointing decided for this model and device; unchanged on a
+   * CPU or when checkpointing is already off.
+   *
+   * @param linearParams parameters of the frozen linear layers (the NF4 base)
+   * @param deviceBytes total memory of the training device, or <= 0 if unknown (then on)
+   */
+  public static TrainConfig resolve(
+      TrainConfig config, ModelConfig model, long linearParams, long deviceBytes) {
+    if (!config.gradientCheckpointing() || deviceBytes <= 0) {
+      return config;
+    }
+    long budget = Math.min(BUDGET_BYTES, (long) (deviceBytes * BUDGET_FRACTION));
+    long kept = keptBytes(model, linearParams, config.batchSize(), config.maxSeqLen());
+    if (kept > budget) {
+      return config;
+    }
+    TrainConfig.Builder b = config.toBuilder();
+    b.gradientCheckpointing = false;
+    return b.build();
+  }
+}

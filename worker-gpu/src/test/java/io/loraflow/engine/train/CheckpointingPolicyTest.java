@@ -1,0 +1,52 @@
+package io.loraflow.engine.train;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.loraflow.engine.model.ModelConfig;
+import io.loraflow.engine.train.bench.QloraBench;
+import org.junit.jupiter.api.Test;
+
+/** Gradient checkpointing goes off only where keeping everything for backward is small. */
+class CheckpointingPolicyTest {
+
+  private static final long H200 = 143_771_000_832L;
+
+  private static TrainConfig config(int batch, int seq) {
+    TrainConfig.Builder b = TrainConfig.defaults().toBuilder();
+    b.batchSize = batch;
+    b.maxSeqLen = seq;
+    return b.build();
+  }
+
+  @Test
+  void smallModelOnABigGpuSkipsTheRecompute() {
+    ModelConfig smol = QloraBench.shape("smollm2-135m", 0);
+    long linear = 106_168_320L; // QloraBench's linear_params for this shape
+    TrainConfig on = config(1, 256);
+    assertTrue(on.gradientCheckpointing(), "the default asks for checkpointing");
+    long kept = CheckpointingPolicy.keptBytes(smol, linear, 1, 256);
+    assertTrue(kept > 200L << 20 && kept < 1L << 30, "a few hundred MiB, got " + kept);
+    assertFalse(CheckpointingPolicy.resolve(on, smol, linear, H200).gradientCheckpointing());
+    // a 4 GiB card: 5% is 205 MiB, less than SmolLM2 keeps -> stays on
+    assertTrue(CheckpointingPolicy.resolve(on, smol, linear, 4L << 30).gradientCheckpointing());
+    // long sequences and big batches grow the activations past 2 GiB -> on
+    assertTrue(
+        CheckpointingPolicy.resolve(config(16, 2048), smol, linear, H200).gradientCheckpointing());
+  }
+
+  @Test
+  void largeModelsAndUnknownDevicesKeepCheckpointing() {
+    ModelConfig llama8b = QloraBench.shape("llama-3-8b", 0);
+    TrainConfig on = config(1, 256);
+    assertTrue(
+        CheckpointingPolicy.resolve(on, llama8b, 7_504_658_432L, H200).gradientCheckpointing());
+    ModelConfig smol = QloraBench.shape("smollm2-135m", 0);
+    assertSame(on, CheckpointingPolicy.resolve(on, smol, 106_168_320L, -1));
+    TrainConfig.Builder b = on.toBuilder();
+    b.gradientCheckpointing = false;
+    TrainConfig off = b.build();
+    assertSame(off, CheckpointingPolicy.resolve(off, llama8b, 7_504_658_432L, H200));
+  }
+}
