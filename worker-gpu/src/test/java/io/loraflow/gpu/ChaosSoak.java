@@ -702,7 +702,9 @@ final class ChaosSoak {
     String heap = exec(jcmd, Long.toString(pid), "GC.heap_info");
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("total (\\d+)K, used (\\d+)K").matcher(heap);
-    long usedKb = m.find() ? Long.parseLong(m.group(2)) : -1;
+    boolean found = m.find();
+    long committedKb = found ? Long.parseLong(m.group(1)) : -1;
+    long usedKb = found ? Long.parseLong(m.group(2)) : -1;
     long rssKb = -1;
     long threads = -1;
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
@@ -713,8 +715,9 @@ final class ChaosSoak {
       }
     }
     log(
-        "memory after run %d: heap after GC %d MB, RSS %d MB, %d threads (worker pid %d)",
-        i, usedKb / 1024, rssKb / 1024, threads, pid);
+        "memory after run %d: heap after GC %d MB (committed %d MB), RSS %d MB, %d threads"
+            + " (worker pid %d)",
+        i, usedKb / 1024, committedKb / 1024, rssKb / 1024, threads, pid);
   }
 
   static String exec(String... cmd) throws IOException, InterruptedException {
