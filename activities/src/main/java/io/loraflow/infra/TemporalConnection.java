@@ -17,57 +17,34 @@ public final class TemporalConnection implements AutoCloseable {
   }
 
   /**
-   * Connects and waits (up to {@code timeout}) until the server answers. A server that is slow to
-   * answer (the SDK's first call has its own deadline of a few seconds: on a loaded machine the dev
-   * server missed it and workers exited after 4 s of a 30 s budget) is asked again until {@code
-   * timeout} has passed.
+   * Connects and waits (up to {@code timeout}) until the server answers.
    *
    * @throws IllegalStateException naming the target and how to start the stack
    */
   public static TemporalConnection open(StackSettings settings, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    WorkflowServiceStubs service =
-        WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget(settings.temporalTarget()).build());
-    while (true) {
-      Duration left = Duration.ofNanos(deadline - System.nanoTime());
-      try {
-        service.connect(left.isNegative() ? Duration.ofMillis(1) : left);
-        break;
-      } catch (RuntimeException e) {
-        if (System.nanoTime() + RETRY_PAUSE.toNanos() >= deadline) {
-          service.shutdownNow();
-          throw new IllegalStateException(
-              "Temporal at "
-                  + settings.temporalTarget()
-                  + " did not answer within "
-                  + timeout.toSeconds()
-                  + " s ("
-                  + e.getMessage()
-                  + "); "
-                  + StackSettings.HOW_TO_FIX,
-              e);
-        }
-        sleep(RETRY_PAUSE);
-      }
+    WorkflowServiceStubs service;
+    try {
+      service =
+          WorkflowServiceStubs.newConnectedServiceStubs(
+              WorkflowServiceStubsOptions.newBuilder().setTarget(settings.temporalTarget()).build(),
+              timeout);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "Temporal at "
+              + settings.temporalTarget()
+              + " did not answer within "
+              + timeout.toSeconds()
+              + " s ("
+              + e.getMessage()
+              + "); "
+              + StackSettings.HOW_TO_FIX,
+          e);
     }
     WorkflowClient client =
         WorkflowClient.newInstance(
             service,
             WorkflowClientOptions.newBuilder().setNamespace(settings.temporalNamespace()).build());
     return new TemporalConnection(service, client);
-  }
-
-  /** Pause between two connection attempts. */
-  static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
-
-  private static void sleep(Duration d) {
-    try {
-      Thread.sleep(d.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while connecting to Temporal", e);
-    }
   }
 
   public WorkflowClient client() {
