@@ -173,6 +173,16 @@ final class TrainActivity {
               (step, dir) ->
                   watchdog.paused(
                       () -> {
+                        // metrics first: a retry resumes after this checkpoint and never logs
+                        // its steps again, so a kill between publish and the next timed flush
+                        // lost them from MLflow (the chaos soak found step 6 missing)
+                        if (!metrics.flush()) {
+                          log.warn(
+                              "{}: metrics up to step {} not in MLflow yet; a kill before the"
+                                  + " next flush loses them",
+                              runId,
+                              step);
+                        }
                         CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
                         checkpointed[0] = true;
                         beat.updateAndGet(
