@@ -17,11 +17,11 @@ cache=${LORAFLOW_CACHE:-$HOME/.cache/loraflow}/gpu-jre
 if [ ! -f "$cache/jre.tar.xz" ]; then
   mkdir -p "$cache" && rm -rf "$cache/jre"
   jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
-  "$jdk/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,java.management,java.xml,java.sql \
+  "$jdk/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,java.management,java.xml,java.sql,java.net.http,java.naming,jdk.crypto.ec,jdk.zipfs \
     --strip-debug --no-man-pages --no-header-files --compress=2 --output "$cache/jre"
   cp -r "$jdk/include" "$cache/jre/include"
   strip --strip-unneeded "$cache/jre/lib/server/libjvm.so" || true
-  tar -C "$cache" -cJf "$cache/jre.tar.xz.tmp" jre && mv "$cache/jre.tar.xz.tmp" "$cache/jre.tar.xz"
+  tar -C "$cache" -I "xz -T0 -6" -cf "$cache/jre.tar.xz.tmp" jre && mv "$cache/jre.tar.xz.tmp" "$cache/jre.tar.xz"
 fi
 rm -rf "$dest/jre" && cp "$cache/jre.tar.xz" "$dest/jre.tar.xz"
 bash bench/gpu/make-gpu-lib.sh >/dev/null

@@ -65,11 +65,6 @@ def main():
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     gdir, gname = os.path.split(os.path.abspath(a.gguf))
     tok = AutoTokenizer.from_pretrained(gdir, gguf_file=gname)
-    if not os.path.exists(os.path.join(a.hf_dir, "config.json")):
-        fp16 = AutoModelForCausalLM.from_pretrained(gdir, gguf_file=gname, torch_dtype=torch.float16)
-        fp16.save_pretrained(a.hf_dir)
-        tok.save_pretrained(a.hf_dir)
-        del fp16
     examples = tokenize(tok, a.data, a.max_seq_len)
     rng = random.Random(a.seed)
     rng.shuffle(examples)
@@ -79,6 +74,24 @@ def main():
         with open(path, "w") as f:
             for r in rows:
                 f.write(json.dumps(r) + "\n")
+    if not os.path.exists(os.path.join(a.hf_dir, "config.json")):
+        # a GGUF-loaded model refuses save_pretrained (quantization method GGUF): write its fp16
+        # tensors and its config without the GGUF quantization entry by hand
+        from safetensors.torch import save_file
+        fp16 = AutoModelForCausalLM.from_pretrained(gdir, gguf_file=gname, torch_dtype=torch.float16)
+        os.makedirs(a.hf_dir, exist_ok=True)
+        sd = fp16.state_dict()
+        if getattr(fp16.config, "tie_word_embeddings", False):
+            sd.pop("lm_head.weight", None)
+        save_file({k: v.detach().contiguous() for k, v in sd.items()},
+                  os.path.join(a.hf_dir, "model.safetensors"), metadata={"format": "pt"})
+        cfg = fp16.config.to_dict()
+        cfg.pop("quantization_config", None)
+        cfg["torch_dtype"] = "float16"
+        with open(os.path.join(a.hf_dir, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=2)
+        tok.save_pretrained(a.hf_dir)
+        del fp16
 
     dev = torch.device("cuda")
     free0, total = torch.cuda.mem_get_info()

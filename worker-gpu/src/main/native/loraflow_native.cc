@@ -571,6 +571,18 @@ JNIEXPORT jlongArray JNICALL Java_io_loraflow_engine_nativeops_NativeOps_memoryS
                                                                                     jboolean reset) {
   jlong values[4] = {0, 0, 0, 0};
   try {
+    // before the process's first CUDA allocation the caching allocator has no state for any
+    // device and getDeviceStats throws "Invalid device argument": nothing is allocated, so zeros
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || device < 0 || device >= devices) {
+      throwJava(env, ("no CUDA device " + std::to_string(device)).c_str());
+      return nullptr;
+    }
+    if (!c10::cuda::CUDACachingAllocator::get()->initialized()) {
+      jlongArray zeros = env->NewLongArray(4);
+      env->SetLongArrayRegion(zeros, 0, 4, values);
+      return zeros;
+    }
     auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
     values[0] = stats.allocated_bytes[0].current;
     values[1] = stats.allocated_bytes[0].peak;

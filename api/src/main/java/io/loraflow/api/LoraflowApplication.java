@@ -68,6 +68,8 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
 
   @Override
   public void run(LoraflowConfiguration config, Environment environment) {
+    // before the server is built from the connectors (after this method)
+    ServerTls.apply(config.getServerFactory(), config.getTls(), environment.getObjectMapper());
     TemporalClients temporal = TemporalClients.connect(config.getTemporal());
     environment.lifecycle().manage(temporal);
     RunService runs =

@@ -6,6 +6,7 @@ import io.loraflow.api.core.AuthSettings;
 import io.loraflow.api.core.LimitSettings;
 import io.loraflow.api.core.LinkSettings;
 import io.loraflow.api.core.TemporalSettings;
+import io.loraflow.api.core.TlsSettings;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 
@@ -20,6 +21,17 @@ public class LoraflowConfiguration extends Configuration {
   @Valid @NotNull private AuthSettings auth;
   @Valid @NotNull private LinkSettings links;
   @Valid @NotNull private LimitSettings limits = LimitSettings.defaults();
+  @Valid @NotNull private TlsSettings tls = TlsSettings.none();
+
+  @JsonProperty
+  public TlsSettings getTls() {
+    return tls;
+  }
+
+  @JsonProperty
+  public void setTls(TlsSettings tls) {
+    this.tls = tls == null ? TlsSettings.none() : tls;
+  }
 
   @JsonProperty
   public LimitSettings getLimits() {

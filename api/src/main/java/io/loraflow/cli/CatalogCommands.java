@@ -316,20 +316,49 @@ final class CatalogCommands {
         out.println("(no retrain schedules: loraflow retrain --from-run RUN --cron \"0 3 * * *\")");
         return;
       }
-      out.printf("%-40s %-8s %-24s %s%n", "SCHEDULE", "STATE", "WHEN", "NEXT RUN");
-      for (ScheduleSummary s : schedules) {
-        List<String> when = new java.util.ArrayList<>(s.cron());
-        s.every().forEach(e -> when.add("every " + e));
+      // WHEN: every cron expression and every interval of the schedule, as wide as the widest
+      List<String> whens = schedules.stream().map(Schedules::when).toList();
+      int width = Math.max(24, whens.stream().mapToInt(String::length).max().orElse(0) + 1);
+      String row = "%-40s %-8s %-" + width + "s %s%n";
+      out.printf(row, "SCHEDULE", "STATE", "WHEN", "NEXT RUN");
+      for (int i = 0; i < schedules.size(); i++) {
+        ScheduleSummary s = schedules.get(i);
         out.printf(
-            "%-40s %-8s %-24s %s%n",
+            row,
             s.scheduleId(),
             s.paused() ? "paused" : "active",
-            String.join(", ", when),
+            whens.get(i),
             s.nextRuns().isEmpty() ? "-" : s.nextRuns().get(0));
         if (s.note() != null && !s.note().isBlank()) {
           out.println("  note: " + s.note());
         }
       }
+    }
+
+    /** {@code cron 0 3 * * *, every 24h}: the cron expressions (UTC), then the intervals. */
+    static String when(ScheduleSummary s) {
+      List<String> when = new java.util.ArrayList<>();
+      s.cron().forEach(c -> when.add("cron " + c));
+      s.every().forEach(e -> when.add("every " + interval(e)));
+      return when.isEmpty() ? "-" : String.join(", ", when);
+    }
+
+    /** The API's {@code 86400s} as {@code 24h} (the largest of d, h, m, s that divides it). */
+    static String interval(String seconds) {
+      if (!seconds.matches("[0-9]+s")) {
+        return seconds;
+      }
+      long n = Long.parseLong(seconds.substring(0, seconds.length() - 1));
+      if (n > 0 && n % 86_400 == 0 && n / 86_400 != 1) {
+        return n / 86_400 + "d";
+      }
+      if (n > 0 && n % 3_600 == 0) {
+        return n / 3_600 + "h";
+      }
+      if (n > 0 && n % 60 == 0) {
+        return n / 60 + "m";
+      }
+      return n + "s";
     }
   }
 

@@ -59,6 +59,7 @@ public final class Loraflow {
     commands.addAll(RunCommands.all(stack));
     commands.add(new RetrainCommand(stack));
     commands.addAll(CatalogCommands.all(stack));
+    commands.add(new TryVerb(stack));
     commands.add(new SweepVerb(stack));
     commands.add(new KeysVerb());
     commands.add(new DemoCommand());

@@ -74,6 +74,11 @@ class ApiIT {
   private static final String WRITE = addKey("it-write", Scope.WRITE);
   private static final String ADMIN = addKey("it-admin", Scope.ADMIN);
   private static final String BURST = addKey("it-burst-" + STAMP, Scope.WRITE);
+  // keys of their own for tests that start runs, so that they stay clear of the per-key limit (3)
+  private static final String SCHEDULER = addKey("it-sched-" + STAMP, Scope.WRITE);
+  private static final String OTHER = addKey("it-other-" + STAMP, Scope.WRITE);
+  private static final String SOURCES = addKey("it-sources-" + STAMP, Scope.WRITE);
+  private static final String TRIER = addKey("it-try-" + STAMP, Scope.WRITE);
 
   static final DropwizardAppExtension<LoraflowConfiguration> APP =
       new DropwizardAppExtension<>(
@@ -173,7 +178,11 @@ class ApiIT {
 
   private static WorkerFactory startWorker() {
     WorkerFactory factory = WorkerFactory.newInstance(CLIENT);
-    factory.newWorker(TaskQueues.CPU).registerWorkflowImplementationTypes(ScriptedFineTune.class);
+    factory
+        .newWorker(TaskQueues.CPU)
+        .registerWorkflowImplementationTypes(
+            ScriptedFineTune.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
+    factory.newWorker(TaskQueues.GPU).registerActivitiesImplementations(new ScriptedGpu());
     factory.start();
     return factory;
   }
@@ -222,7 +231,7 @@ class ApiIT {
   @Test
   void startWatchListAndCancelARunOnTheRealServer() throws Exception {
     String name = "it-" + STAMP;
-    Response started = call("/v1/runs").post(Entity.json(spec(name)));
+    Response started = as(TOKEN, "POST", "/v1/runs", spec(name));
     assertEquals(201, started.getStatus(), () -> started.readEntity(String.class));
     String id = "finetune-" + name;
 
@@ -240,7 +249,7 @@ class ApiIT {
     JsonNode other = body(call("/v1/runs?baseModel=smollm2-135m-instruct").get());
     assertFalse(other.path("runs").toString().contains(id));
 
-    assertEquals(202, call("/v1/runs/" + id + "/cancel").post(Entity.json("{}")).getStatus());
+    assertEquals(202, as(TOKEN, "POST", "/v1/runs/" + id + "/cancel", "{}").getStatus());
     JsonNode closed = await("/v1/runs/" + id, v -> !"RUNNING".equals(v.path("status").asText()));
     assertEquals("CANCELLED", closed.path("status").asText());
     assertEquals("CANCELLED", closed.path("phase").asText());
@@ -249,7 +258,7 @@ class ApiIT {
   @Test
   void retrainCreatesThenUpdatesASchedule() throws Exception {
     String source = "it-src-" + STAMP;
-    assertEquals(201, call("/v1/runs").post(Entity.json(spec(source))).getStatus());
+    assertEquals(201, as(TOKEN, "POST", "/v1/runs", spec(source)).getStatus());
     String scheduleId = "it-schedule-" + STAMP;
     String request =
         "{\"fromRun\":\"finetune-"
@@ -287,6 +296,50 @@ class ApiIT {
               .getEvery());
     } finally {
       schedules.getHandle(scheduleId).delete();
+      CLIENT.newUntypedWorkflowStub("finetune-" + source).terminate("ApiIT done");
+    }
+  }
+
+  @Test
+  void aScheduleWithCronAndIntervalReadsBackWithBoth() throws Exception {
+    String source = "it-both-src-" + STAMP;
+    // a key of its own: the shared keys are near the per-key admission limit (3)
+    assertEquals(201, as(SOURCES, "POST", "/v1/runs", spec(source)).getStatus());
+    String scheduleId = "it-both-" + STAMP;
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            STUBS, ScheduleClientOptions.newBuilder().setNamespace(NAMESPACE).build());
+    try {
+      Response created =
+          as(
+              TOKEN,
+              "POST",
+              "/v1/retrain",
+              "{\"fromRun\":\"finetune-"
+                  + source
+                  + "\",\"runNow\":false,\"schedule\":{\"id\":\""
+                  + scheduleId
+                  + "\",\"cron\":[\"0 3 * * *\",\"*/15 9,17 * * 1,5\"],"
+                  + "\"every\":[\"24h\"]}}");
+      assertEquals(201, created.getStatus(), () -> created.readEntity(String.class));
+      // the server keeps cron text only as calendars: it reads back as the same text
+      JsonNode one = body(as(TOKEN, "GET", "/v1/schedules/" + scheduleId, null));
+      assertEquals("[\"0 3 * * *\",\"*/15 9,17 * * 1,5\"]", one.path("cron").toString());
+      assertEquals("[\"86400s\"]", one.path("every").toString());
+      JsonNode list =
+          await("/v1/schedules", l -> l.path("schedules").toString().contains(scheduleId));
+      for (JsonNode s : list.path("schedules")) {
+        if (s.path("scheduleId").asText().equals(scheduleId)) {
+          assertEquals(one.path("cron"), s.path("cron"), "list and get agree");
+          assertEquals(one.path("every"), s.path("every"));
+        }
+      }
+    } finally {
+      try {
+        schedules.getHandle(scheduleId).delete();
+      } catch (io.temporal.client.schedules.ScheduleException notCreated) {
+        // the assertion above says why
+      }
       CLIENT.newUntypedWorkflowStub("finetune-" + source).terminate("ApiIT done");
     }
   }
@@ -453,6 +506,132 @@ class ApiIT {
       for (String id : started) {
         CLIENT.newUntypedWorkflowStub(id).terminate("ApiIT done");
       }
+    }
+  }
+
+  @Test
+  void scheduleStartedRunsCountAgainstTheKeyThatScheduledThem() throws Exception {
+    String keyId = "it-sched-" + STAMP;
+    String key = SCHEDULER;
+    String source = "it-sched-src-" + STAMP;
+    String scheduleId = "it-sched-" + STAMP;
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            STUBS, ScheduleClientOptions.newBuilder().setNamespace(NAMESPACE).build());
+    String prefix = "finetune-" + scheduleId;
+    String ofSchedule =
+        "WorkflowType = 'FineTune' AND ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '"
+            + prefix
+            + "'";
+    // a key of its own: the shared keys are near the per-key admission limit (3)
+    assertEquals(201, as(SOURCES, "POST", "/v1/runs", spec(source)).getStatus());
+    try {
+      Response created =
+          as(
+              key,
+              "POST",
+              "/v1/retrain",
+              "{\"fromRun\":\"finetune-"
+                  + source
+                  + "\",\"runNow\":false,\"schedule\":{\"id\":\""
+                  + scheduleId
+                  + "\",\"every\":[\"24h\"]}}");
+      assertEquals(201, created.getStatus(), () -> created.readEntity(String.class));
+      // the schedule fires three times (Temporal starts the runs; the API is not asked)
+      for (int i = 0; i < 3; i++) {
+        schedules
+            .getHandle(scheduleId)
+            .trigger(
+                io.temporal.api.enums.v1.ScheduleOverlapPolicy.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL);
+        Thread.sleep(1_100); // the started run's id ends in the action time, in seconds
+      }
+      for (int i = 0; i < 60 && CLIENT.countWorkflows(ofSchedule).getCount() < 3; i++) {
+        Thread.sleep(500);
+      }
+      assertEquals(3, CLIENT.countWorkflows(ofSchedule).getCount(), "scheduled runs running");
+      // the limit per key is 3 (api-it.yml): the scheduler's key has no room left for an API start
+      Response refused = as(key, "POST", "/v1/runs", spec("it-sched-x-" + STAMP));
+      assertEquals(429, refused.getStatus(), () -> refused.readEntity(String.class));
+      assertTrue(
+          body(refused)
+              .path("message")
+              .asText()
+              .contains("key '" + keyId + "' has 3 active or queued runs"),
+          body(refused).toString());
+      // another key is not charged for them
+      Response other = as(OTHER, "POST", "/v1/runs", spec("it-sched-y-" + STAMP));
+      assertEquals(201, other.getStatus(), () -> other.readEntity(String.class));
+    } finally {
+      schedules.getHandle(scheduleId).delete();
+      CLIENT.newUntypedWorkflowStub("finetune-" + source).terminate("ApiIT done");
+      try {
+        CLIENT.newUntypedWorkflowStub("finetune-it-sched-y-" + STAMP).terminate("ApiIT done");
+      } catch (io.temporal.client.WorkflowNotFoundException notStarted) {
+        // an assertion above failed first
+      }
+      CLIENT
+          .listExecutions(ofSchedule)
+          .forEach(
+              m ->
+                  CLIENT
+                      .newUntypedWorkflowStub(m.getExecution().getWorkflowId())
+                      .terminate("ApiIT done"));
+    }
+  }
+
+  @Test
+  void tryAnAdapterThroughTheApiWithEveryScope() throws Exception {
+    String writer = TRIER;
+    String done = "finetune-it-try-" + STAMP;
+    String running = "finetune-it-try-running-" + STAMP;
+    assertEquals(201, as(writer, "POST", "/v1/runs", spec("it-try-" + STAMP)).getStatus());
+    assertEquals(201, as(writer, "POST", "/v1/runs", spec("it-try-running-" + STAMP)).getStatus());
+    try {
+      CLIENT
+          .newWorkflowStub(FineTuneWorkflow.class, done)
+          .reportProgress(Progress.of(Phase.COMPLETED, "done"));
+      await("/v1/runs/" + done, v -> "COMPLETED".equals(v.path("status").asText()));
+      String ask = "{\"adapter\":\"" + done + "\",\"prompt\":\"How long?\",\"maxNewTokens\":16}";
+
+      Response ok = as(writer, "POST", "/v1/adapters/try", ask);
+      assertEquals(200, ok.getStatus(), () -> ok.readEntity(String.class));
+      JsonNode answer = body(ok);
+      // the question went to the GPU queue in the run's template, with the run's adapter
+      assertEquals(
+          "echo runs/" + done + "/adapter/ | <human>: How long?\n<assistant>:",
+          answer.path("answer").asText());
+      assertEquals(done, answer.path("runId").asText());
+      assertEquals("tiny-llama-random", answer.path("baseModel").asText());
+      assertEquals(16, answer.path("newTokens").asInt());
+      assertTrue(answer.path("tryId").asText().startsWith("try-"), answer.toString());
+      assertEquals(
+          "WORKFLOW_EXECUTION_STATUS_COMPLETED",
+          CLIENT
+              .newUntypedWorkflowStub(answer.path("tryId").asText())
+              .describe()
+              .getStatus()
+              .name());
+
+      assertEquals(401, as(null, "POST", "/v1/adapters/try", ask).getStatus());
+      assertEquals(403, as(READ, "POST", "/v1/adapters/try", ask).getStatus());
+      assertEquals(200, as(ADMIN, "POST", "/v1/adapters/try", ask).getStatus());
+      Response busy = as(writer, "POST", "/v1/adapters/try", ask.replace(done, running));
+      assertEquals(409, busy.getStatus(), () -> busy.readEntity(String.class));
+      assertTrue(body(busy).path("message").asText().contains("RUNNING"), body(busy).toString());
+      assertEquals(
+          404,
+          as(writer, "POST", "/v1/adapters/try", ask.replace(done, "finetune-nope-" + STAMP))
+              .getStatus());
+      Response bad =
+          as(
+              writer,
+              "POST",
+              "/v1/adapters/try",
+              ask.replace("16", "900").replace("}", ",\"x\":1}"));
+      assertEquals(400, bad.getStatus());
+      assertEquals(2, body(bad).path("errors").size(), body(bad).toString());
+    } finally {
+      CLIENT.newUntypedWorkflowStub(running).terminate("ApiIT done");
     }
   }
 

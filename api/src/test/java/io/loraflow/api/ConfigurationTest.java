@@ -72,6 +72,35 @@ class ConfigurationTest {
   }
 
   @Test
+  void plainHttpByDefaultAndTheKeystoreFromTheEnvironment() throws Exception {
+    LoraflowConfiguration plain = load(Map.of("LORAFLOW_STATE_DIR", state.toString()));
+    assertFalse(plain.getTls().enabled());
+    LoraflowConfiguration tls =
+        load(
+            Map.of(
+                "LORAFLOW_STATE_DIR", state.toString(),
+                "LORAFLOW_API_KEYSTORE", "/etc/loraflow/api.p12",
+                "LORAFLOW_API_KEYSTORE_PASSWORD", "a-keystore-secret"));
+    assertTrue(tls.getTls().enabled());
+    assertEquals("/etc/loraflow/api.p12", tls.getTls().keyStorePath());
+    assertEquals("PKCS12", tls.getTls().keyStoreType());
+    assertFalse(tls.getTls().toString().contains("a-keystore-secret"), tls.getTls().toString());
+    var noPassword =
+        assertThrows(
+            ConfigurationValidationException.class,
+            () ->
+                load(
+                    Map.of(
+                        "LORAFLOW_STATE_DIR",
+                        state.toString(),
+                        "LORAFLOW_API_KEYSTORE",
+                        "/etc/loraflow/api.p12")));
+    assertTrue(
+        noPassword.getMessage().contains("set LORAFLOW_API_KEYSTORE_PASSWORD"),
+        noPassword.getMessage());
+  }
+
+  @Test
   void neitherKeyFileNorTokenNamesBothVariables() {
     String messages =
         Validators.newValidator()

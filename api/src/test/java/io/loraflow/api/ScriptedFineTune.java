@@ -22,6 +22,17 @@ import java.util.Map;
  */
 public class ScriptedFineTune implements FineTuneWorkflow {
 
+  /** The base model of every scripted run (its result names it, as a real run's does). */
+  public static final io.loraflow.workflows.BaseModelRef MODEL =
+      new io.loraflow.workflows.BaseModelRef(
+          "tiny-llama-random",
+          "tiny-llama-random",
+          "models/tiny-llama-random/",
+          "models/tiny-llama-random/tokenizer.json",
+          null,
+          java.util.List.of(2),
+          "llama");
+
   private Progress progress = Progress.of(Phase.STARTING, "started");
   private String cancelReason;
 
@@ -48,7 +59,7 @@ public class ScriptedFineTune implements FineTuneWorkflow {
     return new FineTuneResult(
         id,
         spec,
-        null,
+        MODEL,
         null,
         null,
         new TrainResult("runs/" + id + "/adapter/", 30, 0.52, Map.of(), null, "abc123"),

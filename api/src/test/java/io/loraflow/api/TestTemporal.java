@@ -21,6 +21,14 @@ public final class TestTemporal {
   private TestTemporal() {}
 
   public static TestWorkflowEnvironment start() {
+    TestWorkflowEnvironment env = unstarted();
+    env.newWorker(TaskQueues.CPU).registerWorkflowImplementationTypes(ScriptedFineTune.class);
+    env.start();
+    return env;
+  }
+
+  /** An in-memory Temporal with loraflow's search attributes, no worker yet, not started. */
+  public static TestWorkflowEnvironment unstarted() {
     TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
     for (String name :
         new String[] {
@@ -30,8 +38,6 @@ public final class TestTemporal {
         }) {
       env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
     }
-    env.newWorker(TaskQueues.CPU).registerWorkflowImplementationTypes(ScriptedFineTune.class);
-    env.start();
     return env;
   }
 }

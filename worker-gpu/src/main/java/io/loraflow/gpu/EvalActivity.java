@@ -83,7 +83,6 @@ final class EvalActivity {
     }
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     Path work = AttemptDirs.fresh(settings.workDir(), runId, "eval", ctx.getInfo().getAttempt());
-    AtomicLong done = new AtomicLong();
     try (Heartbeats hb =
         new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {
       Path modelPath = models.local(req.model());
@@ -112,89 +111,147 @@ final class EvalActivity {
               req.evaluation().numSeenPrompts(),
               req.evaluation().seed(),
               Integer.MAX_VALUE);
-      long total = 2L * (prompts.size() + seen.prompts().size());
-      try (ModelFiles files = ModelFiles.open(modelPath);
-          TextTokenizer tok = files.tokenizer();
-          ModelSession session = ModelSession.withAdapter(files, adapterDir, dtype, device)) {
-        List<Example> evalSet =
-            TokenizedDataset.read(evalJsonl, files.config().maxPositions()).examples();
-        CausalLM model = session.model();
-        session.useBase(); // B = 0: exactly the base model
-        TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
-        Generator generator = new Generator(model, device, codec);
-        // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
-        // tokens on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without
-        // them
-        TokenCodec promptCodec =
-            TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
-
-        progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"));
-        EvalLoss baseLoss = loss(model, evalSet, device, hb);
-        List<String> baseAnswers =
-            answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
-        EvalLoss baseSeenLoss = loss(model, seen.examples(), device, hb);
-        List<String> baseSeenAnswers =
-            answers(generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
-
-        session.useAdapter();
-        progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
-        EvalLoss adapterLoss = loss(model, evalSet, device, hb);
-        List<String> adapterAnswers =
-            answers(generator, promptCodec, prompts, generation, hb, done, total, progress);
-        EvalLoss adapterSeenLoss = loss(model, seen.examples(), device, hb);
-        List<String> adapterSeenAnswers =
-            answers(generator, promptCodec, seen.prompts(), generation, hb, done, total, progress);
-
-        List<EvalReport.Row> rows = new ArrayList<>();
-        List<AnswerScorer.Scored> baseScored = new ArrayList<>();
-        List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
-        scoreRows(prompts, baseAnswers, adapterAnswers, rows, baseScored, adapterScored);
-        List<EvalReport.Row> seenRows = new ArrayList<>();
-        List<AnswerScorer.Scored> baseSeenScored = new ArrayList<>();
-        List<AnswerScorer.Scored> adapterSeenScored = new ArrayList<>();
-        scoreRows(
-            seen.prompts(),
-            baseSeenAnswers,
-            adapterSeenAnswers,
-            seenRows,
-            baseSeenScored,
-            adapterSeenScored);
-        SeenEval seenEval =
-            seen.isEmpty()
-                ? null
-                : new SeenEval(
-                    baseSeenLoss.mean(),
-                    adapterSeenLoss.mean(),
-                    AnswerScorer.mean(baseSeenScored),
-                    AnswerScorer.mean(adapterSeenScored),
-                    seen.prompts().size());
-        EvalResult result =
-            new EvalResult(
-                baseLoss.mean(),
-                adapterLoss.mean(),
-                baseLoss.perplexity(),
-                adapterLoss.perplexity(),
-                AnswerScorer.mean(baseScored),
-                AnswerScorer.mean(adapterScored),
-                prompts.size(),
-                reportKey,
-                StorageKeys.evalReportHtml(runId),
-                seenEval);
-        EvalReport report = new EvalReport(runId, req.model().baseModel(), result, rows, seenRows);
-        publish(req, report);
-        log.info(
-            "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
-            runId,
-            result.baseEvalLoss(),
-            result.adapterEvalLoss(),
-            result.base().rougeL(),
-            result.adapter().rougeL());
-        return result;
-      }
+      EvalReport report =
+          evaluate(
+              runId,
+              req.model().baseModel(),
+              modelPath,
+              adapterDir,
+              evalJsonl,
+              prompts,
+              seen,
+              dtype,
+              device,
+              generation,
+              hb::throwIfCancelled,
+              progress);
+      publish(req, report);
+      EvalResult result = report.result();
+      log.info(
+          "{}: eval loss {} -> {}, ROUGE-L {} -> {}",
+          runId,
+          result.baseEvalLoss(),
+          result.adapterEvalLoss(),
+          result.base().rougeL(),
+          result.adapter().rougeL());
+      return result;
     } catch (IOException e) {
       throw new UncheckedIOException("evaluation of " + runId + " failed: " + e.getMessage(), e);
     } finally {
       BaseModelCache.deleteTree(work);
+    }
+  }
+
+  /**
+   * The evaluation itself, on local files and without Temporal (the GPU checks run it directly):
+   * base (every LoRA B at zero) then adapter, each with the eval-split loss and greedy answers to
+   * {@code prompts} and to the {@code seen} training questions, scored against their references.
+   *
+   * @param evalJsonl the tokenized held-out split
+   * @param checkCancelled throws when the caller's attempt is cancelled (between batches)
+   */
+  static EvalReport evaluate(
+      String runId,
+      String baseModel,
+      Path modelPath,
+      Path adapterDir,
+      Path evalJsonl,
+      List<EvalPrompt> prompts,
+      SeenSample seen,
+      DataType dtype,
+      Device device,
+      GenerationConfig generation,
+      Runnable checkCancelled,
+      ProgressReporter progress)
+      throws IOException {
+    AtomicLong done = new AtomicLong();
+    long total = 2L * (prompts.size() + seen.prompts().size());
+    try (ModelFiles files = ModelFiles.open(modelPath);
+        TextTokenizer tok = files.tokenizer();
+        ModelSession session = ModelSession.withAdapter(files, adapterDir, dtype, device)) {
+      List<Example> evalSet =
+          TokenizedDataset.read(evalJsonl, files.config().maxPositions()).examples();
+      CausalLM model = session.model();
+      session.useBase(); // B = 0: exactly the base model
+      TokenCodec codec = TokenCodec.of(s -> tok.encode(s, false), ids -> tok.decode(ids, true));
+      Generator generator = new Generator(model, device, codec);
+      // prompts are encoded as training encoded them (PromptFormatter.encodePrompt: special
+      // tokens on, so a BOS-adding tokenizer gets its BOS); generated text is decoded without
+      // them
+      TokenCodec promptCodec =
+          TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
+
+      progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"));
+      EvalLoss baseLoss = loss(model, evalSet, device, checkCancelled);
+      List<String> baseAnswers =
+          answers(
+              generator, promptCodec, prompts, generation, checkCancelled, done, total, progress);
+      EvalLoss baseSeenLoss = loss(model, seen.examples(), device, checkCancelled);
+      List<String> baseSeenAnswers =
+          answers(
+              generator,
+              promptCodec,
+              seen.prompts(),
+              generation,
+              checkCancelled,
+              done,
+              total,
+              progress);
+
+      session.useAdapter();
+      progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
+      EvalLoss adapterLoss = loss(model, evalSet, device, checkCancelled);
+      List<String> adapterAnswers =
+          answers(
+              generator, promptCodec, prompts, generation, checkCancelled, done, total, progress);
+      EvalLoss adapterSeenLoss = loss(model, seen.examples(), device, checkCancelled);
+      List<String> adapterSeenAnswers =
+          answers(
+              generator,
+              promptCodec,
+              seen.prompts(),
+              generation,
+              checkCancelled,
+              done,
+              total,
+              progress);
+
+      List<EvalReport.Row> rows = new ArrayList<>();
+      List<AnswerScorer.Scored> baseScored = new ArrayList<>();
+      List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
+      scoreRows(prompts, baseAnswers, adapterAnswers, rows, baseScored, adapterScored);
+      List<EvalReport.Row> seenRows = new ArrayList<>();
+      List<AnswerScorer.Scored> baseSeenScored = new ArrayList<>();
+      List<AnswerScorer.Scored> adapterSeenScored = new ArrayList<>();
+      scoreRows(
+          seen.prompts(),
+          baseSeenAnswers,
+          adapterSeenAnswers,
+          seenRows,
+          baseSeenScored,
+          adapterSeenScored);
+      SeenEval seenEval =
+          seen.isEmpty()
+              ? null
+              : new SeenEval(
+                  baseSeenLoss.mean(),
+                  adapterSeenLoss.mean(),
+                  AnswerScorer.mean(baseSeenScored),
+                  AnswerScorer.mean(adapterSeenScored),
+                  seen.prompts().size());
+      EvalResult result =
+          new EvalResult(
+              baseLoss.mean(),
+              adapterLoss.mean(),
+              baseLoss.perplexity(),
+              adapterLoss.perplexity(),
+              AnswerScorer.mean(baseScored),
+              AnswerScorer.mean(adapterScored),
+              prompts.size(),
+              StorageKeys.evalReportJson(runId),
+              StorageKeys.evalReportHtml(runId),
+              seenEval);
+      return new EvalReport(runId, baseModel, result, rows, seenRows);
     }
   }
 
@@ -211,10 +268,11 @@ final class EvalActivity {
     }
   }
 
-  private static EvalLoss loss(CausalLM model, List<Example> set, Device device, Heartbeats hb) {
+  private static EvalLoss loss(
+      CausalLM model, List<Example> set, Device device, Runnable checkCancelled) {
     EvalLoss loss = new EvalLoss();
     for (int i = 0; i < set.size(); i += LOSS_BATCH) {
-      hb.throwIfCancelled();
+      checkCancelled.run();
       double[] r =
           LossEvaluator.batchLoss(
               model, set.subList(i, Math.min(set.size(), i + LOSS_BATCH)), device);
@@ -228,13 +286,13 @@ final class EvalActivity {
       TokenCodec codec,
       List<EvalPrompt> prompts,
       GenerationConfig config,
-      Heartbeats hb,
+      Runnable checkCancelled,
       AtomicLong done,
       long total,
       ProgressReporter progress) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < prompts.size(); i += GENERATION_BATCH) {
-      hb.throwIfCancelled();
+      checkCancelled.run();
       List<long[]> ids = new ArrayList<>();
       for (EvalPrompt p : prompts.subList(i, Math.min(prompts.size(), i + GENERATION_BATCH))) {
         ids.add(codec.encode(p.prompt()));

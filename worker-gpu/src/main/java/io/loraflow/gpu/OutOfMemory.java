@@ -3,8 +3,11 @@ package io.loraflow.gpu;
 import io.loraflow.engine.train.TrainConfig;
 import io.loraflow.workflows.FailureTypes;
 import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 
 /**
  * Out-of-memory during training: recognised from the engine's error (PyTorch's CUDA and CPU
@@ -52,6 +55,65 @@ final class OutOfMemory {
         + to.batchSize()
         + " x "
         + to.gradAccumulation();
+  }
+
+  /**
+   * What one training attempt at one config got to before it failed: a session that opened ran out
+   * of memory in a step (not while loading the model), and an attempt that published a checkpoint
+   * must resume with the config it checkpointed, never a smaller one.
+   */
+  static final class Reached {
+    volatile boolean opened;
+    volatile boolean checkpointed;
+  }
+
+  /** One training attempt at {@code config}; it marks in {@code reached} how far it got. */
+  interface Attempt<T> {
+    T run(TrainConfig config, Reached reached) throws IOException, InterruptedException;
+  }
+
+  /**
+   * Runs {@code attempt} at {@code asked} and, when it runs out of memory in a training step before
+   * its first checkpoint, again at the {@link #fallback} config (each smaller one reported to
+   * {@code onFallback} first) until one fits or the micro-batch is 1; then {@link #failure}. An
+   * out-of-memory while loading the model, after a checkpoint, with {@code fallbackAllowed} false,
+   * or while {@code keepAsIs} says so (a stalled attempt), is not retried here.
+   *
+   * @param baseModel names the model in messages ("loading base model NAME")
+   */
+  static <T> T withFallback(
+      TrainConfig asked,
+      boolean fallbackAllowed,
+      String device,
+      String baseModel,
+      BooleanSupplier keepAsIs,
+      BiConsumer<TrainConfig, TrainConfig> onFallback,
+      Attempt<T> attempt)
+      throws IOException, InterruptedException {
+    TrainConfig config = asked;
+    while (true) {
+      Reached reached = new Reached();
+      try {
+        return attempt.run(config, reached);
+      } catch (RuntimeException e) {
+        if (!is(e) || keepAsIs.getAsBoolean()) {
+          throw e;
+        }
+        String where =
+            reached.opened
+                ? "micro-batch " + config.batchSize() + ", max sequence " + config.maxSeqLen()
+                : "loading base model " + baseModel;
+        Optional<TrainConfig> smaller =
+            fallbackAllowed && reached.opened && !reached.checkpointed
+                ? fallback(config)
+                : Optional.empty();
+        if (smaller.isEmpty()) {
+          throw failure(config, device, where, e);
+        }
+        onFallback.accept(config, smaller.get());
+        config = smaller.get();
+      }
+    }
   }
 
   /** The non-retryable failure when no fallback applies. */

@@ -46,15 +46,28 @@ record SeenSample(List<io.loraflow.activities.prompts.EvalPrompt> prompts, List<
     store.download(prompts.trainPromptsKey(), promptsFile);
     Path trainFile = work.resolve("train-seen.jsonl");
     store.download(prompts.trainKey(), trainFile);
+    return fromFiles(promptsFile, trainFile, work, n, seed, maxSeqLen);
+  }
+
+  /**
+   * The sample from local copies of train-prompts.jsonl and train.jsonl (same lines, same order),
+   * {@link #NONE} when they do not line up; the sample's lines go to {@code work}.
+   */
+  static SeenSample fromFiles(
+      Path promptsFile, Path trainFile, Path work, int n, long seed, int maxSeqLen)
+      throws IOException {
+    if (n <= 0) {
+      return NONE;
+    }
     List<io.loraflow.activities.prompts.EvalPrompt> all =
         io.loraflow.activities.prompts.PromptFormatter.readEvalPrompts(promptsFile);
     List<String> lines = nonBlank(Files.readAllLines(trainFile, StandardCharsets.UTF_8));
     if (lines.size() != all.size()) {
       log.warn(
           "{} has {} prompts but {} has {} examples: no seen-question evaluation",
-          prompts.trainPromptsKey(),
+          promptsFile.getFileName(),
           all.size(),
-          prompts.trainKey(),
+          trainFile.getFileName(),
           lines.size());
       return NONE;
     }

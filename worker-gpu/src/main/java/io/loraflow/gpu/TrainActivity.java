@@ -150,147 +150,141 @@ final class TrainActivity {
       MetricsBuffer metrics =
           new MetricsBuffer(tracking, req.mlflowRunId(), settings.metricsFlush());
       TrainConfig asked = config;
-      while (true) {
-        boolean[] checkpointed = {false};
-        boolean[] opened = {false};
-        try (EngineSession session =
-            EngineSession.open(
-                modelPath,
-                config,
-                data,
-                work.resolve("checkpoints"),
-                req.model().baseModel(),
-                resumeDir,
-                resume.map(CheckpointStore.Ref::key).orElse(null),
-                device)) {
-          open.set(session);
-          opened[0] = true;
-          running.add(session);
-          if (stopping || hb.interruption().isPresent()) {
-            session.trainer.requestStop();
-          }
-          session.trainer.addCheckpointListener(
-              (step, dir) ->
-                  watchdog.paused(
-                      () -> {
-                        // metrics first: a retry resumes after this checkpoint and never logs
-                        // its steps again, so a kill between publish and the next timed flush
-                        // lost them from MLflow (the chaos soak found step 6 missing)
-                        if (!metrics.flush()) {
-                          log.warn(
-                              "{}: metrics up to step {} not in MLflow yet; a kill before the"
-                                  + " next flush loses them",
-                              runId,
-                              step);
-                        }
-                        CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
-                        checkpointed[0] = true;
-                        beat.updateAndGet(
-                            prev ->
-                                new TrainHeartbeat(
-                                    step,
-                                    ref.key(),
-                                    prev.loss(),
-                                    prev.progress(),
-                                    prev.evalLoss()));
-                        hb.beat();
-                      }));
-          long firstStep = session.trainer.step();
-          long loopStart = System.nanoTime();
-          TrainConfig stepConfig = config;
-          session.trainer.addProgressListener(
-              m -> {
-                injectFaults(m, firstStep, stepConfig, attempt);
-                watchdog.stepDone(m.step());
-                beat.updateAndGet(
-                    prev ->
-                        new TrainHeartbeat(
-                            m.step(),
-                            prev.checkpointKey(),
-                            m.loss(),
-                            progressOf(m, firstStep, loopStart, prev.evalLoss()),
-                            prev.evalLoss()));
-                for (MetricPoint p : points(m)) {
-                  metrics.add(p);
-                }
-              });
-          session.trainer.setHeldOut(heldOut);
-          session.trainer.addEvalListener(
-              e -> {
-                beat.updateAndGet(
-                    prev ->
-                        new TrainHeartbeat(
-                            prev.step(),
-                            prev.checkpointKey(),
-                            prev.loss(),
-                            prev.progress(),
-                            e.loss()));
-                TrainingEvaluation.points(e).forEach(metrics::add);
-                log.info(
-                    "{}: step {} held-out loss {} (best {} at step {})",
-                    runId,
-                    e.step(),
-                    e.loss(),
-                    e.bestLoss(),
-                    e.bestStep());
-              });
-          hb.watch(
-              watchdog,
-              // no stop request: a stalled step would not reach the next step boundary anyway,
-              // and the attempt's last published checkpoint is what the retry resumes from
-              quiet ->
-                  trainingThread.interrupt()); // reaches a blocked wait or the next micro-batch
-          watchdog.arm(firstStep);
-          io.loraflow.engine.train.TrainOutcome result;
-          try {
-            result = session.trainer.run();
-          } finally {
-            running.remove(session);
-            metrics.flush();
-          }
-          var interruption = hb.interruption();
-          if (interruption.isPresent()
-              && !(interruption.get() instanceof ActivityWorkerShutdownException)) {
-            throw interruption.get(); // cancelled: checkpointed, report it as cancelled
-          }
-          if (hb.stall().isPresent()) {
-            throw stalled(runId, hb.stall().get(), beat.get(), null);
-          }
-          if (result.stopped() && !result.finished()) {
-            throw ApplicationFailure.newFailure(
-                "worker stopping: checkpointed at step "
-                    + result.steps()
-                    + " of "
-                    + result.totalSteps()
-                    + ", the next attempt resumes there",
-                WORKER_STOPPING);
-          }
-          return finish(req, session, result, resume.isPresent(), startedAt, work, asked, config);
-        } catch (RuntimeException e) {
-          if (!OutOfMemory.is(e) || hb.stall().isPresent()) {
-            throw e;
-          }
-          String where =
-              opened[0]
-                  ? "micro-batch " + config.batchSize() + ", max sequence " + config.maxSeqLen()
-                  : "loading base model " + req.model().baseModel();
-          Optional<TrainConfig> smaller =
-              settings.oomFallback() && opened[0] && resumeDir == null && !checkpointed[0]
-                  ? OutOfMemory.fallback(config)
-                  : Optional.empty();
-          if (smaller.isEmpty()) {
-            throw OutOfMemory.failure(config, device.toString(), where, e);
-          }
-          log.warn(
-              "{}: out of memory at {}; retrying with {}",
-              runId,
-              where,
-              OutOfMemory.describe(config, smaller.get()));
-          recordFallback(req, config, smaller.get());
-          config = smaller.get();
-          open.set(null);
-        }
-      }
+      Path resumeFrom = resumeDir;
+      return OutOfMemory.withFallback(
+          asked,
+          settings.oomFallback() && resumeDir == null,
+          device.toString(),
+          req.model().baseModel(),
+          () -> hb.stall().isPresent(),
+          (from, to) -> {
+            log.warn(
+                "{}: out of memory at micro-batch {}, max sequence {}; retrying with {}",
+                runId,
+                from.batchSize(),
+                from.maxSeqLen(),
+                OutOfMemory.describe(from, to));
+            recordFallback(req, from, to);
+            open.set(null);
+          },
+          (attemptConfig, reached) -> {
+            try (EngineSession session =
+                EngineSession.open(
+                    modelPath,
+                    attemptConfig,
+                    data,
+                    work.resolve("checkpoints"),
+                    req.model().baseModel(),
+                    resumeFrom,
+                    resume.map(CheckpointStore.Ref::key).orElse(null),
+                    device)) {
+              open.set(session);
+              reached.opened = true;
+              running.add(session);
+              if (stopping || hb.interruption().isPresent()) {
+                session.trainer.requestStop();
+              }
+              session.trainer.addCheckpointListener(
+                  (step, dir) ->
+                      watchdog.paused(
+                          () -> {
+                            // metrics first: a retry resumes after this checkpoint and never
+                            // logs its steps again, so a kill between publish and the next
+                            // timed flush lost them from MLflow (the chaos soak found step 6
+                            // missing)
+                            if (!metrics.flush()) {
+                              log.warn(
+                                  "{}: metrics up to step {} not in MLflow yet; a kill before"
+                                      + " the next flush loses them",
+                                  runId,
+                                  step);
+                            }
+                            CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
+                            reached.checkpointed = true;
+                            beat.updateAndGet(
+                                prev ->
+                                    new TrainHeartbeat(
+                                        step,
+                                        ref.key(),
+                                        prev.loss(),
+                                        prev.progress(),
+                                        prev.evalLoss()));
+                            hb.beat();
+                          }));
+              long firstStep = session.trainer.step();
+              long loopStart = System.nanoTime();
+              TrainConfig stepConfig = attemptConfig;
+              session.trainer.addProgressListener(
+                  m -> {
+                    injectFaults(m, firstStep, stepConfig, attempt);
+                    watchdog.stepDone(m.step());
+                    beat.updateAndGet(
+                        prev ->
+                            new TrainHeartbeat(
+                                m.step(),
+                                prev.checkpointKey(),
+                                m.loss(),
+                                progressOf(m, firstStep, loopStart, prev.evalLoss()),
+                                prev.evalLoss()));
+                    for (MetricPoint p : points(m)) {
+                      metrics.add(p);
+                    }
+                  });
+              session.trainer.setHeldOut(heldOut);
+              session.trainer.addEvalListener(
+                  e -> {
+                    beat.updateAndGet(
+                        prev ->
+                            new TrainHeartbeat(
+                                prev.step(),
+                                prev.checkpointKey(),
+                                prev.loss(),
+                                prev.progress(),
+                                e.loss()));
+                    TrainingEvaluation.points(e).forEach(metrics::add);
+                    log.info(
+                        "{}: step {} held-out loss {} (best {} at step {})",
+                        runId,
+                        e.step(),
+                        e.loss(),
+                        e.bestLoss(),
+                        e.bestStep());
+                  });
+              hb.watch(
+                  watchdog,
+                  // no stop request: a stalled step would not reach the next step boundary anyway,
+                  // and the attempt's last published checkpoint is what the retry resumes from
+                  quiet ->
+                      trainingThread.interrupt()); // reaches a blocked wait or the next micro-batch
+              watchdog.arm(firstStep);
+              io.loraflow.engine.train.TrainOutcome result;
+              try {
+                result = session.trainer.run();
+              } finally {
+                running.remove(session);
+                metrics.flush();
+              }
+              var interruption = hb.interruption();
+              if (interruption.isPresent()
+                  && !(interruption.get() instanceof ActivityWorkerShutdownException)) {
+                throw interruption.get(); // cancelled: checkpointed, report it as cancelled
+              }
+              if (hb.stall().isPresent()) {
+                throw stalled(runId, hb.stall().get(), beat.get(), null);
+              }
+              if (result.stopped() && !result.finished()) {
+                throw ApplicationFailure.newFailure(
+                    "worker stopping: checkpointed at step "
+                        + result.steps()
+                        + " of "
+                        + result.totalSteps()
+                        + ", the next attempt resumes there",
+                    WORKER_STOPPING);
+              }
+              return finish(
+                  req, session, result, resume.isPresent(), startedAt, work, asked, attemptConfig);
+            }
+          });
     } catch (InterruptedException e) {
       if (hb.stall().isPresent()) {
         Thread.interrupted(); // the watchdog's interrupt has done its job

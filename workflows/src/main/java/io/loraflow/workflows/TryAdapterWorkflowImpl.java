@@ -9,7 +9,7 @@ import java.time.Duration;
 public class TryAdapterWorkflowImpl implements TryAdapterWorkflow {
 
   /** How long a try may wait for a GPU worker to pick it up. */
-  static final Duration SCHEDULE_TO_START = Duration.ofMinutes(2);
+  public static final Duration SCHEDULE_TO_START = Duration.ofMinutes(2);
 
   /** Loading the model and the adapter plus at most 512 new tokens. */
   static final Duration START_TO_CLOSE = Duration.ofMinutes(10);

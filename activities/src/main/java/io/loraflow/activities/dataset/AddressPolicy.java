@@ -18,8 +18,23 @@ import java.util.TreeSet;
  * it resolves to must be public (not loopback, unspecified, private, carrier-grade NAT, link-local
  * (which holds the cloud metadata service 169.254.169.254), unique-local, multicast or broadcast;
  * IPv4 inside IPv6 is unwrapped). Hosts and networks an operator allow-lists with {@value #ENV} are
- * exempt (e.g. an internal mirror). Each redirect target is checked again by the fetcher. The JVM
- * caches name lookups for 30 s, so the connection uses the addresses checked here.
+ * exempt (e.g. an internal mirror). Each redirect target is checked again by the fetcher.
+ *
+ * <p>DNS rebinding: the check and the connection resolve the name separately; they agree because
+ * the JVM caches a successful lookup ({@code networkaddress.cache.ttl}, 30 s by default) and the
+ * check's lookup is the one cached. The residual window: an entry made by an earlier lookup of the
+ * same name that expires between the check and the connect (or a cache TTL of 0) lets the connect
+ * resolve again, and a rebinding DNS server can answer with an internal address then. Connecting to
+ * the checked address itself is not done because Java 17's {@code java.net.http.HttpClient} cannot
+ * do it cleanly: it has no resolver hook (the resolver SPI, JEP 418, is Java 18+ and JVM-wide);
+ * sending the request to the address literal needs (1) the {@code Host} header set to the name,
+ * which the client refuses unless the JVM-wide property {@code
+ * jdk.httpclient.allowRestrictedHeaders} is set before its classes load (the worker's MLflow client
+ * loads them first), (2) HTTP/1.1 only (HTTP/2 takes {@code :authority} from the URI), and (3) for
+ * https, SNI and host-name verification against the name through {@code SSLParameters}, which are
+ * per client, so one client per host. {@code HttpsURLConnection} has the same restricted-header
+ * switch ({@code sun.net.http.allowRestrictedHeaders}) and resolves inside its own connect. A CPU
+ * worker that must be immune should run behind an egress firewall that drops internal destinations.
  *
  * @param allowedHosts host names (lowercase) and literal addresses that are always allowed
  * @param allowedNetworks CIDR blocks that are always allowed, e.g. 10.1.0.0/16

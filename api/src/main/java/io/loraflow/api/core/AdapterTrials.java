@@ -7,6 +7,7 @@ import io.loraflow.api.api.TryAdapterResponse;
 import io.loraflow.workflows.FineTuneResult;
 import io.loraflow.workflows.TaskQueues;
 import io.loraflow.workflows.TryAdapterWorkflow;
+import io.loraflow.workflows.TryAdapterWorkflowImpl;
 import io.loraflow.workflows.TryRequest;
 import io.loraflow.workflows.TryResult;
 import io.temporal.api.enums.v1.TaskQueueType;
@@ -18,6 +19,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.TimeoutFailure;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +35,13 @@ public final class AdapterTrials {
 
   /** Longest a caller waits for an answer. */
   public static final Duration WAIT = Duration.ofMinutes(3);
+
+  /** Bounds of a try request (the OpenAPI document's TryAdapterRequest states the same). */
+  public static final int MAX_ADAPTER_CHARS = 300;
+
+  public static final int MAX_PROMPT_CHARS = 4000;
+  public static final int MAX_NEW_TOKENS = 512;
+  public static final double MAX_TEMPERATURE = 2.0;
 
   private final RunService runs;
   private final AdapterCatalog adapters;
@@ -54,7 +63,10 @@ public final class AdapterTrials {
             : adapter;
     RunView view = runs.describe(runId);
     FineTuneResult result = view.result();
-    if (result == null || result.train() == null || result.train().adapterKey() == null) {
+    if (result == null
+        || result.model() == null
+        || result.train() == null
+        || result.train().adapterKey() == null) {
       throw new RunConflictException(
           "run '"
               + runId
@@ -101,13 +113,7 @@ public final class AdapterTrials {
               + " s (busy with training?); try again later",
           e);
     } catch (WorkflowFailedException e) {
-      Throwable cause = e.getCause();
-      while (cause instanceof ActivityFailure && cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      String why =
-          cause instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(cause);
-      throw new UpstreamException(502, "trying the adapter of " + runId + " failed: " + why, e);
+      throw failed(runId, e);
     }
     return new TryAdapterResponse(
         runId,
@@ -119,6 +125,49 @@ public final class AdapterTrials {
         answer.stoppedAtEos(),
         answer.seconds(),
         tryId);
+  }
+
+  /**
+   * The failed TryAdapter workflow as the caller's error: 503 when no GPU worker took the try in
+   * time or a worker cannot generate (try later / update the worker), 502 otherwise, with the
+   * activity's own message (never a stack trace).
+   */
+  static UpstreamException failed(String runId, WorkflowFailedException e) {
+    Throwable cause = e.getCause();
+    while (cause instanceof ActivityFailure && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    String prefix = "trying the adapter of " + runId + " failed: ";
+    if (cause instanceof TimeoutFailure t) {
+      return switch (t.getTimeoutType()) {
+        case TIMEOUT_TYPE_SCHEDULE_TO_START ->
+            new UpstreamException(
+                503,
+                "no GPU worker took the try within "
+                    + TryAdapterWorkflowImpl.SCHEDULE_TO_START.toSeconds()
+                    + " s (all busy training?); try again later",
+                e);
+        case TIMEOUT_TYPE_HEARTBEAT ->
+            new UpstreamException(
+                502,
+                prefix + "the GPU worker stopped heartbeating (crashed or lost); try again",
+                e);
+        default ->
+            new UpstreamException(
+                502,
+                prefix + "no answer within the activity's time limit (" + t.getTimeoutType() + ")",
+                e);
+      };
+    }
+    if (cause instanceof ApplicationFailure af) {
+      if ("Unsupported".equals(af.getType())) {
+        return new UpstreamException(
+            503, "the GPU worker cannot generate: " + af.getOriginalMessage(), e);
+      }
+      return new UpstreamException(502, prefix + af.getOriginalMessage(), e);
+    }
+    return new UpstreamException(
+        502, prefix + (cause == null ? "unknown failure" : cause.getClass().getSimpleName()), e);
   }
 
   private static void requirePollers(

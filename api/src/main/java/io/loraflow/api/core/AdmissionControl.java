@@ -20,7 +20,9 @@ import java.util.function.Supplier;
  * visibility (so it survives restarts and is shared by every API instance; the key is in each run's
  * memo {@value RunService#MEMO_KEY_ID}), plus the runs this instance admitted in the last {@link
  * #VISIBILITY_LAG} that visibility may not show yet. Admissions are serialized in one instance.
- * Scheduled runs are started by Temporal and are not counted against a key.
+ * Runs started by a retrain schedule count too: in the total, and against the key that created or
+ * last updated the schedule (the schedule's action carries that key in the memo). Temporal starts
+ * them without asking, so a schedule firing at the limit is not refused; the next API start is.
  */
 public final class AdmissionControl {
 

@@ -63,7 +63,7 @@ public final class Retrainer {
     }
     RunAccepted run = request.startsNow() ? runs.start(spec, idempotencyKey, keyId) : null;
     RetrainResponse.ScheduleView schedule =
-        request.schedule() == null ? null : schedule(request.schedule(), sourceRun, spec);
+        request.schedule() == null ? null : schedule(request.schedule(), sourceRun, spec, keyId);
     return new RetrainResponse(spec, sourceRun, run, schedule);
   }
 
@@ -110,8 +110,13 @@ public final class Retrainer {
     }
   }
 
+  /**
+   * Creates or updates the schedule. Its runs carry {@code keyId} in their memo like runs started
+   * through the API, so admission control counts them against the key that scheduled them (and in
+   * the total).
+   */
   private RetrainResponse.ScheduleView schedule(
-      RetrainRequest.ScheduleRequest request, String sourceRun, RunSpec spec) {
+      RetrainRequest.ScheduleRequest request, String sourceRun, RunSpec spec, String keyId) {
     String id = request.id() != null ? request.id() : "retrain-" + WorkflowIds.slug(sourceRun, 55);
     String workflowIdPrefix = "finetune-" + id;
     // Scheduled runs must not share a run name: Temporal appends the start time to this id.
@@ -127,7 +132,11 @@ public final class Retrainer {
                             .setWorkflowId(workflowIdPrefix)
                             .setTaskQueue(TaskQueues.CPU)
                             .setMemo(
-                                Map.of(SpecFingerprint.MEMO_KEY, SpecFingerprint.of(scheduled)))
+                                Map.of(
+                                    SpecFingerprint.MEMO_KEY,
+                                    SpecFingerprint.of(scheduled),
+                                    RunService.MEMO_KEY_ID,
+                                    keyId == null ? "cli" : keyId))
                             .build())
                     .build())
             .setSpec(

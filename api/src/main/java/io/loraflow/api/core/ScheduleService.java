@@ -129,6 +129,24 @@ public final class ScheduleService {
         && WORKFLOW_TYPE.equals(a.getWorkflow());
   }
 
+  /**
+   * The schedule's cron expressions: those the server kept as text, then its calendars as cron text
+   * (the server turns cron text into calendars, see {@link CronText}).
+   */
+  static List<String> cronOf(ScheduleSpec spec) {
+    if (spec == null) {
+      return List.of();
+    }
+    List<String> cron = new java.util.ArrayList<>();
+    if (spec.getCronExpressions() != null) {
+      cron.addAll(spec.getCronExpressions());
+    }
+    if (spec.getCalendars() != null) {
+      spec.getCalendars().forEach(c -> cron.add(CronText.of(c)));
+    }
+    return List.copyOf(cron);
+  }
+
   private static ScheduleSummary summary(
       String id,
       boolean paused,
@@ -140,7 +158,7 @@ public final class ScheduleService {
         id,
         paused,
         note == null || note.isEmpty() ? null : note,
-        spec == null || spec.getCronExpressions() == null ? List.of() : spec.getCronExpressions(),
+        cronOf(spec),
         spec == null || spec.getIntervals() == null
             ? List.of()
             : spec.getIntervals().stream()
