@@ -2,12 +2,14 @@ package io.loraflow.infra;
 
 import io.loraflow.infra.mlflow.ModelRegistry;
 import io.loraflow.infra.mlflow.Tracking;
+import io.loraflow.workflows.ActivityPolicies;
 import io.loraflow.workflows.CpuActivities;
 import io.loraflow.workflows.FineTuneWorkflowImpl;
 import io.loraflow.workflows.TaskQueues;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,10 +43,21 @@ public final class CpuWorker {
     return worker;
   }
 
+  /**
+   * The CPU worker's factory: its cache limits and the interceptor that heartbeats every CPU
+   * activity (see {@link io.loraflow.workflows.ActivityPolicies#CPU_HEARTBEAT_TIMEOUT}).
+   */
+  public static WorkerFactory newFactory(WorkflowClient client, CpuWorkerLimits limits) {
+    return WorkerFactory.newInstance(
+        client,
+        WorkerFactoryOptions.newBuilder(limits.factoryOptions())
+            .setWorkerInterceptors(new LivenessHeartbeats(ActivityPolicies.CPU_HEARTBEAT_EVERY))
+            .build());
+  }
+
   /** A started CPU worker on {@code client} (for tests and embedding). */
   public static WorkerFactory start(WorkflowClient client, CpuActivities activities) {
-    WorkerFactory factory =
-        WorkerFactory.newInstance(client, CpuWorkerLimits.DEFAULT.factoryOptions());
+    WorkerFactory factory = newFactory(client, CpuWorkerLimits.DEFAULT);
     register(factory, activities);
     factory.start();
     return factory;
@@ -60,7 +73,7 @@ public final class CpuWorker {
     ObjectStore store = ObjectStore.connect(stack);
     Tracking tracking = Tracking.connect(stack, store);
     ModelRegistry registry = new ModelRegistry(tracking.rest());
-    WorkerFactory factory = WorkerFactory.newInstance(temporal.client(), limits.factoryOptions());
+    WorkerFactory factory = newFactory(temporal.client(), limits);
     register(factory, CpuActivitiesFactory.create(stack, store, tracking, registry), limits);
     WorkerLifecycle.runUntilShutdown(
         "cpu-worker", factory, () -> {}, SHUTDOWN_GRACE, tracking, store, temporal);

@@ -1,5 +1,6 @@
 package io.loraflow.infra;
 
+import io.loraflow.workflows.ActivityPolicies;
 import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
 import java.util.Map;
@@ -38,6 +39,9 @@ public record CpuWorkerLimits(int activities, int workflowTasks, int workflowCac
         .setMaxConcurrentActivityExecutionSize(activities)
         .setMaxConcurrentWorkflowTaskExecutionSize(workflowTasks)
         .setMaxConcurrentLocalActivityExecutionSize(2)
+        // the liveness heartbeats must reach the server within the heartbeat timeout
+        .setMaxHeartbeatThrottleInterval(ActivityPolicies.CPU_HEARTBEAT_EVERY)
+        .setDefaultHeartbeatThrottleInterval(ActivityPolicies.CPU_HEARTBEAT_EVERY)
         .build();
   }
 

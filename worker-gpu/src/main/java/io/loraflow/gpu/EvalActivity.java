@@ -82,13 +82,7 @@ final class EvalActivity {
       }
     }
     ActivityExecutionContext ctx = Activity.getExecutionContext();
-    Path work =
-        settings
-            .workDir()
-            .resolve("runs")
-            .resolve(runId)
-            .resolve("eval-" + ctx.getInfo().getAttempt());
-    BaseModelCache.deleteTree(work);
+    Path work = AttemptDirs.fresh(settings.workDir(), runId, "eval", ctx.getInfo().getAttempt());
     try (Heartbeats hb =
         new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {
       Path modelPath = models.local(req.model());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.loraflow.engine.session.ModelSession;
 import io.loraflow.engine.train.Example;
+import io.loraflow.engine.train.StepHistory;
 import io.loraflow.engine.train.StepMetrics;
 import io.loraflow.engine.train.TokenizedDataset;
 import io.loraflow.engine.train.TrainConfig;
@@ -100,8 +101,7 @@ final class TrainActivity {
           e.getMessage(), FailureTypes.INVALID_TRAINING_CONFIG);
     }
     int attempt = ctx.getInfo().getAttempt();
-    Path work = settings.workDir().resolve("runs").resolve(runId).resolve("attempt-" + attempt);
-    BaseModelCache.deleteTree(work);
+    Path work = AttemptDirs.fresh(settings.workDir(), runId, "attempt", attempt);
 
     Optional<CheckpointStore.Ref> resume =
         ResumePoint.choose(runId, ctx.getHeartbeatDetails(TrainHeartbeat.class), checkpoints);
@@ -188,6 +188,17 @@ final class TrainActivity {
                   (step, dir) ->
                       watchdog.paused(
                           () -> {
+                            // metrics first: a retry resumes after this checkpoint and never
+                            // logs its steps again, so a kill between publish and the next
+                            // timed flush lost them from MLflow (the chaos soak found step 6
+                            // missing)
+                            if (!metrics.flush()) {
+                              log.warn(
+                                  "{}: metrics up to step {} not in MLflow yet; a kill before"
+                                      + " the next flush loses them",
+                                  runId,
+                                  step);
+                            }
                             CheckpointStore.Ref ref = checkpoints.publish(runId, step, dir);
                             reached.checkpointed = true;
                             beat.updateAndGet(
@@ -362,8 +373,8 @@ final class TrainActivity {
     String runId = req.runId();
     Path adapterDir = work.resolve("adapter");
     session.trainer.savePublishedAdapter(adapterDir); // the best by held-out loss, if evaluated
-    List<StepMetrics> history = result.history();
-    double finalLoss = history.isEmpty() ? Double.NaN : history.get(history.size() - 1).loss();
+    StepHistory.Snapshot history = result.history();
+    double finalLoss = history.last() == null ? Double.NaN : history.last().loss();
     Map<String, Double> summary = new HashMap<>();
     summary.put("train_loss", finalLoss);
     summary.put("train_steps", (double) result.steps());
@@ -374,21 +385,16 @@ final class TrainActivity {
     summary.put("oom_fallbacks", asked.batchSize() == used.batchSize() ? 0.0 : 1.0);
     TrainingEvaluation.summarize(result, summary);
     long bestStep = result.bestEvalLoss() != null ? result.bestStep() : result.steps();
-    history.stream()
-        .mapToDouble(StepMetrics::tokensPerSecond)
-        .filter(Double::isFinite)
-        .average()
-        .ifPresent(t -> summary.put("tokens_per_second", t));
-    history.stream()
-        .mapToLong(StepMetrics::memoryBytes)
-        .max()
-        .ifPresent(m -> summary.put("peak_memory_bytes", (double) m));
+    history.meanTokensPerSecond().ifPresent(t -> summary.put("tokens_per_second", t));
+    if (history.totals().recorded() > 0) {
+      summary.put("peak_memory_bytes", (double) history.totals().peakMemoryBytes());
+    }
     String lastCheckpoint =
         result.lastCheckpoint() == null ? null : StorageKeys.checkpoint(runId, result.steps());
 
     // loss curve: MinIO and MLflow
     List<LossCurve.Point> curve = new ArrayList<>();
-    history.forEach(m -> curve.add(new LossCurve.Point(m.step(), m.loss())));
+    history.curve().forEach(p -> curve.add(new LossCurve.Point(p.step(), p.loss())));
     byte[] png = LossCurve.png("training loss, " + runId, curve);
     store.put(StorageKeys.lossCurvePng(runId), png);
 

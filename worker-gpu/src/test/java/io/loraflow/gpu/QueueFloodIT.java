@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * JVM running the CPU and the GPU worker (as {@code loraflow worker all}, -Xmx3g). For {@code
  * LORAFLOW_FLOOD_MINUTES} (default 15) they drain one training at a time while the JVM's RSS is
  * sampled every second; then the rest are cancelled. Every run must end completed or cleanly
- * cancelled (no other failure: no activity starved past its timeouts). Opt-in: {@code
- * LORAFLOW_FLOOD_IT=1}.
+ * cancelled (no other failure: no activity starved past its timeouts), and the first run must
+ * complete in the first half of the window (the stage priorities of ActivityPolicies: runs drain
+ * one by one, not breadth-first). Opt-in: {@code LORAFLOW_FLOOD_IT=1}.
  */
 @EnabledIfEnvironmentVariable(named = "LORAFLOW_FLOOD_IT", matches = "1")
 class QueueFloodIT {
@@ -125,6 +126,31 @@ class QueueFloodIT {
       }
       Map<String, Integer> before = statuses(temporal, ids);
       long drainedKb = peakKb.get();
+      // the order they finished in: submission indexes by close time
+      List<long[]> closed = new ArrayList<>(); // {close time ms, submission index}
+      for (int i = 0; i < ids.size(); i++) {
+        var info = temporal.client().newUntypedWorkflowStub(ids.get(i)).describe();
+        if (info.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+          var close = info.getRawDescription().getWorkflowExecutionInfo().getCloseTime();
+          closed.add(new long[] {close.getSeconds() * 1000 + close.getNanos() / 1_000_000, i});
+        }
+      }
+      closed.sort(java.util.Comparator.comparingLong(c -> c[0]));
+      List<Long> order = closed.stream().map(c -> c[1]).toList();
+      long startMs = System.currentTimeMillis() - (System.nanoTime() - t0) / 1_000_000;
+      List<Long> seconds = closed.stream().map(c -> (c[0] - startMs) / 1000).toList();
+      int inversions = 0;
+      for (int a = 0; a < order.size(); a++) {
+        for (int b = a + 1; b < order.size(); b++) {
+          if (order.get(a) > order.get(b)) {
+            inversions++;
+          }
+        }
+      }
+      System.out.printf(
+          "[flood] completion order (submission index): %s; at seconds after the first submit:"
+              + " %s; %d inversions%n",
+          order, seconds, inversions);
       // cancel what is left, cleanly, through the workflow's own cancel signal
       for (String id : ids) {
         if (status(temporal, id) == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
@@ -168,6 +194,13 @@ class QueueFloodIT {
       assertEquals(List.of(), other);
       assertEquals(runs, completed + cancelled);
       assertTrue(completed >= 1, "at least one run drained");
+      // one by one from the start (stage priorities): the first run completes in the first half
+      // of the window, however many are queued (before them, 400 queued runs completed none in 5
+      // minutes: every run was prepared before the first trained). Not oldest first: runs become
+      // ready in the order the CPU slots happen to prepare them.
+      assertTrue(
+          !seconds.isEmpty() && seconds.get(0) < minutes * 60 / 2,
+          "first completion at " + seconds + " s of a " + minutes + " min window");
     }
   }
 

@@ -2,6 +2,7 @@ package io.loraflow.workflows;
 
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.common.Priority;
 import io.temporal.common.RetryOptions;
 import java.time.Duration;
 
@@ -10,7 +11,8 @@ import java.time.Duration;
  *
  * <ul>
  *   <li>CPU steps retry with backoff up to 30 s for at most 2 h (MinIO or MLflow restarting mid-run
- *       costs seconds, a real outage fails the run after 2 h).
+ *       costs seconds, a real outage fails the run after 2 h). Their worker heartbeats them, so a
+ *       killed CPU worker costs {@link #CPU_HEARTBEAT_TIMEOUT} plus a retry pause.
  *   <li>GPU steps retry without limit, but only failures that a retry can fix: bad models, configs
  *       that do not fit the model, checkpoints that do not match and out-of-memory at micro-batch 1
  *       are non-retryable ({@link FailureTypes#NON_RETRYABLE}). A killed or preempted GPU worker
@@ -40,10 +42,55 @@ public final class ActivityPolicies {
   /** Longest pause between a failed GPU attempt and the next one. */
   public static final Duration GPU_RETRY_MAX_INTERVAL = Duration.ofSeconds(5);
 
+  /**
+   * Server-side heartbeat timeout of the CPU steps. The CPU worker heartbeats every running
+   * activity every {@link #CPU_HEARTBEAT_EVERY} from a timer (its worker interceptor), so a killed
+   * CPU worker costs this much, plus the retry pause, instead of the 15 min start-to-close.
+   */
+  public static final Duration CPU_HEARTBEAT_TIMEOUT = Duration.ofSeconds(15);
+
+  /**
+   * How often the CPU worker heartbeats its running activities (and the most the SDK may delay).
+   */
+  public static final Duration CPU_HEARTBEAT_EVERY = Duration.ofSeconds(3);
+
   /** Heartbeat timeout + the longest retry pause: the most a killed worker costs before a retry. */
   public static final long KILL_COST_BOUND_SECONDS = 20;
 
+  /**
+   * Task-queue priority keys (Temporal: 1 is dispatched first, 5 last, FIFO within a key). Later
+   * pipeline stages go before earlier ones, so that a flood of queued runs drains one run at a
+   * time, oldest first: a run that has trained is evaluated and registered before any other run
+   * trains, and a run ready to train trains before another run's model or dataset is prepared.
+   * Without them every queue is FIFO over all runs and runs advance breadth-first (400 queued runs
+   * were all prepared before the first one trained). The idle CPU slots still prepare the next runs
+   * while one trains, so the GPU never waits for a CPU step.
+   */
+  public static final int PRIORITY_FINISH = 1;
+
+  /** Train (see {@link #PRIORITY_FINISH}). */
+  public static final int PRIORITY_TRAIN = 2;
+
+  /** formatPrompts and openTrackingRun, the CPU steps right before training. */
+  public static final int PRIORITY_FORMAT = 3;
+
+  /** prepareBaseModel (GPU queue). */
+  public static final int PRIORITY_PREPARE_MODEL = 4;
+
+  /** prepareDataset, the first step of a run. */
+  public static final int PRIORITY_PREPARE_DATASET = 5;
+
   private ActivityPolicies() {}
+
+  /** {@code options} dispatched at task-queue priority {@code key} (1 first ... 5 last). */
+  public static ActivityOptions prioritized(ActivityOptions options, int key) {
+    if (key < 1 || key > 5) {
+      throw new IllegalArgumentException("priority key must be in [1, 5], got " + key);
+    }
+    return ActivityOptions.newBuilder(options)
+        .setPriority(Priority.newBuilder().setPriorityKey(key).build())
+        .build();
+  }
 
   static RetryOptions.Builder retry(Duration max) {
     return RetryOptions.newBuilder()
@@ -58,6 +105,7 @@ public final class ActivityPolicies {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.CPU)
         .setStartToCloseTimeout(Duration.ofMinutes(15))
+        .setHeartbeatTimeout(CPU_HEARTBEAT_TIMEOUT)
         .setScheduleToCloseTimeout(Duration.ofHours(2))
         .setRetryOptions(retry(Duration.ofSeconds(30)).build())
         .build();

@@ -27,18 +27,32 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
 
   private static final Logger log = Workflow.getLogger(FineTuneWorkflowImpl.class);
 
-  private final CpuActivities cpu = stub(CpuActivities.class, ActivityPolicies.cpu());
-  private final CpuActivities cpuCleanup = stub(CpuActivities.class, ActivityPolicies.cpuCleanup());
-  private final GpuActivities gpuPrepare = stub(GpuActivities.class, ActivityPolicies.gpuPrepare());
-  private final GpuActivities gpu = stub(GpuActivities.class, ActivityPolicies.gpuLong());
+  // one stub per pipeline stage: each stage has its task-queue priority (ActivityPolicies)
+  private final CpuActivities cpuDataset =
+      stub(CpuActivities.class, ActivityPolicies.cpu(), ActivityPolicies.PRIORITY_PREPARE_DATASET);
+  private final CpuActivities cpuFormat =
+      stub(CpuActivities.class, ActivityPolicies.cpu(), ActivityPolicies.PRIORITY_FORMAT);
+  private final CpuActivities cpu =
+      stub(CpuActivities.class, ActivityPolicies.cpu(), ActivityPolicies.PRIORITY_FINISH);
+  private final CpuActivities cpuCleanup =
+      stub(CpuActivities.class, ActivityPolicies.cpuCleanup(), ActivityPolicies.PRIORITY_FINISH);
+  private final GpuActivities gpuPrepare =
+      stub(
+          GpuActivities.class,
+          ActivityPolicies.gpuPrepare(),
+          ActivityPolicies.PRIORITY_PREPARE_MODEL);
+  private final GpuActivities gpuTrain =
+      stub(GpuActivities.class, ActivityPolicies.gpuLong(), ActivityPolicies.PRIORITY_TRAIN);
+  private final GpuActivities gpu =
+      stub(GpuActivities.class, ActivityPolicies.gpuLong(), ActivityPolicies.PRIORITY_FINISH);
 
   private Progress progress = Progress.of(Phase.STARTING, "");
   private String cancelReason;
   private CancellationScope pipelineScope;
   private TrackingRun tracking;
 
-  private static <T> T stub(Class<T> type, ActivityOptions options) {
-    return Workflow.newActivityStub(type, options);
+  private static <T> T stub(Class<T> type, ActivityOptions options, int priority) {
+    return Workflow.newActivityStub(type, ActivityPolicies.prioritized(options, priority));
   }
 
   @Override
@@ -81,7 +95,7 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   private FineTuneResult pipeline(RunSpec spec, String workflowId, String runId) {
     enter(Phase.PREPARING_DATASET, "fetching " + spec.dataset());
     DatasetRef dataset =
-        cpu.prepareDataset(new DatasetRequest(spec.dataset(), spec.datasetFormat(), runId));
+        cpuDataset.prepareDataset(new DatasetRequest(spec.dataset(), spec.datasetFormat(), runId));
     Workflow.upsertTypedSearchAttributes(
         LoraflowSearchAttributes.DATASET.valueSet(dataset.sha256()));
     // fail early: what can be checked on the CPU is checked before any step waits for a GPU
@@ -100,7 +114,7 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
 
     enter(Phase.FORMATTING_PROMPTS, dataset.count() + " examples");
     PromptsRef prompts =
-        cpu.formatPrompts(
+        cpuFormat.formatPrompts(
             new PromptsRequest(
                 runId,
                 dataset,
@@ -117,14 +131,15 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
     tags.put("loraflow.dataset_sha256", dataset.sha256());
     tags.put("loraflow.dataset", spec.dataset());
     tracking =
-        cpu.openTrackingRun(
+        cpuFormat.openTrackingRun(
             new TrackingStart(workflowId, spec.experimentName(), spec.toParams(), tags));
 
     enter(
         Phase.TRAINING,
         prompts.stats() == null ? "" : prompts.stats().trainExamples() + " training examples");
     TrainResult train =
-        gpu.train(new TrainRequest(runId, model, prompts, spec.training(), tracking.mlflowRunId()));
+        gpuTrain.train(
+            new TrainRequest(runId, model, prompts, spec.training(), tracking.mlflowRunId()));
 
     enter(
         Phase.EVALUATING,

@@ -91,7 +91,8 @@ public final class RunProgress {
   }
 
   /** The progress line carried by one pending activity's last heartbeat, if any. */
-  static Optional<Progress> heartbeatProgress(PendingActivityInfo a, DataConverter converter) {
+  public static Optional<Progress> heartbeatProgress(
+      PendingActivityInfo a, DataConverter converter) {
     if (!a.hasHeartbeatDetails() || a.getHeartbeatDetails().getPayloadsCount() == 0) {
       return Optional.empty();
     }

@@ -120,6 +120,37 @@ class FineTuneWorkflowTest {
     }
   }
 
+  /** Later stages first: a flood of queued runs drains one run at a time (ActivityPolicies). */
+  @Test
+  void everyStageIsScheduledAtItsTaskQueuePriority() {
+    String id = "finetune-priorities";
+    newRun(id).run(SPEC);
+    java.util.Map<String, Integer> keys = new java.util.LinkedHashMap<>();
+    for (var e : client.fetchHistory(id).getEvents()) {
+      if (e.hasActivityTaskScheduledEventAttributes()) {
+        var a = e.getActivityTaskScheduledEventAttributes();
+        keys.put(a.getActivityType().getName(), a.getPriority().getPriorityKey());
+      }
+    }
+    assertEquals(
+        java.util.Map.of(
+            "PrepareDataset", ActivityPolicies.PRIORITY_PREPARE_DATASET,
+            "PrepareBaseModel", ActivityPolicies.PRIORITY_PREPARE_MODEL,
+            "FormatPrompts", ActivityPolicies.PRIORITY_FORMAT,
+            "OpenTrackingRun", ActivityPolicies.PRIORITY_FORMAT,
+            "Train", ActivityPolicies.PRIORITY_TRAIN,
+            "Evaluate", ActivityPolicies.PRIORITY_FINISH,
+            "RegisterAdapter", ActivityPolicies.PRIORITY_FINISH,
+            "CloseTrackingRun", ActivityPolicies.PRIORITY_FINISH,
+            "RunLinks", ActivityPolicies.PRIORITY_FINISH),
+        keys);
+    assertTrue(
+        ActivityPolicies.PRIORITY_FINISH < ActivityPolicies.PRIORITY_TRAIN
+            && ActivityPolicies.PRIORITY_TRAIN < ActivityPolicies.PRIORITY_FORMAT
+            && ActivityPolicies.PRIORITY_FORMAT < ActivityPolicies.PRIORITY_PREPARE_MODEL
+            && ActivityPolicies.PRIORITY_PREPARE_MODEL < ActivityPolicies.PRIORITY_PREPARE_DATASET);
+  }
+
   @Test
   void gpuTrainIsRetriedAfterAWorkerFailure() {
     fakes.trainFailures = 2;

@@ -71,9 +71,12 @@ public final class Checkpoint {
    * @param goodSteps good steps since the last scale change
    * @param seed run seed
    * @param baseModel base_model_name_or_path for the adapter
-   * @param history metrics of all steps so far
+   * @param history metrics of the newest steps (at most {@link StepHistory#RECENT}; every step in
+   *     checkpoints older than {@code steps})
    * @param evalHistory held-out evaluations so far (null in checkpoints older than the field)
    * @param earlyStopping best held-out loss, its step and the patience counter (null: none yet)
+   * @param steps counters and thinned loss curve over every step (null in checkpoints older than
+   *     the field: rebuilt from {@code history})
    */
   public record State(
       long step,
@@ -84,7 +87,8 @@ public final class Checkpoint {
       String baseModel,
       List<StepMetrics> history,
       List<EvalMetrics> evalHistory,
-      EarlyStopping.State earlyStopping) {}
+      EarlyStopping.State earlyStopping,
+      StepHistory.Totals steps) {}
 
   /** Writes the optimizer/state/config files, then the manifest. The PEFT files must exist. */
   static void finish(Path dir, Map<String, NDArray> optimizerState, State state, TrainConfig config)
@@ -207,8 +211,8 @@ public final class Checkpoint {
     }
   }
 
-  static List<StepMetrics> historyOf(State s) {
-    return s.history() == null ? List.of() : s.history();
+  static StepHistory historyOf(State s) {
+    return StepHistory.restore(s.steps(), s.history() == null ? List.of() : s.history());
   }
 
   static List<EvalMetrics> evalHistoryOf(State s) {

@@ -9,7 +9,7 @@ import java.util.List;
  * @param steps optimizer steps done in total (including those before a resume)
  * @param totalSteps steps the run was planned for
  * @param stopped true when a stop request ended it early (after a checkpoint)
- * @param history metrics of every step so far, resumed steps included
+ * @param history metrics of every step so far, resumed steps included, in bounded form
  * @param lastCheckpoint the newest complete checkpoint directory, or null
  * @param stoppedEarly early stopping ended the run before its planned steps (it is finished)
  * @param bestStep step of the best held-out evaluation (its adapter is the published one), -1 when
@@ -21,7 +21,7 @@ public record TrainOutcome(
     long steps,
     long totalSteps,
     boolean stopped,
-    List<StepMetrics> history,
+    StepHistory.Snapshot history,
     Path lastCheckpoint,
     boolean stoppedEarly,
     long bestStep,

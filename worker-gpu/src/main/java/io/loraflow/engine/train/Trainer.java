@@ -71,7 +71,8 @@ public final class Trainer implements AutoCloseable {
   private final String baseModel;
   private final List<TrainProgress> progress = new CopyOnWriteArrayList<>();
   private final List<CheckpointListener> checkpointListeners = new CopyOnWriteArrayList<>();
-  private final List<StepMetrics> history = new ArrayList<>();
+  private StepHistory history =
+      new StepHistory(); // bounded: counters + recent window + thinned curve
   private final List<EvalListener> evalListeners = new CopyOnWriteArrayList<>();
   private final List<EvalMetrics> evalHistory = new ArrayList<>();
   private final BestCheckpoint best;
@@ -184,7 +185,7 @@ public final class Trainer implements AutoCloseable {
       }
       t.step = state.step();
       t.scaler.restore(state.lossScale(), state.goodSteps());
-      t.history.addAll(Checkpoint.historyOf(state));
+      t.history = Checkpoint.historyOf(state);
       t.evalHistory.addAll(Checkpoint.evalHistoryOf(state));
       t.earlyStopping = new EarlyStopping(config.evalPolicy(), state.earlyStopping());
       t.stoppedEarly = t.earlyStopping.exhausted();
@@ -247,8 +248,9 @@ public final class Trainer implements AutoCloseable {
     return totalSteps;
   }
 
-  public List<StepMetrics> history() {
-    return List.copyOf(history);
+  /** Step metrics so far in bounded form (totals over every step, the newest steps, a curve). */
+  public StepHistory.Snapshot history() {
+    return history.snapshot();
   }
 
   /**
@@ -300,7 +302,7 @@ public final class Trainer implements AutoCloseable {
         step,
         totalSteps,
         stopped,
-        List.copyOf(history),
+        history.snapshot(),
         lastCheckpoint,
         stoppedEarly,
         best.present() ? s.bestStep() : -1,
@@ -419,10 +421,10 @@ public final class Trainer implements AutoCloseable {
         }
         NDArray coef = io.loraflow.engine.model.Scalars.like(sumSquares, clip / scale);
         if (fused) {
-          ((AdamW) optimizer).stepFused(params, coef, lr, step + 1 - skippedSteps());
+          ((AdamW) optimizer).stepFused(params, coef, lr, step + 1 - history.skipped());
         } else {
           grads.forEach(g -> g.muli(coef));
-          optimizer.step(params, grads, lr, step + 1 - skippedSteps());
+          optimizer.step(params, grads, lr, step + 1 - history.skipped());
         }
       }
       if (!fused || skipped) {
@@ -442,17 +444,6 @@ public final class Trainer implements AutoCloseable {
         skipped,
         tokens / seconds,
         MemoryProbe.bytesInUse(params.get(0).getDevice()));
-  }
-
-  /** Steps skipped for overflow so far (they do not count for Adam's bias correction). */
-  private long skippedSteps() {
-    long n = 0;
-    for (StepMetrics m : history) {
-      if (m.skipped()) {
-        n++;
-      }
-    }
-    return n;
   }
 
   /**
@@ -645,9 +636,14 @@ public final class Trainer implements AutoCloseable {
    * returns the LoRA gradients by parameter name, then zeroes them. For gradient tests.
    */
   Map<String, float[]> gradientsOf(List<Example> batch) {
+    return gradientsOf(batch, 0);
+  }
+
+  /** The same with the dropout masks of micro-batch {@code index} (as the training step uses). */
+  Map<String, float[]> gradientsOf(List<Example> batch, long index) {
     boolean gradMode = Autograd.gradMode();
     try {
-      microStep(batch, 0, 1.0, manager).close();
+      microStep(batch, index, 1.0, manager).close();
       Map<String, float[]> out = new java.util.LinkedHashMap<>();
       for (int i = 0; i < params.size(); i++) {
         NDArray g = Autograd.gradient(params.get(i));
@@ -716,9 +712,10 @@ public final class Trainer implements AutoCloseable {
             scaler.goodSteps(),
             config.seed(),
             baseModel,
-            List.copyOf(history),
+            history.recent(),
             List.copyOf(evalHistory),
-            earlyStopping.state()),
+            earlyStopping.state(),
+            history.totals()),
         config);
     lastCheckpoint = dir;
     for (CheckpointListener l : checkpointListeners) {

@@ -27,6 +27,16 @@ class CheckpointTest {
       new StepMetrics(
           2, 4, 0, Double.NaN, 1e-4, Double.POSITIVE_INFINITY, 32768, true, 0.0, 1 << 20);
 
+  private static final StepHistory.Totals TOTALS =
+      new StepHistory.Totals(
+          2,
+          1,
+          120.0,
+          2,
+          1 << 20,
+          1,
+          List.of(new StepHistory.LossPoint(1, 2.5), new StepHistory.LossPoint(2, Double.NaN)));
+
   private static Path write(Path dir, NDManager m) throws Exception {
     Checkpoint.prepare(dir);
     // the PEFT files must exist before finish(); their content does not matter here
@@ -36,7 +46,8 @@ class CheckpointTest {
     Checkpoint.finish(
         dir,
         Map.of("m.codes", codes, "m.absmax", m.create(new float[] {0.5f})),
-        new Checkpoint.State(2, 4, 32768, 0, 42, "smol", List.of(FINITE, OVERFLOW), null, null),
+        new Checkpoint.State(
+            2, 4, 32768, 0, 42, "smol", List.of(FINITE, OVERFLOW), null, null, TOTALS),
         TrainConfig.defaults());
     return dir;
   }
@@ -49,6 +60,7 @@ class CheckpointTest {
       assertEquals(TrainConfig.defaults(), Checkpoint.readConfig(dir));
       Checkpoint.State s = Checkpoint.readState(dir);
       assertEquals(List.of(FINITE, OVERFLOW), s.history()); // NaN and Infinity survive
+      assertEquals(TOTALS, s.steps());
       assertEquals("smol", s.baseModel());
       Map<String, NDArray> opt = Checkpoint.readOptimizer(dir, m);
       assertEquals(DataType.UINT8, opt.get("m.codes").getDataType());
@@ -70,6 +82,10 @@ class CheckpointTest {
               + " \"learningRate\": 1.0E-4, \"gradNorm\": Infinity, \"lossScale\": 32768.0,"
               + " \"skipped\": true, \"tokensPerSecond\": 0.0, \"memoryBytes\": 1048576}]\n}");
       assertEquals(List.of(OVERFLOW), Checkpoint.readState(dir).history());
+      // no totals in such a checkpoint: they are rebuilt from the steps it kept
+      StepHistory rebuilt = Checkpoint.historyOf(Checkpoint.readState(dir));
+      assertEquals(1, rebuilt.recorded());
+      assertEquals(1, rebuilt.skipped());
     }
   }
 
