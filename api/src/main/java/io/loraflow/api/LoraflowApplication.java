@@ -124,7 +124,7 @@ public class LoraflowApplication extends Application<LoraflowConfiguration> {
     c.add(new RunsResource(services.runs(), services.admission()));
     c.add(
         new io.loraflow.api.resources.SweepsResource(
-            io.loraflow.api.core.SweepService.of(services.runs())));
+            io.loraflow.api.core.SweepService.of(services.runs()), services.admission()));
     c.add(new RetrainResource(services.retrainer(), services.admission()));
     c.add(new AdaptersResource(services.adapters(), services.trials()));
     c.add(new CompareResource(services.comparer()));

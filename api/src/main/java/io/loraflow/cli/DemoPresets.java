@@ -11,20 +11,27 @@ import java.util.Locale;
  * argument parsing so both can change alone.
  *
  * <ul>
- *   <li>{@code learns} (default): a demo that visibly learns on a 2-core CPU: 3 epochs, batch 4, lr
- *       1e-3 (4 sequences per step keep the step count, and so the wall time, near one epoch of
- *       batch 1), held-out loss at every epoch end, the best epoch's adapter published;
+ *   <li>{@code learns} (default): a demo that visibly learns the FAQ on a 2-core CPU, so that it
+ *       answers the questions it trained on with the shop's facts: 4 epochs of batch 2 at lr 1.5e-3
+ *       (178 optimizer steps: 2.6 times the updates of the earlier 3 epochs of batch 4, which left
+ *       the training questions at loss 1.30 and ROUGE-L 0.24), LoRA dropout 0 (nothing to
+ *       regularize away when the goal is to recall the answers), held-out loss at every epoch end
+ *       and the best epoch's adapter published;
  *   <li>{@code seed}: the seed's exact recipe, the run spec defaults (1 epoch, batch 1, lr 2e-4, r
- *       16, alpha 32, 8-bit AdamW, cosine with 5% warmup).
+ *       16, alpha 32, dropout 0.05, 8-bit AdamW, cosine with 5% warmup).
  * </ul>
  *
- * Both answer 8 held-out and 8 seen (training) questions with at most 64 new tokens, so the demo
- * ends in minutes on a CPU.
+ * Both answer 8 held-out and 8 seen (training) questions greedily with at most 96 new tokens: the
+ * FAQ's longest answers are 50 words (about 70 tokens), which 64 tokens cut short; an adapter that
+ * has learned to stop (EOS) ends well before.
  */
 final class DemoPresets {
 
   static final String DEFAULT = "learns";
   static final List<String> NAMES = List.of("learns", "seed");
+
+  /** Generation budget of every evaluated answer (see the class comment). */
+  static final int MAX_NEW_TOKENS = 96;
 
   private DemoPresets() {}
 
@@ -42,14 +49,14 @@ final class DemoPresets {
           case "seed" -> t;
           case "learns" ->
               new TrainingSpec(
-                  3,
-                  1e-3,
+                  4,
+                  1.5e-3,
                   t.loraR(),
                   t.loraAlpha(),
-                  t.loraDropout(),
+                  0.0,
                   t.targetModules(),
                   t.maxSeqLen(),
-                  4,
+                  2,
                   1,
                   t.seed(),
                   t.precision(),
@@ -67,7 +74,7 @@ final class DemoPresets {
     if (epochs != null) {
       training = training.withEpochs(epochs);
     }
-    EvaluationSpec evaluation = new EvaluationSpec(64, prompts, null, prompts);
+    EvaluationSpec evaluation = new EvaluationSpec(MAX_NEW_TOKENS, prompts, null, prompts);
     return new RunSpec(null, dataset, null, baseModel, null, training, null, evaluation, null)
         .validate();
   }

@@ -74,6 +74,7 @@ class ApiIT {
   private static final String WRITE = addKey("it-write", Scope.WRITE);
   private static final String ADMIN = addKey("it-admin", Scope.ADMIN);
   private static final String BURST = addKey("it-burst-" + STAMP, Scope.WRITE);
+  private static final String SWEEPER = addKey("it-sweeper-" + STAMP, Scope.WRITE);
   // keys of their own for tests that start runs, so that they stay clear of the per-key limit (3)
   private static final String SCHEDULER = addKey("it-sched-" + STAMP, Scope.WRITE);
   private static final String OTHER = addKey("it-other-" + STAMP, Scope.WRITE);
@@ -181,7 +182,9 @@ class ApiIT {
     factory
         .newWorker(TaskQueues.CPU)
         .registerWorkflowImplementationTypes(
-            ScriptedFineTune.class, io.loraflow.workflows.TryAdapterWorkflowImpl.class);
+            ScriptedFineTune.class,
+            ScriptedSweep.class,
+            io.loraflow.workflows.TryAdapterWorkflowImpl.class);
     factory.newWorker(TaskQueues.GPU).registerActivitiesImplementations(new ScriptedGpu());
     factory.start();
     return factory;
@@ -504,6 +507,50 @@ class ApiIT {
       started.add("finetune-it-burst-z-" + STAMP);
     } finally {
       for (String id : started) {
+        CLIENT.newUntypedWorkflowStub(id).terminate("ApiIT done");
+      }
+    }
+  }
+
+  @Test
+  void aRunningSweepCountsAsItsConcurrentChildrenThroughVisibility() throws Exception {
+    String name = "it-sw-" + STAMP;
+    String sweepId = "sweep-" + name;
+    List<String> runs = new java.util.ArrayList<>();
+    try {
+      // 3 children, 2 at once: 2 of the key's 3
+      Response started =
+          as(
+              SWEEPER,
+              "POST",
+              "/v1/sweeps",
+              "{\"base\":" + spec(name) + ",\"grid\":{\"loraR\":[4,8,16]},\"maxConcurrent\":2}");
+      assertEquals(201, started.getStatus(), () -> started.readEntity(String.class));
+      // past the lag window only visibility counts: the sweep (memo: 2 runs) and its 2 running
+      // children, which are the sweep's and not counted again
+      await(
+          "/v1/runs?status=RUNNING&limit=1000",
+          l -> l.path("runs").toString().contains(sweepId + "-c1"));
+      Thread.sleep(16_000);
+      Response one = as(SWEEPER, "POST", "/v1/runs", spec("it-sw-run-" + STAMP));
+      assertEquals(201, one.getStatus(), () -> one.readEntity(String.class));
+      runs.add("finetune-it-sw-run-" + STAMP);
+      Response refused = as(SWEEPER, "POST", "/v1/runs", spec("it-sw-run2-" + STAMP));
+      assertEquals(429, refused.getStatus());
+      assertEquals("7", refused.getHeaderString("Retry-After"));
+      String why = body(refused).path("message").asText();
+      assertTrue(why.contains("has 3 active or queued runs"), why);
+      Thread.sleep(16_000);
+      Response stillRefused =
+          as(
+              SWEEPER,
+              "POST",
+              "/v1/sweeps",
+              "{\"base\":" + spec(name + "-b") + ",\"grid\":{\"loraR\":[4]},\"maxConcurrent\":1}");
+      assertEquals(429, stillRefused.getStatus(), () -> stillRefused.readEntity(String.class));
+    } finally {
+      CLIENT.newUntypedWorkflowStub(sweepId).terminate("ApiIT done");
+      for (String id : runs) {
         CLIENT.newUntypedWorkflowStub(id).terminate("ApiIT done");
       }
     }

@@ -19,18 +19,28 @@ class DemoPresetsTest {
   }
 
   @Test
-  void learnsIsTheDefaultAndDiffersOnlyInEpochsBatchAndLearningRate() {
+  void learnsIsTheDefaultAndDiffersOnlyInEpochsBatchLearningRateAndDropout() {
     RunSpec learns =
         DemoPresets.spec(null, "builtin:ecommerce-faq", "smollm2-135m-instruct", null, 8);
     TrainingSpec t = learns.training();
     TrainingSpec d = TrainingSpec.defaults();
-    assertEquals(3, t.epochs());
-    assertEquals(4, t.batchSize());
-    assertEquals(1e-3, t.learningRate());
+    assertEquals(4, t.epochs());
+    assertEquals(2, t.batchSize());
+    assertEquals(1.5e-3, t.learningRate());
+    assertEquals(0.0, t.loraDropout());
     assertEquals(d.loraR(), t.loraR());
+    assertEquals(d.loraAlpha(), t.loraAlpha());
+    assertEquals(d.targetModules(), t.targetModules());
     assertEquals(d.optimizer(), t.optimizer());
+    assertEquals(d.schedule(), t.schedule());
     assertEquals(d.seed(), t.seed());
-    assertEquals(64, learns.evaluation().maxNewTokens());
+    assertEquals(96, learns.evaluation().maxNewTokens());
+    assertEquals(
+        96,
+        DemoPresets.spec("seed", "builtin:ecommerce-faq", "smollm2-135m-instruct", null, 8)
+            .evaluation()
+            .maxNewTokens(),
+        "both presets are scored with the same generation settings");
     assertEquals(
         2,
         DemoPresets.spec("learns", "builtin:ecommerce-faq", "smollm2-135m-instruct", 2, 8)

@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
 final class EngineSession implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EngineSession.class);
 
+  /**
+   * On a CPU, a base whose frozen NF4 linears are at most this (256 MiB NF4, about 2 GiB once
+   * dequantized to fp32: SmolLM2-135M has 52 MiB) keeps every weight dequantized between calls.
+   */
+  static final long KEEP_DEQUANTIZED_MAX_BYTES = 256L << 20;
+
   final ModelFiles files;
   final ModelSession model;
   final Trainer trainer;
@@ -80,6 +86,10 @@ final class EngineSession implements AutoCloseable {
             e);
       }
       made.push(session);
+      if (!device.isGpu() && session.factory().baseBytes() <= KEEP_DEQUANTIZED_MAX_BYTES) {
+        // same numbers, one dequantization per weight instead of one per forward and backward
+        session.factory().keepDequantized(true);
+      }
       Trainer trainer;
       if (resumeFrom == null) {
         // a fresh run decides gradient checkpointing for this model and device; a resume keeps the

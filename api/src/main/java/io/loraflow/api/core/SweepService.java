@@ -60,6 +60,15 @@ public final class SweepService {
    * @throws RunConflictException when a sweep with that id exists and did not fail
    */
   public SweepAccepted start(SweepSpec spec) {
+    return start(spec, "cli");
+  }
+
+  /**
+   * {@link #start(SweepSpec)} on behalf of the API key {@code keyId}: its memo holds the key
+   * ({@value RunService#MEMO_KEY_ID}) and the runs it counts as ({@value
+   * AdmissionControl#MEMO_SLOTS}), for admission control.
+   */
+  public SweepAccepted start(SweepSpec spec, String keyId) {
     List<String> problems = spec.problems();
     if (!problems.isEmpty()) {
       throw new InvalidRunSpecException(problems);
@@ -78,6 +87,12 @@ public final class SweepService {
             .setWorkflowIdReusePolicy(
                 WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
             .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
+            .setMemo(
+                java.util.Map.of(
+                    RunService.MEMO_KEY_ID,
+                    keyId == null ? "cli" : keyId,
+                    AdmissionControl.MEMO_SLOTS,
+                    AdmissionControl.sweepSlots(spec)))
             .build();
     try {
       WorkflowClient.start(client.newWorkflowStub(SweepWorkflow.class, options)::run, spec);

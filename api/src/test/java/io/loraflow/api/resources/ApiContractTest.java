@@ -48,6 +48,7 @@ class ApiContractTest {
   private static final String READ = add("reader", Scope.READ);
   private static final String WRITE = add("writer", Scope.WRITE);
   private static final String WRITE2 = add("writer-2", Scope.WRITE);
+  private static final String SWEEPER = add("sweeper", Scope.WRITE);
   private static final String ADMIN = add("admin", Scope.ADMIN);
   private static final int MAX_BODY = 4096;
 
@@ -185,6 +186,31 @@ class ApiContractTest {
     // another key is not affected
     Response other = post("/v1/runs", ADMIN, spec.formatted(4));
     assertEquals(201, other.getStatus(), body(other).toString());
+  }
+
+  @Test
+  void aSweepCountsAsItsConcurrentChildrenAgainstTheKeysLimit() {
+    String sweep =
+        "{\"base\":{\"runName\":\"adm-sweep-%d\",\"dataset\":\"builtin:ecommerce-faq\","
+            + "\"baseModel\":\"smollm2-135m-instruct\"},\"grid\":{\"loraR\":[4,8,16]},"
+            + "\"maxConcurrent\":%d}";
+    // 3 children, at most 2 at once: 2 runs of the key's 2
+    Response first = post("/v1/sweeps", SWEEPER, sweep.formatted(1, 2));
+    assertEquals(201, first.getStatus(), body(first).toString());
+    Response run = post("/v1/runs", SWEEPER, SPEC.replace("}", ",\"runName\":\"adm-s-run\"}"));
+    assertEquals(429, run.getStatus());
+    assertEquals("42", run.getHeaderString("Retry-After"));
+    assertTrue(
+        body(run).path("message").asText().contains("'sweeper' has 2 active or queued runs"));
+    Response second = post("/v1/sweeps", SWEEPER, sweep.formatted(2, 1));
+    assertEquals(429, second.getStatus());
+    assertEquals("42", second.getHeaderString("Retry-After"));
+    // wider than any key may go: the answer says what to change; a bad spec stays a 400
+    Response wide = post("/v1/sweeps", ADMIN, sweep.formatted(3, 3));
+    assertEquals(429, wide.getStatus());
+    String why = body(wide).path("message").asText();
+    assertTrue(why.contains("Lower the sweep's maxConcurrent to 2 or less"), why);
+    assertEquals(400, post("/v1/sweeps", SWEEPER, sweep.formatted(4, 99)).getStatus());
   }
 
   @Test

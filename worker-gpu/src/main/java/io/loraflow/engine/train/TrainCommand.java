@@ -30,9 +30,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import net.sourceforge.argparse4j.impl.Arguments;
 import net.sourceforge.argparse4j.inf.ArgumentGroup;
@@ -171,6 +173,18 @@ public final class TrainCommand implements Command {
         .setDefault(0)
         .metavar("N")
         .help("print greedy answers to N held-out questions before and after, with ROUGE-L");
+    run.addArgument("--compare-seen")
+        .type(Integer.class)
+        .setDefault(0)
+        .metavar("N")
+        .help(
+            "also N training (seen) questions, picked by --seed, before and after, with ROUGE-L"
+                + " (what a support bot is asked every day)");
+    run.addArgument("--max-new-tokens")
+        .type(Integer.class)
+        .setDefault(64)
+        .metavar("N")
+        .help("generation budget of each --compare/--compare-seen answer");
     run.addArgument("--device")
         .choices("cpu", "gpu")
         .help("where to train (default: gpu when there is one)");
@@ -269,15 +283,32 @@ public final class TrainCommand implements Command {
                 new Generator(model, device, TokenCodec.of(s -> tok.encode(s, true), tok::decode));
             List<EvalPrompt> compare =
                 data.prompts.subList(0, Math.min(o.compare, data.prompts.size()));
-            if (!compare.isEmpty() && previous.isEmpty()) {
+            List<EvalPrompt> seen = seenSample(data.trainPrompts, o.compareSeen, o.config.seed());
+            GenerationConfig generation =
+                GenerationConfig.greedy(o.maxNewTokens).withEosTokenIds(files.eosTokenIds());
+            List<String> seenBefore = List.of();
+            if (previous.isEmpty() && !(compare.isEmpty() && seen.isEmpty())) {
               factory.keepDequantized(true); // generation: one dequantization, not one per token
-              before = answers(generator, compare, files.eosTokenIds());
+              before = answers(generator, compare, generation);
+              seenBefore = answers(generator, seen, generation);
               factory.keepDequantized(o.keepDequantized);
             }
             double evalBefore = data.eval.isEmpty() ? Double.NaN : trainer.evaluate(data.eval);
             if (!data.eval.isEmpty()) {
               out.printf(Locale.ROOT, "eval loss before: %.4f%n", evalBefore);
             }
+            // held-out loss at every epoch end (the engine's EvalPolicy), as in a pipeline run:
+            // the adapter written is the best by it
+            trainer.setHeldOut(data.eval);
+            trainer.addEvalListener(
+                e ->
+                    err.printf(
+                        Locale.ROOT,
+                        "%neval at step %d (epoch %d): held-out loss %.4f%s%n",
+                        e.step(),
+                        e.epoch() + 1,
+                        e.loss(),
+                        e.improved() ? " (best so far)" : ", best " + e.bestLoss()));
             TrainOutcome result;
             try (MetricsFile metrics = o.metrics == null ? null : new MetricsFile(o.metrics)) {
               if (metrics != null) {
@@ -294,8 +325,13 @@ public final class TrainCommand implements Command {
                       + " (rerun with --resume to continue)");
               return 0;
             }
-            trainer.saveAdapter(o.out);
-            out.println("adapter: " + o.out.toAbsolutePath());
+            trainer.savePublishedAdapter(o.out);
+            out.println(
+                "adapter: "
+                    + o.out.toAbsolutePath()
+                    + (result.bestStep() > 0
+                        ? " (best held-out loss, step " + result.bestStep() + ")"
+                        : ""));
             if (!data.eval.isEmpty()) {
               double evalAfter = trainer.evaluate(data.eval);
               out.printf(
@@ -304,10 +340,23 @@ public final class TrainCommand implements Command {
                   evalAfter,
                   100 * (evalAfter - evalBefore) / evalBefore);
             }
-            if (!compare.isEmpty()) {
+            if (!(compare.isEmpty() && seen.isEmpty())) {
               factory.keepDequantized(true);
-              List<String> after = answers(generator, compare, files.eosTokenIds());
-              printComparison(out, compare, before, after);
+              if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
+                out.println(
+                    "note: the answers below come from the last weights (step "
+                        + result.steps()
+                        + "); the adapter written is of step "
+                        + result.bestStep());
+              }
+            }
+            if (!compare.isEmpty()) {
+              out.println("== held-out questions");
+              printComparison(out, compare, before, answers(generator, compare, generation));
+            }
+            if (!seen.isEmpty()) {
+              out.println("== seen (training) questions");
+              printComparison(out, seen, seenBefore, answers(generator, seen, generation));
             }
           }
         }
@@ -346,15 +395,28 @@ public final class TrainCommand implements Command {
     }
   }
 
-  /** Greedy answers to all prompts in one batched generation (64 new tokens at most). */
+  /** Greedy answers to all prompts in one batched generation (none for no prompt). */
   private static List<String> answers(
-      Generator generator, List<EvalPrompt> prompts, List<Integer> eos) {
+      Generator generator, List<EvalPrompt> prompts, GenerationConfig generation) {
+    if (prompts.isEmpty()) {
+      return List.of();
+    }
     var r =
         generator.generateText(
-            prompts.stream().map(EvalPrompt::prompt).toList(),
-            GenerationConfig.greedy(64).withEosTokenIds(eos),
-            (b, id, text) -> {});
+            prompts.stream().map(EvalPrompt::prompt).toList(), generation, (b, id, text) -> {});
     return r.sequences().stream().map(g -> g.text().trim()).toList();
+  }
+
+  /** {@code n} training questions picked by {@code seed}, in file order (all when n >= size). */
+  static List<EvalPrompt> seenSample(List<EvalPrompt> train, int n, long seed) {
+    List<Integer> idx = new ArrayList<>();
+    for (int i = 0; i < train.size(); i++) {
+      idx.add(i);
+    }
+    Collections.shuffle(idx, new Random(seed));
+    List<Integer> picked = new ArrayList<>(idx.subList(0, Math.min(n, idx.size())));
+    Collections.sort(picked);
+    return picked.stream().map(train::get).toList();
   }
 
   private static void printComparison(
@@ -382,7 +444,15 @@ public final class TrainCommand implements Command {
         sumAfter / prompts.size());
   }
 
-  record Data(List<Example> train, List<Example> eval, List<EvalPrompt> prompts) {}
+  /**
+   * @param prompts the held-out questions as generation prompts
+   * @param trainPrompts the training questions as generation prompts (empty for tokenized data)
+   */
+  record Data(
+      List<Example> train,
+      List<Example> eval,
+      List<EvalPrompt> prompts,
+      List<EvalPrompt> trainPrompts) {}
 
   private static Data loadData(Options o, ModelFiles files) throws Exception {
     if (!Files.isRegularFile(o.data)) {
@@ -392,7 +462,7 @@ public final class TrainCommand implements Command {
     String firstLine = text.strip().lines().findFirst().orElse("");
     if (firstLine.contains("\"input_ids\"")) {
       TokenizedDataset d = TokenizedDataset.read(o.data, o.config.maxSeqLen());
-      return new Data(d.examples(), List.of(), List.of());
+      return new Data(d.examples(), List.of(), List.of(), List.of());
     }
     List<QaPair> pairs =
         new DatasetParser(20)
@@ -418,7 +488,7 @@ public final class TrainCommand implements Command {
                 + o.evalFraction
                 + ")");
       }
-      return new Data(train, examples(splits.eval()), splits.evalPrompts());
+      return new Data(train, examples(splits.eval()), splits.evalPrompts(), splits.trainPrompts());
     }
   }
 
@@ -445,6 +515,8 @@ public final class TrainCommand implements Command {
     double evalFraction = 0.1;
     String template = "default";
     int compare;
+    int compareSeen;
+    int maxNewTokens = 64;
     Device device;
     TrainConfig config;
 
@@ -463,6 +535,19 @@ public final class TrainCommand implements Command {
       o.evalFraction = a.getDouble("eval_fraction");
       o.template = a.getString("template");
       o.compare = a.getInt("compare");
+      o.compareSeen = a.getInt("compare_seen");
+      o.maxNewTokens = a.getInt("max_new_tokens");
+      if (o.compare < 0 || o.compareSeen < 0) {
+        throw new IllegalArgumentException(
+            "--compare and --compare-seen must be >= 0, got "
+                + o.compare
+                + " and "
+                + o.compareSeen);
+      }
+      if (o.maxNewTokens < 1 || o.maxNewTokens > 8192) {
+        throw new IllegalArgumentException(
+            "--max-new-tokens must be in [1, 8192], got " + o.maxNewTokens);
+      }
       b.epochs = a.getInt("epochs");
       b.learningRate = a.getDouble("lr");
       b.schedule = TrainConfig.Schedule.valueOf(a.getString("schedule").toUpperCase(Locale.ROOT));
