@@ -161,10 +161,9 @@ public final class AdamW implements Optimizer {
 
   @Override
   public void step(List<NDArray> params, List<NDArray> grads, double lr, long step) {
-    double c1 = 1 - Math.pow(beta1, step);
-    double c2 = Math.sqrt(1 - Math.pow(beta2, step));
-    float stepSize = (float) (lr * c2 / c1);
-    float epsHat = (float) (eps * c2);
+    float[] corrected = biasCorrected(lr, step);
+    float stepSize = corrected[0];
+    float epsHat = corrected[1];
     if (!flatParams.isEmpty()) {
       stepFlat(params, grads, lr, stepSize, epsHat);
     }
@@ -188,6 +187,16 @@ public final class AdamW implements Optimizer {
         p.subi(update.reshape(p.getShape()));
       }
     }
+  }
+
+  /**
+   * {stepSize, epsHat} of step {@code step} (1-based): lr * sqrt(1 - b2^t) / (1 - b1^t) and eps *
+   * sqrt(1 - b2^t), the bias corrections folded into two float32 scalars (both step paths).
+   */
+  private float[] biasCorrected(double lr, long step) {
+    double c1 = 1 - Math.pow(beta1, step);
+    double c2 = Math.sqrt(1 - Math.pow(beta2, step));
+    return new float[] {(float) (lr * c2 / c1), (float) (eps * c2)};
   }
 
   /**
@@ -319,15 +328,14 @@ public final class AdamW implements Optimizer {
    * @param coef float32 device scalar, unscale x clip
    */
   public void stepFused(List<NDArray> params, NDArray coef, double lr, long step) {
-    double c1 = 1 - Math.pow(beta1, step);
-    double c2 = Math.sqrt(1 - Math.pow(beta2, step));
+    float[] corrected = biasCorrected(lr, step);
     float[] hyper = {
       (float) beta1,
       (float) (1 - beta1),
       (float) beta2,
       (float) (1 - beta2),
-      (float) (lr * c2 / c1),
-      (float) (eps * c2),
+      corrected[0],
+      corrected[1],
       (float) (1 - lr * weightDecay)
     };
     List<NDArray> params8 = new ArrayList<>();
