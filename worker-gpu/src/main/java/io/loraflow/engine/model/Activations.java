@@ -43,9 +43,14 @@ public final class Activations {
         silu && FastOps.activeFor(gate) ? FastOps.siluMul(gate, up) : act.apply(gate).mul(up);
   }
 
-  /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  /**
+   * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). The constants are device scalars ({@link
+   * Scalars}): a Java-number operand ({@code x.mul(0.5)}) is host memory that autograd would keep
+   * for the backward pass after DJL lets it go (GcPressureTest).
+   */
   private static NDArray geluTanh(NDArray x) {
-    NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(0.5).mul(inner.getNDArrayInternal().tanh().add(1));
+    NDArray cube = x.mul(x).mul(x);
+    NDArray inner = Scalars.mul(x.add(Scalars.mul(cube, 0.044715)), Math.sqrt(2 / Math.PI));
+    return Scalars.mul(x, 0.5).mul(Scalars.add(inner.getNDArrayInternal().tanh(), 1));
   }
 }

@@ -8,6 +8,13 @@ import ai.djl.ndarray.types.Shape;
  * copies it to x's device; on a GPU that copy waits for every queued kernel (a full stream sync per
  * scalar op), so the host can never run ahead of the GPU. A 0-d {@code full} is a fill kernel on
  * the device instead: no copy, no wait.
+ *
+ * <p>It is also the only safe scalar in a differentiable op on the CPU. DJL makes a Java-number
+ * operand with {@code manager.create(n)}: a tensor over a direct ByteBuffer that only its Java
+ * object keeps alive, closed right after the op. Autograd saves that tensor for the backward pass
+ * (MulBackward keeps the other factor), and once a GC frees the buffer, backward reads freed
+ * memory: NaN gradients and skipped steps that depend on GC timing. A {@code full} tensor is
+ * torch's own memory, kept alive by autograd's reference (GcPressureTest).
  */
 public final class Scalars {
 

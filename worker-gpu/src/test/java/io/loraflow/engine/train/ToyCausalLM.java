@@ -10,6 +10,7 @@ import io.loraflow.engine.model.CausalLM;
 import io.loraflow.engine.model.Linear;
 import io.loraflow.engine.model.LinearFactory;
 import io.loraflow.engine.model.ModelConfig;
+import io.loraflow.engine.model.Scalars;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +118,7 @@ final class ToyCausalLM implements CausalLM {
   /** RMS norm in float32, back to the compute dtype. */
   private NDArray norm(NDArray x) {
     NDArray x32 = Casts.to(x, DataType.FLOAT32);
-    NDArray rms = x32.square().mean(new int[] {-1}, true).add(1e-5f).sqrt();
+    NDArray rms = Scalars.add(x32.square().mean(new int[] {-1}, true), 1e-5f).sqrt();
     return Casts.to(x32.div(rms), compute);
   }
 
@@ -129,9 +130,10 @@ final class ToyCausalLM implements CausalLM {
     NDArray q = linears.get(p + "self_attn.q_proj").forward(x);
     NDArray k = linears.get(p + "self_attn.k_proj").forward(x);
     NDArray v = linears.get(p + "self_attn.v_proj").forward(x);
+    // device scalars throughout (Scalars): a Java-number operand is a GC hazard under autograd
+    NDArray scores32 = Casts.to(q.matMul(k.transpose(0, 2, 1)), DataType.FLOAT32);
     NDArray scores =
-        Casts.to(q.matMul(k.transpose(0, 2, 1)), DataType.FLOAT32)
-            .div((float) Math.sqrt(config.hiddenSize())); // (B, T, T) float32
+        scores32.div(Scalars.like(scores32, (float) Math.sqrt(config.hiddenSize()))); // (B,T,T)
     float[] mask = new float[(int) (t * t)];
     for (int i = 0; i < t; i++) {
       for (int j = i + 1; j < t; j++) {
@@ -140,16 +142,21 @@ final class ToyCausalLM implements CausalLM {
     }
     scores = scores.add(hidden.getManager().create(mask, new Shape(1, t, t)));
     if (step.keyPadding() != null) {
-      NDArray pad = step.keyPadding().toType(DataType.FLOAT32, false).sub(1).mul(1e9f);
+      NDArray pad =
+          Scalars.mul(Scalars.add(step.keyPadding().toType(DataType.FLOAT32, false), -1), 1e9f);
       scores = scores.add(pad.expandDims(1)); // (B, 1, S): -1e9 on padded keys
     }
     NDArray attn = Casts.to(scores.softmax(-1), compute).matMul(v);
     NDArray h = hidden.add(linears.get(p + "self_attn.o_proj").forward(attn));
     NDArray up = linears.get(p + "mlp.up_proj").forward(norm(h));
-    NDArray act =
-        up.mul(
-            Casts.to(Casts.to(up, DataType.FLOAT32).neg().exp().add(1).pow(-1), compute)); // silu
+    NDArray act = up.mul(Casts.to(sigmoid(Casts.to(up, DataType.FLOAT32)), compute)); // silu
     return h.add(linears.get(p + "mlp.down_proj").forward(act));
+  }
+
+  /** 1 / (1 + exp(-x)), float32. */
+  private static NDArray sigmoid(NDArray x) {
+    NDArray denominator = Scalars.add(x.neg().exp(), 1);
+    return denominator.pow(Scalars.like(denominator, -1));
   }
 
   @Override
