@@ -72,7 +72,10 @@ final class RetrainCommand implements Command {
     p.addArgument("--cron")
         .action(Arguments.append())
         .metavar("EXPR")
-        .help("also schedule it: cron expression, UTC (repeatable)");
+        .help(
+            "also schedule it: cron expression, UTC (repeatable): minute hour day-of-month month"
+                + " day-of-week [year]; *, values, ranges a-b, lists, steps /n, JAN-DEC, SUN-SAT,"
+                + " e.g. \"*/15 9-17 * * MON-FRI\" or @daily");
     p.addArgument("--every")
         .action(Arguments.append())
         .metavar("INTERVAL")

@@ -322,12 +322,16 @@ class ApiIT {
                   + source
                   + "\",\"runNow\":false,\"schedule\":{\"id\":\""
                   + scheduleId
-                  + "\",\"cron\":[\"0 3 * * *\",\"*/15 9,17 * * 1,5\"],"
+                  + "\",\"cron\":[\"0 3 * * *\",\"*/15 9,17 * * 1,5\",\"0 9-17/2 1-7 JAN-MAR,jun"
+                  + " MON-FRI\",\"@daily\"],"
                   + "\"every\":[\"24h\"]}}");
       assertEquals(201, created.getStatus(), () -> created.readEntity(String.class));
-      // the server keeps cron text only as calendars: it reads back as the same text
+      // the server keeps cron text only as calendars: it reads back as the same text, names as
+      // numbers and shorthands expanded
       JsonNode one = body(as(TOKEN, "GET", "/v1/schedules/" + scheduleId, null));
-      assertEquals("[\"0 3 * * *\",\"*/15 9,17 * * 1,5\"]", one.path("cron").toString());
+      assertEquals(
+          "[\"0 3 * * *\",\"*/15 9,17 * * 1,5\",\"0 9-17/2 1-7 1-3,6 1-5\",\"0 0 * * *\"]",
+          one.path("cron").toString());
       assertEquals("[\"86400s\"]", one.path("every").toString());
       JsonNode list =
           await("/v1/schedules", l -> l.path("schedules").toString().contains(scheduleId));

@@ -9,9 +9,11 @@ import java.util.stream.Collectors;
  * A schedule calendar as cron text. Temporal stores a cron expression as a structured calendar and
  * describes the schedule with the calendar only (the cron string is gone), so a schedule created
  * with {@code cron: ["0 3 * * *"]} reads back as this calendar; rendering it gives {@code "0 3 * *
- * *"} again (names become numbers: {@code MON} reads back as {@code 1}). Seconds and years appear
- * only when they are not the cron defaults (second 0, every year), as a leading seconds field and a
- * trailing year field.
+ * *"} again (names become numbers: {@code MON-FRI} reads back as {@code 1-5}; a value with a step
+ * runs to the field's end: {@code 5/15} reads back as {@code 5-59/15}; {@code 0-7} in the day of
+ * the week is {@code *}). Seconds and years appear only when they are not the cron defaults (second
+ * 0, every year), as a leading seconds field and a trailing year field. Without seconds the text is
+ * one {@link CronSyntax} accepts, so a schedule read back can be sent again.
  */
 public final class CronText {
 
@@ -31,10 +33,11 @@ public final class CronText {
         c.getSeconds() == null
             || c.getSeconds().isEmpty()
             || "0".equals(field(c.getSeconds(), 0, 59));
-    boolean everyYear = c.getYear() == null || c.getYear().isEmpty();
+    // the server's calendar years are 2000-2100: a range over all of them is "every year"
+    String year = field(c.getYear(), 2000, 2100);
     return (secondZero ? "" : field(c.getSeconds(), 0, 59) + " ")
         + fields
-        + (everyYear ? "" : " " + field(c.getYear(), 1970, 9999));
+        + ("*".equals(year) ? "" : " " + year);
   }
 
   /** One cron field; an empty list is the cron default of that field's position ("*"). */

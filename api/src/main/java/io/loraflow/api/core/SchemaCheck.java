@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * list), {@code properties}, {@code required}, {@code additionalProperties: false}, {@code enum},
  * {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum}, {@code
  * minLength}, {@code maxLength}, {@code pattern}, {@code minItems}, {@code maxItems}, {@code
- * items}, {@code oneOf}, {@code anyOf}, {@code not}, and {@code x-merge-patch-of} (an RFC 7386
- * patch of another schema: nulls remove, nothing is required). Anything else in a schema is
+ * items}, {@code oneOf}, {@code anyOf}, {@code not}, {@code x-pattern-message}, {@code
+ * x-pattern-explain} (code that explains a refused pattern), and {@code x-merge-patch-of} (an RFC
+ * 7386 patch of another schema: nulls remove, nothing is required). Anything else in a schema is
  * ignored.
  */
 public final class SchemaCheck {
@@ -179,13 +180,26 @@ public final class SchemaCheck {
       String regex = schema.get("pattern").asText();
       Pattern p = patterns.computeIfAbsent(regex, Pattern::compile);
       if (!p.matcher(s).find()) {
-        out.add(
-            error(
-                path,
-                schema.path("x-pattern-message").asText("must match " + regex),
-                s.length() <= ECHO_MAX ? s : null));
+        String message =
+            schema.has("x-pattern-explain")
+                ? explain(schema.get("x-pattern-explain").asText(), s)
+                : schema.path("x-pattern-message").asText("must match " + regex);
+        out.add(error(path, message, s.length() <= ECHO_MAX ? s : null));
       }
     }
+  }
+
+  /**
+   * The message of a value its pattern refused, from the code that the pattern was generated from
+   * ({@code x-pattern-explain: cron} is {@link CronSyntax}, whose {@code regex()} is the pattern).
+   */
+  private static String explain(String explainer, String value) {
+    if (!explainer.equals("cron")) {
+      throw new IllegalStateException(
+          "OpenAPI document names unknown x-pattern-explain " + explainer);
+    }
+    return CronSyntax.problem(value)
+        .orElse("must be cron text the schedule accepts (the pattern and CronSyntax disagree)");
   }
 
   private void checkArray(

@@ -99,6 +99,48 @@ class CronTextTest {
   }
 
   @Test
+  void rangesStepsListsAndNamesReadBackAsCronTextTheApiAcceptsAgain() {
+    // the server's calendar for "0 9-17 * * MON-FRI", "5/15 * 1,15 JAN-MAR 0-7" and
+    // "0 12 * * * 2027-2030" (calendar.go makeRange: end 0 = start, step 0 = 1, * = min-max)
+    String weekdays =
+        CronText.of(
+            calendar(
+                ZERO,
+                ZERO,
+                List.of(new ScheduleRange(9, 17, 0)),
+                DAYS,
+                MONTHS,
+                List.of(new ScheduleRange(1, 5, 0)),
+                List.of(new ScheduleRange(2000, 2100, 0))));
+    assertEquals("0 9-17 * * 1-5", weekdays);
+    String stepped =
+        CronText.of(
+            calendar(
+                ZERO,
+                List.of(new ScheduleRange(5, 59, 15)),
+                List.of(new ScheduleRange(0, 23, 0)),
+                List.of(new ScheduleRange(1, 0, 0), new ScheduleRange(15, 0, 0)),
+                List.of(new ScheduleRange(1, 3, 0)),
+                List.of(new ScheduleRange(0, 7, 0)),
+                List.of(new ScheduleRange(2000, 2100, 0))));
+    assertEquals("5-59/15 * 1,15 1-3 *", stepped);
+    String years =
+        CronText.of(
+            calendar(
+                ZERO,
+                ZERO,
+                List.of(new ScheduleRange(12)),
+                DAYS,
+                MONTHS,
+                WEEK,
+                List.of(new ScheduleRange(2027, 2030, 0))));
+    assertEquals("0 12 * * * 2027-2030", years);
+    for (String text : List.of(weekdays, stepped, years)) {
+      assertEquals(java.util.Optional.empty(), CronSyntax.problem(text), text);
+    }
+  }
+
+  @Test
   void aScheduleWithCronAndIntervalListsBoth() {
     ScheduleSpec spec =
         ScheduleSpec.newBuilder()

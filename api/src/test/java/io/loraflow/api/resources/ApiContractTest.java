@@ -338,6 +338,24 @@ class ApiContractTest {
   }
 
   @Test
+  void retrainCronIsCheckedFieldByFieldWithEveryProblemListed() {
+    Response r =
+        post(
+            "/v1/retrain",
+            WRITE,
+            "{\"fromRun\":\"finetune-x\",\"runNow\":false,\"schedule\":{\"cron\":"
+                + "[\"*/15 9-17 * * MON-FRI\",\"0 17-9 * * *\",\"0 3 * * 8\"]}}");
+    assertEquals(400, r.getStatus());
+    JsonNode error = body(r);
+    assertEquals(List.of("schedule.cron[1]", "schedule.cron[2]"), fields(error), error::toString);
+    assertTrue(
+        error.toString().contains("field 2 (hour) range '17-9' runs backwards"), error::toString);
+    assertTrue(
+        error.toString().contains("field 5 (day-of-week) '8' is out of range, values are 0-7"),
+        error::toString);
+  }
+
+  @Test
   void wrongMethodIs405WithAllowAndUnknownPathIsJson404() {
     Response r =
         API.target("/v1/runs/finetune-x")

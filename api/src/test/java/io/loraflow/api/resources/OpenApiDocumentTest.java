@@ -257,6 +257,16 @@ class OpenApiDocumentTest {
   }
 
   @Test
+  void theCronPatternIsTheOneCronSyntaxGenerates() {
+    JsonNode items = DOC.at("/components/schemas/ScheduleRequest/properties/cron/items");
+    assertEquals(
+        io.loraflow.api.core.CronSyntax.regex(),
+        items.path("pattern").asText(),
+        "regenerate the pattern from CronSyntax.regex()");
+    assertEquals("cron", items.path("x-pattern-explain").asText());
+  }
+
+  @Test
   void requestSchemasBoundEveryStringAndNeverAcceptNull() {
     for (String name :
         new String[] {
