@@ -50,7 +50,7 @@ import org.junit.jupiter.api.Test;
  * in the run's template with the run's adapter, and that bad arguments are usage errors that start
  * nothing.
  */
-class TryVerbTest {
+public class TryVerbTest {
 
   static final BaseModelRef MODEL =
       new BaseModelRef(

@@ -14,20 +14,35 @@ public class TryAdapterWorkflowImpl implements TryAdapterWorkflow {
   /** Loading the model and the adapter plus at most 512 new tokens. */
   static final Duration START_TO_CLOSE = Duration.ofMinutes(10);
 
-  private final GpuActivities gpu =
-      Workflow.newActivityStub(
-          GpuActivities.class,
-          ActivityOptions.newBuilder()
-              .setTaskQueue(TaskQueues.GPU)
-              .setScheduleToStartTimeout(SCHEDULE_TO_START)
-              .setStartToCloseTimeout(START_TO_CLOSE)
-              .setHeartbeatTimeout(ActivityPolicies.GPU_HEARTBEAT_TIMEOUT)
-              .setRetryOptions(
-                  RetryOptions.newBuilder()
-                      .setMaximumAttempts(2)
-                      .setDoNotRetry(FailureTypes.INVALID_RUN_SPEC, FailureTypes.INVALID_BASE_MODEL)
-                      .build())
-              .build());
+  private final GpuActivities gpu;
+
+  /** The workflow as workers run it: a try waits {@link #SCHEDULE_TO_START} for a GPU worker. */
+  public TryAdapterWorkflowImpl() {
+    this(SCHEDULE_TO_START);
+  }
+
+  /**
+   * A try that waits {@code scheduleToStart} for a GPU worker; tests register it with a short bound
+   * through a workflow factory (Temporal's test server cannot skip time while an activity task is
+   * waiting, so the 2-minute bound would take 2 minutes of wall time).
+   */
+  public TryAdapterWorkflowImpl(Duration scheduleToStart) {
+    this.gpu =
+        Workflow.newActivityStub(
+            GpuActivities.class,
+            ActivityOptions.newBuilder()
+                .setTaskQueue(TaskQueues.GPU)
+                .setScheduleToStartTimeout(scheduleToStart)
+                .setStartToCloseTimeout(START_TO_CLOSE)
+                .setHeartbeatTimeout(ActivityPolicies.GPU_HEARTBEAT_TIMEOUT)
+                .setRetryOptions(
+                    RetryOptions.newBuilder()
+                        .setMaximumAttempts(2)
+                        .setDoNotRetry(
+                            FailureTypes.INVALID_RUN_SPEC, FailureTypes.INVALID_BASE_MODEL)
+                        .build())
+                .build());
+  }
 
   @Override
   public TryResult run(TryRequest request) {

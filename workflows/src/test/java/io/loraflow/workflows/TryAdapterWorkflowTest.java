@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The TryAdapter workflow on Temporal's test server: its one activity runs on the GPU queue, a
  * silent GPU worker fails it on the heartbeat timeout (after one retry), bad input is not retried,
- * and a transient failure is retried once. (The schedule-to-start bound is not tested here: the
- * test server does not skip time for it and waits the full 2 minutes of wall time.)
+ * a transient failure is retried once, and with no GPU worker polling the try fails on its
+ * schedule-to-start bound (not before it, without a retry; a 3 s bound stands in for the workers' 2
+ * minutes because the test server cannot skip time while an activity task waits).
  */
 class TryAdapterWorkflowTest {
 
@@ -139,6 +140,59 @@ class TryAdapterWorkflowTest {
     TimeoutFailure t = assertInstanceOf(TimeoutFailure.class, activityFailure(e).getCause());
     assertEquals(TimeoutType.TIMEOUT_TYPE_HEARTBEAT, t.getTimeoutType());
     assertEquals(2, attempts.get(), "a lost worker is retried once, then the try fails");
+  }
+
+  @Test
+  void withNoGpuWorkerTheTryFailsOnItsScheduleToStartBoundAndNotBefore() throws Exception {
+    // the test server cannot skip time while an activity task waits: a 3 s bound stands for 2 min
+    Duration bound = Duration.ofSeconds(3);
+    env.close();
+    env = TestWorkflowEnvironment.newInstance();
+    client = env.getWorkflowClient();
+    env.newWorker(TaskQueues.CPU)
+        .registerWorkflowImplementationFactory(
+            TryAdapterWorkflow.class, () -> new TryAdapterWorkflowImpl(bound));
+    env.start(); // nobody polls the GPU queue
+    TryAdapterWorkflow workflow = newTry();
+    long started = System.nanoTime();
+    io.temporal.api.common.v1.WorkflowExecution execution =
+        WorkflowClient.start(workflow::run, REQUEST);
+    Thread.sleep(bound.toMillis() / 3);
+    assertEquals(
+        io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+        status(execution),
+        "still waiting for a GPU worker before the bound");
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () ->
+                io.temporal.client.WorkflowStub.fromTyped(workflow)
+                    .getResult(30, java.util.concurrent.TimeUnit.SECONDS, TryResult.class));
+    Duration waited = Duration.ofNanos(System.nanoTime() - started);
+    TimeoutFailure t = assertInstanceOf(TimeoutFailure.class, activityFailure(e).getCause());
+    assertEquals(TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START, t.getTimeoutType());
+    org.junit.jupiter.api.Assertions.assertTrue(
+        waited.compareTo(bound) >= 0 && waited.compareTo(bound.multipliedBy(5)) < 0,
+        "failed after " + waited.toMillis() + " ms, bound " + bound.toMillis() + " ms");
+    assertEquals(0, attempts.get(), "no worker ever ran it");
+    assertEquals(
+        Duration.ofMinutes(2),
+        TryAdapterWorkflowImpl.SCHEDULE_TO_START,
+        "the bound the workers use (README, AdapterTrials' 503 message)");
+  }
+
+  private io.temporal.api.enums.v1.WorkflowExecutionStatus status(
+      io.temporal.api.common.v1.WorkflowExecution execution) {
+    return client
+        .getWorkflowServiceStubs()
+        .blockingStub()
+        .describeWorkflowExecution(
+            io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest.newBuilder()
+                .setNamespace(client.getOptions().getNamespace())
+                .setExecution(execution)
+                .build())
+        .getWorkflowExecutionInfo()
+        .getStatus();
   }
 
   @Test
