@@ -20,21 +20,10 @@ import java.util.TreeSet;
  * IPv4 inside IPv6 is unwrapped). Hosts and networks an operator allow-lists with {@value #ENV} are
  * exempt (e.g. an internal mirror). Each redirect target is checked again by the fetcher.
  *
- * <p>DNS rebinding: the check and the connection resolve the name separately; they agree because
- * the JVM caches a successful lookup ({@code networkaddress.cache.ttl}, 30 s by default) and the
- * check's lookup is the one cached. The residual window: an entry made by an earlier lookup of the
- * same name that expires between the check and the connect (or a cache TTL of 0) lets the connect
- * resolve again, and a rebinding DNS server can answer with an internal address then. Connecting to
- * the checked address itself is not done because Java 17's {@code java.net.http.HttpClient} cannot
- * do it cleanly: it has no resolver hook (the resolver SPI, JEP 418, is Java 18+ and JVM-wide);
- * sending the request to the address literal needs (1) the {@code Host} header set to the name,
- * which the client refuses unless the JVM-wide property {@code
- * jdk.httpclient.allowRestrictedHeaders} is set before its classes load (the worker's MLflow client
- * loads them first), (2) HTTP/1.1 only (HTTP/2 takes {@code :authority} from the URI), and (3) for
- * https, SNI and host-name verification against the name through {@code SSLParameters}, which are
- * per client, so one client per host. {@code HttpsURLConnection} has the same restricted-header
- * switch ({@code sun.net.http.allowRestrictedHeaders}) and resolves inside its own connect. A CPU
- * worker that must be immune should run behind an egress firewall that drops internal destinations.
+ * <p>DNS rebinding: the host is resolved once ({@link #vet}) and the fetcher connects to the vetted
+ * address itself ({@link PinnedHttp}: the URL's host only names the server in the {@code Host}
+ * header, TLS SNI and the certificate check), so a DNS server that answers differently on a second
+ * lookup is never asked a second time. Each redirect target is resolved and vetted again.
  *
  * @param allowedHosts host names (lowercase) and literal addresses that are always allowed
  * @param allowedNetworks CIDR blocks that are always allowed, e.g. 10.1.0.0/16
@@ -77,12 +66,23 @@ public record AddressPolicy(Set<String> allowedHosts, List<Cidr> allowedNetworks
   }
 
   /**
-   * Checks the host of {@code url}.
+   * Checks the host of {@code url} with the JVM's resolver.
    *
    * @param uriText the dataset URI as the user wrote it, for the message
    * @throws DatasetException (not allowed, or unreachable when the name does not resolve)
    */
   public void check(URI url, String uriText) {
+    vet(url, uriText, HostResolver.system());
+  }
+
+  /**
+   * Resolves the host of {@code url} once and checks every address it resolves to.
+   *
+   * @param uriText the dataset URI as the user wrote it, for the message
+   * @return the vetted addresses, in the resolver's order: connect to these, not to the name
+   * @throws DatasetException (not allowed, or unreachable when the name does not resolve)
+   */
+  public List<InetAddress> vet(URI url, String uriText, HostResolver resolver) {
     String host = url.getHost();
     if (host == null || host.isEmpty()) {
       throw DatasetException.invalid("dataset '" + uriText + "' has no host name in " + url);
@@ -91,15 +91,19 @@ public record AddressPolicy(Set<String> allowedHosts, List<Cidr> allowedNetworks
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
     }
-    if (allowedHosts.contains(h)) {
-      return;
-    }
     InetAddress[] addresses;
     try {
-      addresses = InetAddress.getAllByName(h);
+      addresses = resolver.resolve(h);
     } catch (UnknownHostException e) {
       throw DatasetException.unreachable(
           "dataset '" + uriText + "': host " + host + " does not resolve; check the URL", e);
+    }
+    if (addresses == null || addresses.length == 0) {
+      throw DatasetException.unreachable(
+          "dataset '" + uriText + "': host " + host + " has no addresses; check the URL", null);
+    }
+    if (allowedHosts.contains(h)) {
+      return List.of(addresses);
     }
     for (InetAddress a : addresses) {
       if (allowedHosts.contains(a.getHostAddress())
@@ -123,6 +127,7 @@ public record AddressPolicy(Set<String> allowedHosts, List<Cidr> allowedNetworks
                 + " on the CPU worker, or upload the file to the object store and use s3://");
       }
     }
+    return List.of(addresses);
   }
 
   /** Why {@code a} is internal (e.g. "loopback"), or null for a public address. */

@@ -7,14 +7,10 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLEncoder;
-import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -39,8 +35,9 @@ public final class DatasetFetcher {
 
   private final DatasetConfig config;
   private final BlobReader blobs;
-  private final HttpClient http;
+  private final PinnedHttp http;
   private final AddressPolicy addresses;
+  private final HostResolver resolver;
 
   /** Most redirects one fetch follows. */
   static final int MAX_REDIRECTS = 5;
@@ -59,19 +56,38 @@ public final class DatasetFetcher {
    *     is always allowed
    */
   public DatasetFetcher(DatasetConfig config, BlobReader blobs, AddressPolicy addresses) {
+    this(config, blobs, addresses, HostResolver.system(), defaultTls());
+  }
+
+  /**
+   * @param resolver answers each host lookup once per fetch and redirect; the fetch connects to the
+   *     address it vetted from that answer
+   * @param tls trust for https fetches
+   */
+  public DatasetFetcher(
+      DatasetConfig config,
+      BlobReader blobs,
+      AddressPolicy addresses,
+      HostResolver resolver,
+      javax.net.ssl.SSLContext tls) {
     this.config = config;
+    this.resolver = resolver;
     this.blobs = blobs;
     java.util.Set<String> hosts = new java.util.HashSet<>(addresses.allowedHosts());
     if (config.hfEndpoint().getHost() != null) {
       hosts.add(config.hfEndpoint().getHost().toLowerCase(Locale.ROOT));
     }
     this.addresses = new AddressPolicy(hosts, addresses.allowedNetworks());
-    // redirects are followed by get(), which checks every target against the address policy
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(config.connectTimeout())
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    // redirects are followed by get(), which vets every target against the address policy
+    this.http = new PinnedHttp(tls, config.connectTimeout(), config.requestTimeout());
+  }
+
+  private static javax.net.ssl.SSLContext defaultTls() {
+    try {
+      return javax.net.ssl.SSLContext.getDefault();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no default TLS context", e);
+    }
   }
 
   public FetchedDataset fetch(String uriText) {
@@ -279,22 +295,42 @@ public final class DatasetFetcher {
   }
 
   private byte[] get(URI url, String uriText, int redirects) {
-    addresses.check(url, uriText);
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(url).timeout(config.requestTimeout()).GET();
+    List<InetAddress> vetted = addresses.vet(url, uriText, resolver);
+    java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
     if (config.hfToken() != null && url.toString().startsWith(config.hfEndpoint().toString())) {
-      request.header("Authorization", "Bearer " + config.hfToken());
+      headers.put("Authorization", "Bearer " + config.hfToken());
     }
-    HttpResponse<InputStream> response;
-    try {
-      response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-    } catch (HttpTimeoutException e) {
-      throw DatasetException.transientFailure(
-          "dataset '" + uriText + "': " + url + " timed out (" + e.getMessage() + ")", e);
-    } catch (ConnectException e) {
-      if (unresolved(e)) {
-        throw unknownHost(uriText, url, e);
+    PinnedHttp.Response response = null;
+    ConnectException refused = null;
+    for (InetAddress address : vetted) { // the next vetted address when one refuses
+      try {
+        response = http.get(url, address, headers, config.maxBytes());
+        break;
+      } catch (ConnectException e) {
+        refused = e;
+      } catch (PinnedHttp.TooLarge e) {
+        throw tooLarge(uriText, e.seen);
+      } catch (java.net.SocketTimeoutException e) {
+        throw DatasetException.transientFailure(
+            "dataset '" + uriText + "': " + url + " timed out (" + e.getMessage() + ")", e);
+      } catch (javax.net.ssl.SSLHandshakeException e) {
+        // an untrusted or mismatched certificate: retrying cannot fix it
+        throw DatasetException.unreachable(
+            "dataset '"
+                + uriText
+                + "': TLS with "
+                + url.getHost()
+                + " failed ("
+                + e.getMessage()
+                + "); the server's certificate must be trusted and name "
+                + url.getHost(),
+            e);
+      } catch (IOException e) {
+        throw DatasetException.transientFailure(
+            "dataset '" + uriText + "': GET " + url + " failed: " + e.getMessage(), e);
       }
+    }
+    if (response == null) {
       // refused or reset: the server may be restarting; retried with backoff (CPU policy)
       throw DatasetException.transientFailure(
           "dataset '"
@@ -303,76 +339,46 @@ public final class DatasetFetcher {
               + url.getHost()
               + (url.getPort() > 0 ? ":" + url.getPort() : "")
               + " ("
-              + (e.getMessage() != null ? e.getMessage() : "connection refused")
+              + (refused != null && refused.getMessage() != null
+                  ? refused.getMessage()
+                  : "connection refused")
               + "); retrying, the server may be restarting",
-          e);
-    } catch (UnknownHostException e) {
-      throw unknownHost(uriText, url, e);
-    } catch (IOException e) {
-      throw DatasetException.transientFailure(
-          "dataset '" + uriText + "': GET " + url + " failed: " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw DatasetException.transientFailure("dataset '" + uriText + "': interrupted", e);
+          refused);
     }
-    try (InputStream body = response.body()) {
-      int status = response.statusCode();
-      if (status / 100 == 3 && response.headers().firstValue("Location").isPresent()) {
-        if (redirects >= MAX_REDIRECTS) {
-          throw DatasetException.unreachable(
-              "dataset '" + uriText + "': more than " + MAX_REDIRECTS + " redirects", null);
-        }
-        URI next = url.resolve(response.headers().firstValue("Location").get());
-        if (!"http".equals(next.getScheme()) && !"https".equals(next.getScheme())) {
-          throw DatasetException.notAllowed(
-              "dataset '" + uriText + "': redirected to a non-http(s) URL");
-        }
-        return get(next, uriText, redirects + 1);
-      }
-      if (status != 200) {
-        String what = "dataset '" + uriText + "': GET " + url + " returned HTTP " + status;
-        if (status == 429 || status >= 500) {
-          throw DatasetException.transientFailure(what, null);
-        }
+    int status = response.status();
+    if (status / 100 == 3 && response.header("Location").isPresent()) {
+      if (redirects >= MAX_REDIRECTS) {
         throw DatasetException.unreachable(
-            what
-                + ((status == 401 || status == 403)
-                        && url.toString().startsWith(config.hfEndpoint().toString())
-                    ? " (private? set HF_TOKEN)"
-                    : ""),
-            null);
+            "dataset '" + uriText + "': more than " + MAX_REDIRECTS + " redirects", null);
       }
-      long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if (length > config.maxBytes()) {
-        throw tooLarge(uriText, length);
+      URI next;
+      try {
+        next = url.resolve(response.header("Location").get());
+      } catch (IllegalArgumentException e) {
+        throw DatasetException.unreachable(
+            "dataset '" + uriText + "': " + url + " redirected to an invalid URL", e);
       }
-      return readCapped(body, uriText);
-    } catch (IOException e) {
-      throw DatasetException.transientFailure(
-          "dataset '" + uriText + "': reading " + url + " failed: " + e, e);
+      if (!"http".equalsIgnoreCase(next.getScheme())
+          && !"https".equalsIgnoreCase(next.getScheme())) {
+        throw DatasetException.notAllowed(
+            "dataset '" + uriText + "': redirected to a non-http(s) URL");
+      }
+      return get(next, uriText, redirects + 1);
     }
-  }
-
-  /** DNS says no such host: a retry cannot fix the URL. */
-  private static DatasetException unknownHost(String uriText, URI url, IOException e) {
-    return DatasetException.unreachable(
-        "dataset '"
-            + uriText
-            + "': unknown host "
-            + url.getHost()
-            + "; check the host name in the URL",
-        e);
-  }
-
-  /** The JDK client reports an unresolvable host as a ConnectException with a DNS cause. */
-  private static boolean unresolved(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof UnknownHostException
-          || t instanceof java.nio.channels.UnresolvedAddressException) {
-        return true;
+    if (status != 200) {
+      String what = "dataset '" + uriText + "': GET " + url + " returned HTTP " + status;
+      if (status == 429 || status >= 500) {
+        throw DatasetException.transientFailure(what, null);
       }
+      throw DatasetException.unreachable(
+          what
+              + ((status == 401 || status == 403)
+                      && url.toString().startsWith(config.hfEndpoint().toString())
+                  ? " (private? set HF_TOKEN)"
+                  : ""),
+          null);
     }
-    return false;
+    return response.body();
   }
 
   private byte[] readCapped(InputStream in, String uriText) throws IOException {
