@@ -5,7 +5,8 @@
 # (the GPU worker's own cores: EngineSession, Trainer with best checkpoint, EvalActivity) on the real
 # GGUF and the sample FAQ, the pipeline's split and template. A 135M model leaves the H200 mostly
 # idle, so PARALLEL recipes run at once, each in its own JVM and work directory.
-#   bash bench/gpu/recipe-sweep.sh         (from the checkout root that travelled with .gpu/)
+#   GPU: bash bench/gpu/recipe-sweep.sh         (from the checkout root that travelled with .gpu/)
+#   CPU: LORAFLOW_DEVICE=cpu CPU_EXTRA_CP=... TRAIN_TIMEOUT=3600 EVAL_TIMEOUT=1800 PARALLEL=2 bash bench/gpu/recipe-sweep.sh
 # Settings: RECIPES (space-separated NAME:opt=val,opt=val; opts are GpuDurabilityCheck's train
 # options: epochs lr r alpha dropout schedule warmup batch grad-accum eval-every), PARALLEL (4),
 # PROMPTS (8 held-out and 8 seen questions), MAX_NEW (96, the demo's), LORAFLOW_GGUF, OUT.
@@ -18,18 +19,24 @@ gguf=${LORAFLOW_GGUF:-/tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf}
 recipes=${RECIPES:-"learns:epochs=4,lr=1.5e-3,batch=2,dropout=0"}
 parallel=${PARALLEL:-4}
 unset RUST_FLAVOR
-[ -x .gpu/jre/bin/java ] || tar -xJf .gpu/jre.tar.xz -C .gpu
-source .gpu/device-setup.sh || { echo "device-setup.sh failed"; exit 1; }
-lib=/tmp/native-build/libloraflow_native.so
-if [ ! -f "$lib" ] && [ "${BUILD_NATIVE:-1}" = 1 ]; then
-  bash .gpu/native/build.sh /tmp/native-build .gpu/jre >"$OUT/native-build.log" 2>&1
+device=${LORAFLOW_DEVICE:-gpu}
+if [ "$device" = gpu ]; then
+  [ -x .gpu/jre/bin/java ] || tar -xJf .gpu/jre.tar.xz -C .gpu
+  source .gpu/device-setup.sh || { echo "device-setup.sh failed"; exit 1; }
+  lib=/tmp/native-build/libloraflow_native.so
+  if [ ! -f "$lib" ] && [ "${BUILD_NATIVE:-1}" = 1 ]; then
+    bash .gpu/native/build.sh /tmp/native-build .gpu/jre >"$OUT/native-build.log" 2>&1
+  fi
+  [ -f "$lib" ] && export LORAFLOW_NATIVE_LIB=$lib
+  echo "fast path library: ${LORAFLOW_NATIVE_LIB:-none}"
+  J=("$JAVA" -Xmx6g -cp ".gpu/lib/*" io.loraflow.gpu.GpuDurabilityCheck)
+else # CPU (this machine): one torch thread per JVM, PARALLEL JVMs share the cores
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+  J=("${JAVA:-java}" -Xmx3g -cp ".gpu/lib/*:${CPU_EXTRA_CP:?CPU_EXTRA_CP: the pytorch-native-cpu and pytorch-jni jars}" io.loraflow.gpu.GpuDurabilityCheck)
 fi
-[ -f "$lib" ] && export LORAFLOW_NATIVE_LIB=$lib
-echo "fast path library: ${LORAFLOW_NATIVE_LIB:-none}"
-J=("$JAVA" -Xmx6g -cp ".gpu/lib/*" io.loraflow.gpu.GpuDurabilityCheck)
 base=/tmp/sweep-work
 rm -rf "$base" && mkdir -p "$base/prepared"
-"${J[@]}" prepare --model "$gguf" --work "$base/prepared" --device gpu --max-seq-len 512 >"$OUT/prepare.log" 2>&1
+"${J[@]}" prepare --model "$gguf" --work "$base/prepared" --device "$device" --max-seq-len 512 >"$OUT/prepare.log" 2>&1
 grep '^{"check"' "$OUT/prepare.log" | cut -c1-300
 
 one() { # NAME OPTS: train then evaluate the published adapter; check lines to $OUT/NAME.jsonl
@@ -38,13 +45,13 @@ one() { # NAME OPTS: train then evaluate the published adapter; check lines to $
   local args=()
   IFS=',' read -r -a kv <<<"$opts"
   for p in "${kv[@]}"; do args+=("--${p%%=*}" "${p#*=}"); done
-  timeout 600 "${J[@]}" train --model "$gguf" --work "$w" --device gpu --max-seq-len 512 --name "$name" \
+  timeout "${TRAIN_TIMEOUT:-600}" "${J[@]}" train --model "$gguf" --work "$w" --device "$device" --max-seq-len 512 --name "$name" \
     --checkpoint-every 50 --eval-every 0 "${args[@]}" >"$OUT/$name-train.log" 2>&1
-  timeout 300 "${J[@]}" eval --model "$gguf" --work "$w" --device gpu --max-seq-len 512 \
+  timeout "${EVAL_TIMEOUT:-300}" "${J[@]}" eval --model "$gguf" --work "$w" --device "$device" --max-seq-len 512 \
     --adapter "$w/adapter-$name" --out "$OUT/$name-report.json" --prompts "${PROMPTS:-8}" \
     --seen "${PROMPTS:-8}" --max-new-tokens "${MAX_NEW:-96}" >"$OUT/$name-eval.log" 2>&1
   if [ "${EVAL_LAST:-1}" = 1 ]; then # the last epoch's weights, to see what the best-by-held-out rule gives up
-    timeout 300 "${J[@]}" eval --model "$gguf" --work "$w" --device gpu --max-seq-len 512 \
+    timeout "${EVAL_TIMEOUT:-300}" "${J[@]}" eval --model "$gguf" --work "$w" --device "$device" --max-seq-len 512 \
       --adapter "$w/adapter-$name-last" --out "$OUT/$name-last-report.json" --prompts "${PROMPTS:-8}" \
       --seen "${PROMPTS:-8}" --max-new-tokens "${MAX_NEW:-96}" 2>&1 | grep '^{"check"' | sed 's/"check":"eval"/"check":"eval-last"/' >"$OUT/$name-last.log"
   fi
