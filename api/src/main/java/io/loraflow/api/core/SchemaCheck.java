@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
  * {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum}, {@code
  * minLength}, {@code maxLength}, {@code pattern}, {@code minItems}, {@code maxItems}, {@code
  * items}, {@code oneOf}, {@code anyOf}, {@code not}, {@code x-pattern-message}, {@code
- * x-pattern-explain} (code that explains a refused pattern), and {@code x-merge-patch-of} (an RFC
- * 7386 patch of another schema: nulls remove, nothing is required). Anything else in a schema is
- * ignored.
+ * x-pattern-explain} (code that explains a refused pattern), {@code propertyNames} (with its {@code
+ * x-message}), and {@code x-merge-patch-of} (an RFC 7386 patch of another schema: nulls remove,
+ * nothing is required). Anything else in a schema is ignored.
  */
 public final class SchemaCheck {
 
@@ -236,6 +236,26 @@ public final class SchemaCheck {
     while (fields.hasNext()) {
       Map.Entry<String, JsonNode> f = fields.next();
       String at = join(path, f.getKey());
+      if (schema.has("propertyNames")) {
+        List<ErrorBody.FieldError> probe = new ArrayList<>();
+        check(
+            com.fasterxml.jackson.databind.node.TextNode.valueOf(f.getKey()),
+            schema.get("propertyNames"),
+            path,
+            false,
+            probe);
+        if (!probe.isEmpty()) {
+          out.add(
+              error(
+                  path,
+                  schema
+                      .get("propertyNames")
+                      .path("x-message")
+                      .asText("has a key that is not allowed here"),
+                  f.getKey().length() <= ECHO_MAX ? f.getKey() : null));
+          continue;
+        }
+      }
       if (properties.has(f.getKey())) {
         check(f.getValue(), properties.get(f.getKey()), at, patch, out);
       } else if (schema.has("additionalProperties")

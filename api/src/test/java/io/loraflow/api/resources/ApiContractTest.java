@@ -356,6 +356,28 @@ class ApiContractTest {
   }
 
   @Test
+  void tagKeysAndIpv4HostsAreCheckedByTheDocumentAsTheSpecChecksThem() {
+    // found by the session-15 fuzz: the document let these through, the spec refused them
+    Response keys =
+        post(
+            "/v1/runs",
+            WRITE,
+            "{\"dataset\":\"builtin:ecommerce-faq\",\"baseModel\":\"smollm2-135m-instruct\","
+                + "\"tags\":{\"\u00c5\":\"x\",\"loraflow.workflow_id\":\"y\",\"ok.key\":\"z\"}}");
+    assertEquals(400, keys.getStatus());
+    JsonNode error = body(keys);
+    assertEquals(List.of("tags", "tags"), fields(error), error::toString);
+    assertTrue(error.toString().contains("has a bad key (1-250 letters"), error::toString);
+    Response host =
+        post(
+            "/v1/runs",
+            WRITE,
+            "{\"dataset\":\"http://7.666.619.65/faq.json\",\"baseModel\":\"smollm2-135m-instruct\"}");
+    assertEquals(400, host.getStatus());
+    assertEquals(List.of("dataset"), fields(body(host)));
+  }
+
+  @Test
   void wrongMethodIs405WithAllowAndUnknownPathIsJson404() {
     Response r =
         API.target("/v1/runs/finetune-x")
