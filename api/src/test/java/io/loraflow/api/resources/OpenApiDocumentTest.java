@@ -257,6 +257,26 @@ class OpenApiDocumentTest {
   }
 
   @Test
+  void sweepGridValuesHaveTheBoundsOfTheTrainingFieldsTheyReplace() {
+    // found by the session-15 fuzz: grid epochs 1354 passed the document, the spec refused it
+    JsonNode grid = DOC.at("/components/schemas/SweepGrid/properties");
+    JsonNode training = DOC.at("/components/schemas/TrainingSpec/properties");
+    grid.fields()
+        .forEachRemaining(
+            f -> {
+              JsonNode item = f.getValue().path("items");
+              JsonNode field = training.path(f.getKey());
+              for (String bound :
+                  new String[] {
+                    "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
+                  }) {
+                assertEquals(
+                    field.path(bound), item.path(bound), "SweepGrid." + f.getKey() + " " + bound);
+              }
+            });
+  }
+
+  @Test
   void theCronPatternIsTheOneCronSyntaxGenerates() {
     JsonNode items = DOC.at("/components/schemas/ScheduleRequest/properties/cron/items");
     assertEquals(
