@@ -51,7 +51,13 @@ public record SweepSpec(
     }
     long n = grid.size();
     if (n < 1 || n > MAX_CHILDREN) {
-      p.add("the grid has " + n + " combinations; a sweep runs 1 to " + MAX_CHILDREN);
+      // "grid ..." first: the API names the field by the message's first word
+      p.add(
+          "grid has "
+              + n
+              + " combinations (the product of its list lengths); a sweep runs 1 to "
+              + MAX_CHILDREN
+              + ": shorten a list");
       return p;
     }
     // each combination must be a valid run (e.g. loraR within range), reported once per value

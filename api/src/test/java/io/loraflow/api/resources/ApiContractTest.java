@@ -375,6 +375,18 @@ class ApiContractTest {
             "{\"dataset\":\"http://7.666.619.65/faq.json\",\"baseModel\":\"smollm2-135m-instruct\"}");
     assertEquals(400, host.getStatus());
     assertEquals(List.of("dataset"), fields(body(host)));
+    // a rule the document cannot state (the grid's product) still names its field
+    Response wide =
+        post(
+            "/v1/sweeps",
+            WRITE,
+            "{\"base\":"
+                + SPEC
+                + ",\"grid\":{\"epochs\":[1,2,3,4,5,6,7,8,9],\"loraR\":[1,2,3,4,5,6,7,8]}}");
+    assertEquals(400, wide.getStatus());
+    JsonNode wideError = body(wide);
+    assertEquals(List.of("grid"), fields(wideError), wideError::toString);
+    assertTrue(wideError.toString().contains("grid has 72 combinations"), wideError::toString);
   }
 
   @Test
