@@ -35,7 +35,7 @@ public record CpuWorkerLimits(int activities, int workflowTasks, int workflowCac
   }
 
   WorkerOptions workerOptions() {
-    return WorkerOptions.newBuilder()
+    return WorkerLifecycle.heartbeatUntilActivitiesReturn(WorkerOptions.newBuilder())
         .setMaxConcurrentActivityExecutionSize(activities)
         .setMaxConcurrentWorkflowTaskExecutionSize(workflowTasks)
         .setMaxConcurrentLocalActivityExecutionSize(2)

@@ -1,6 +1,7 @@
 package io.loraflow.infra;
 
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +32,19 @@ public final class WorkerLifecycle {
     if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext ctx) {
       ctx.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
     }
+  }
+
+  /**
+   * {@code options} with heartbeats kept alive through a graceful shutdown (SDK 1.36+, sdk-java
+   * #2075). By default {@code factory.shutdown()} stops the heartbeat executor at once: a train
+   * activity asked to checkpoint and stop (SIGTERM on a preemption notice) then uploads its last
+   * checkpoint without heartbeats and is timed out and retried by the server if that takes longer
+   * than the heartbeat timeout. With this, the worker stops heartbeating only once its activities
+   * have returned. {@code shutdownNow()} and kill -9 are unchanged.
+   */
+  public static WorkerOptions.Builder heartbeatUntilActivitiesReturn(
+      WorkerOptions.Builder options) {
+    return options.setAllowActivityHeartbeatDuringShutdown(true);
   }
 
   /** Blocks until the JVM shuts down; returns only on interrupt. */

@@ -94,22 +94,20 @@ final class EngineSession implements AutoCloseable {
       if (resumeFrom == null) {
         // a fresh run decides gradient checkpointing for this model and device; a resume keeps the
         // checkpoint's decision (it is part of the config it recorded)
-        TrainConfig chosen =
+        CheckpointingPolicy.Decision decision =
             CheckpointingPolicy.resolve(
                 effective,
                 files.config(),
                 session.factory().baseParams(),
                 MemoryProbe.totalBytes(device));
-        if (chosen.gradientCheckpointing() != effective.gradientCheckpointing()) {
+        TrainConfig chosen = decision.config();
+        if (decision.turnedOff()) {
           LOG.info(
-              "{}: gradient checkpointing off: everything backward keeps fits in {} MiB",
+              "{}: gradient checkpointing off: everything backward keeps fits in {} MiB (budget {}"
+                  + " MiB)",
               baseModel,
-              CheckpointingPolicy.keptBytes(
-                      files.config(),
-                      session.factory().baseParams(),
-                      chosen.batchSize(),
-                      chosen.maxSeqLen())
-                  >> 20);
+              decision.keptBytes() >> 20,
+              decision.budgetBytes() >> 20);
         }
         try {
           trainer =

@@ -181,35 +181,32 @@ final class EvalActivity {
       TokenCodec promptCodec =
           TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
-      progress.report(Progress.of(Phase.EVALUATING, "base model: eval loss"));
-      EvalLoss baseLoss = loss(model, evalSet, device, checkCancelled);
-      List<String> baseAnswers =
-          answers(
-              generator, promptCodec, prompts, generation, checkCancelled, done, total, progress);
-      EvalLoss baseSeenLoss = loss(model, seen.examples(), device, checkCancelled);
-      List<String> baseSeenAnswers =
-          answers(
+      Pass base =
+          Pass.run(
+              "base model",
+              model,
+              evalSet,
+              seen,
+              prompts,
+              device,
               generator,
               promptCodec,
-              seen.prompts(),
               generation,
               checkCancelled,
               done,
               total,
               progress);
-
       session.useAdapter();
-      progress.report(Progress.of(Phase.EVALUATING, "adapter: eval loss"));
-      EvalLoss adapterLoss = loss(model, evalSet, device, checkCancelled);
-      List<String> adapterAnswers =
-          answers(
-              generator, promptCodec, prompts, generation, checkCancelled, done, total, progress);
-      EvalLoss adapterSeenLoss = loss(model, seen.examples(), device, checkCancelled);
-      List<String> adapterSeenAnswers =
-          answers(
+      Pass adapter =
+          Pass.run(
+              "adapter",
+              model,
+              evalSet,
+              seen,
+              prompts,
+              device,
               generator,
               promptCodec,
-              seen.prompts(),
               generation,
               checkCancelled,
               done,
@@ -219,14 +216,20 @@ final class EvalActivity {
       List<EvalReport.Row> rows = new ArrayList<>();
       List<AnswerScorer.Scored> baseScored = new ArrayList<>();
       List<AnswerScorer.Scored> adapterScored = new ArrayList<>();
-      scoreRows(prompts, baseAnswers, adapterAnswers, rows, baseScored, adapterScored);
+      scoreRows(
+          prompts,
+          base.heldOutAnswers(),
+          adapter.heldOutAnswers(),
+          rows,
+          baseScored,
+          adapterScored);
       List<EvalReport.Row> seenRows = new ArrayList<>();
       List<AnswerScorer.Scored> baseSeenScored = new ArrayList<>();
       List<AnswerScorer.Scored> adapterSeenScored = new ArrayList<>();
       scoreRows(
           seen.prompts(),
-          baseSeenAnswers,
-          adapterSeenAnswers,
+          base.seenAnswers(),
+          adapter.seenAnswers(),
           seenRows,
           baseSeenScored,
           adapterSeenScored);
@@ -234,17 +237,17 @@ final class EvalActivity {
           seen.isEmpty()
               ? null
               : new SeenEval(
-                  baseSeenLoss.mean(),
-                  adapterSeenLoss.mean(),
+                  base.seenLoss().mean(),
+                  adapter.seenLoss().mean(),
                   AnswerScorer.mean(baseSeenScored),
                   AnswerScorer.mean(adapterSeenScored),
                   seen.prompts().size());
       EvalResult result =
           new EvalResult(
-              baseLoss.mean(),
-              adapterLoss.mean(),
-              baseLoss.perplexity(),
-              adapterLoss.perplexity(),
+              base.heldOutLoss().mean(),
+              adapter.heldOutLoss().mean(),
+              base.heldOutLoss().perplexity(),
+              adapter.heldOutLoss().perplexity(),
               AnswerScorer.mean(baseScored),
               AnswerScorer.mean(adapterScored),
               prompts.size(),
@@ -252,6 +255,50 @@ final class EvalActivity {
               StorageKeys.evalReportHtml(runId),
               seenEval);
       return new EvalReport(runId, baseModel, result, rows, seenRows);
+    }
+  }
+
+  /**
+   * One model's pass over both sets, in this order: held-out loss, held-out answers, seen loss,
+   * seen answers (the base model's pass, then the adapter's, with the same prompts and generation).
+   */
+  private record Pass(
+      EvalLoss heldOutLoss,
+      List<String> heldOutAnswers,
+      EvalLoss seenLoss,
+      List<String> seenAnswers) {
+
+    static Pass run(
+        String who,
+        CausalLM model,
+        List<Example> evalSet,
+        SeenSample seen,
+        List<EvalPrompt> prompts,
+        Device device,
+        Generator generator,
+        TokenCodec promptCodec,
+        GenerationConfig generation,
+        Runnable checkCancelled,
+        AtomicLong done,
+        long total,
+        ProgressReporter progress) {
+      progress.report(Progress.of(Phase.EVALUATING, who + ": eval loss"));
+      EvalLoss heldOutLoss = loss(model, evalSet, device, checkCancelled);
+      List<String> heldOutAnswers =
+          answers(
+              generator, promptCodec, prompts, generation, checkCancelled, done, total, progress);
+      EvalLoss seenLoss = loss(model, seen.examples(), device, checkCancelled);
+      List<String> seenAnswers =
+          answers(
+              generator,
+              promptCodec,
+              seen.prompts(),
+              generation,
+              checkCancelled,
+              done,
+              total,
+              progress);
+      return new Pass(heldOutLoss, heldOutAnswers, seenLoss, seenAnswers);
     }
   }
 

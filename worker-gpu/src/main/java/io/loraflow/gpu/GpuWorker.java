@@ -49,7 +49,7 @@ public final class GpuWorker {
     Worker worker =
         factory.newWorker(
             TaskQueues.GPU,
-            WorkerOptions.newBuilder()
+            WorkerLifecycle.heartbeatUntilActivitiesReturn(WorkerOptions.newBuilder())
                 // one training per GPU: whatever else is queued waits on the server, so memory
                 // does not grow with the queue
                 .setMaxConcurrentActivityExecutionSize(settings.concurrency())

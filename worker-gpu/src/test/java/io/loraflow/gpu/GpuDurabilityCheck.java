@@ -160,15 +160,19 @@ public final class GpuDurabilityCheck {
 
   // ---------------------------------------------------------------- train (with resume)
 
-  /** The run's training spec as a run spec would give it (TrainingSpec defaults elsewhere). */
+  /**
+   * The run's training spec as a run spec would give it (TrainingSpec defaults elsewhere). Options:
+   * epochs, lr, r, alpha, dropout, schedule, warmup, max-seq-len, batch, grad-accum,
+   * checkpoint-every, eval-every (0: at epoch ends only, as the demo presets).
+   */
   static TrainConfig config(Map<String, String> o, Device device) {
     TrainingSpec spec =
         new TrainingSpec(
             Integer.parseInt(o.getOrDefault("epochs", "2")),
             Double.parseDouble(o.getOrDefault("lr", "1e-3")),
-            null,
-            null,
-            null,
+            o.containsKey("r") ? Integer.valueOf(o.get("r")) : null,
+            o.containsKey("alpha") ? Integer.valueOf(o.get("alpha")) : null,
+            o.containsKey("dropout") ? Double.valueOf(o.get("dropout")) : null,
             null,
             Integer.parseInt(o.getOrDefault("max-seq-len", "512")),
             Integer.parseInt(o.getOrDefault("batch", "4")),
@@ -177,8 +181,8 @@ public final class GpuDurabilityCheck {
             "auto",
             Integer.parseInt(o.getOrDefault("checkpoint-every", "10")),
             null,
-            null,
-            null,
+            o.get("schedule"),
+            o.containsKey("warmup") ? Double.valueOf(o.get("warmup")) : null,
             Integer.parseInt(o.getOrDefault("eval-every", "10")),
             null,
             null);
@@ -326,6 +330,10 @@ public final class GpuDurabilityCheck {
                 TrainOutcome r = s.trainer.run();
                 BaseModelCache.deleteTree(adapter);
                 s.trainer.savePublishedAdapter(adapter);
+                // the last weights too, for comparing them with the published (best) ones
+                Path last = work.resolve("adapter-" + name + "-last");
+                BaseModelCache.deleteTree(last);
+                s.trainer.saveAdapter(last);
                 return new Trained(r, c, fallbacks[0], adapter);
               }
             });

@@ -36,24 +36,40 @@ public final class CheckpointingPolicy {
   }
 
   /**
+   * What {@link #resolve} decided.
+   *
+   * @param config the config to train with
+   * @param keptBytes the estimate of what backward keeps without recomputation ({@link
+   *     #keptBytes}), or -1 when nothing was estimated (checkpointing already off, a CPU, an
+   *     unknown device size)
+   * @param budgetBytes the budget it was held against, -1 likewise
+   */
+  public record Decision(TrainConfig config, long keptBytes, long budgetBytes) {
+    /** True when checkpointing was asked for and turned off. */
+    public boolean turnedOff() {
+      return keptBytes >= 0 && keptBytes <= budgetBytes;
+    }
+  }
+
+  /**
    * {@code config} with gradient checkpointing decided for this model and device; unchanged on a
    * CPU or when checkpointing is already off.
    *
    * @param linearParams parameters of the frozen linear layers (the NF4 base)
    * @param deviceBytes total memory of the training device, or <= 0 if unknown (then on)
    */
-  public static TrainConfig resolve(
+  public static Decision resolve(
       TrainConfig config, ModelConfig model, long linearParams, long deviceBytes) {
     if (!config.gradientCheckpointing() || deviceBytes <= 0) {
-      return config;
+      return new Decision(config, -1, -1);
     }
     long budget = Math.min(BUDGET_BYTES, (long) (deviceBytes * BUDGET_FRACTION));
     long kept = keptBytes(model, linearParams, config.batchSize(), config.maxSeqLen());
     if (kept > budget) {
-      return config;
+      return new Decision(config, kept, budget);
     }
     TrainConfig.Builder b = config.toBuilder();
     b.gradientCheckpointing = false;
-    return b.build();
+    return new Decision(b.build(), kept, budget);
   }
 }

@@ -1,5 +1,6 @@
 package io.loraflow.engine.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,12 +29,19 @@ class CheckpointingPolicyTest {
     assertTrue(on.gradientCheckpointing(), "the default asks for checkpointing");
     long kept = CheckpointingPolicy.keptBytes(smol, linear, 1, 256);
     assertTrue(kept > 200L << 20 && kept < 1L << 30, "a few hundred MiB, got " + kept);
-    assertFalse(CheckpointingPolicy.resolve(on, smol, linear, H200).gradientCheckpointing());
+    CheckpointingPolicy.Decision d = CheckpointingPolicy.resolve(on, smol, linear, H200);
+    assertFalse(d.config().gradientCheckpointing());
+    assertTrue(d.turnedOff());
+    assertEquals(kept, d.keptBytes(), "the estimate the log line reports");
+    assertEquals(2L << 30, d.budgetBytes(), "min(2 GiB, 5% of 141 GB)");
     // a 4 GiB card: 5% is 205 MiB, less than SmolLM2 keeps -> stays on
-    assertTrue(CheckpointingPolicy.resolve(on, smol, linear, 4L << 30).gradientCheckpointing());
+    assertTrue(
+        CheckpointingPolicy.resolve(on, smol, linear, 4L << 30).config().gradientCheckpointing());
     // long sequences and big batches grow the activations past 2 GiB -> on
     assertTrue(
-        CheckpointingPolicy.resolve(config(16, 2048), smol, linear, H200).gradientCheckpointing());
+        CheckpointingPolicy.resolve(config(16, 2048), smol, linear, H200)
+            .config()
+            .gradientCheckpointing());
   }
 
   @Test
@@ -41,12 +49,17 @@ class CheckpointingPolicyTest {
     ModelConfig llama8b = QloraBench.shape("llama-3-8b", 0);
     TrainConfig on = config(1, 256);
     assertTrue(
-        CheckpointingPolicy.resolve(on, llama8b, 7_504_658_432L, H200).gradientCheckpointing());
+        CheckpointingPolicy.resolve(on, llama8b, 7_504_658_432L, H200)
+            .config()
+            .gradientCheckpointing());
     ModelConfig smol = QloraBench.shape("smollm2-135m", 0);
-    assertSame(on, CheckpointingPolicy.resolve(on, smol, 106_168_320L, -1));
+    CheckpointingPolicy.Decision unknown = CheckpointingPolicy.resolve(on, smol, 106_168_320L, -1);
+    assertSame(on, unknown.config());
+    assertFalse(unknown.turnedOff());
+    assertEquals(-1, unknown.keptBytes());
     TrainConfig.Builder b = on.toBuilder();
     b.gradientCheckpointing = false;
     TrainConfig off = b.build();
-    assertSame(off, CheckpointingPolicy.resolve(off, llama8b, 7_504_658_432L, H200));
+    assertSame(off, CheckpointingPolicy.resolve(off, llama8b, 7_504_658_432L, H200).config());
   }
 }
