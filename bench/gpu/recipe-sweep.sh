@@ -34,7 +34,7 @@ else # CPU (this machine): one torch thread per JVM, PARALLEL JVMs share the cor
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
   J=("${JAVA:-java}" -Xmx3g -cp ".gpu/lib/*:${CPU_EXTRA_CP:?CPU_EXTRA_CP: the pytorch-native-cpu and pytorch-jni jars}" io.loraflow.gpu.GpuDurabilityCheck)
 fi
-base=/tmp/sweep-work
+base=${WORK:-/tmp/sweep-work}
 rm -rf "$base" && mkdir -p "$base/prepared"
 "${J[@]}" prepare --model "$gguf" --work "$base/prepared" --device "$device" --max-seq-len 512 >"$OUT/prepare.log" 2>&1
 grep '^{"check"' "$OUT/prepare.log" | cut -c1-300

@@ -6,6 +6,8 @@ import io.loraflow.workflows.ActivityPolicies;
 import io.loraflow.workflows.CpuActivities;
 import io.loraflow.workflows.FineTuneWorkflowImpl;
 import io.loraflow.workflows.TaskQueues;
+import io.loraflow.workflows.admission.AdmissionConfig;
+import io.loraflow.workflows.admission.AdmissionGate;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -15,10 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU worker: the FineTune and Sweep workflows and the CPU activities on {@link
- * TaskQueues#CPU}. Stateless; run as many as you like. SIGTERM stops polling and lets running
- * activities finish. Bounded load: at most {@link CpuWorkerLimits} at once, however many runs are
- * queued.
+ * The CPU worker: the FineTune and Sweep workflows, the admission gate and the CPU activities on
+ * {@link TaskQueues#CPU}. Stateless; run as many as you like. SIGTERM stops polling and lets
+ * running activities finish. Bounded load: at most {@link CpuWorkerLimits} at once, however many
+ * runs are queued.
  */
 public final class CpuWorker {
   private static final Logger log = LoggerFactory.getLogger(CpuWorker.class);
@@ -34,7 +36,18 @@ public final class CpuWorker {
   /** The same with explicit limits. */
   public static Worker register(
       WorkerFactory factory, CpuActivities activities, CpuWorkerLimits limits) {
+    return register(factory, activities, limits, AdmissionConfig.fromEnv(System.getenv()));
+  }
+
+  /** The same with explicit admission-gate settings. */
+  public static Worker register(
+      WorkerFactory factory,
+      CpuActivities activities,
+      CpuWorkerLimits limits,
+      AdmissionConfig admission) {
     Worker worker = factory.newWorker(TaskQueues.CPU, limits.workerOptions());
+    // the FIFO admission gate (one per namespace) runs on whichever CPU worker takes it
+    AdmissionGate.register(worker, factory.getWorkflowClient(), admission);
     worker.registerWorkflowImplementationTypes(
         FineTuneWorkflowImpl.class,
         io.loraflow.workflows.TryAdapterWorkflowImpl.class,
@@ -68,13 +81,15 @@ public final class CpuWorker {
     TokenizerFlavor.useCpuUnlessSet(); // formatPrompts tokenizes; a CUDA host must not download
     StackSettings stack = StackSettings.load();
     CpuWorkerLimits limits = CpuWorkerLimits.load(System.getenv());
-    log.info("CPU worker: {}, {}", stack, limits);
+    AdmissionConfig admission = AdmissionConfig.fromEnv(System.getenv());
+    log.info("CPU worker: {}, {}, {}", stack, limits, admission);
     TemporalConnection temporal = TemporalConnection.open(stack, Duration.ofSeconds(30));
     ObjectStore store = ObjectStore.connect(stack);
     Tracking tracking = Tracking.connect(stack, store);
     ModelRegistry registry = new ModelRegistry(tracking.rest());
     WorkerFactory factory = newFactory(temporal.client(), limits);
-    register(factory, CpuActivitiesFactory.create(stack, store, tracking, registry), limits);
+    register(
+        factory, CpuActivitiesFactory.create(stack, store, tracking, registry), limits, admission);
     WorkerLifecycle.runUntilShutdown(
         "cpu-worker", factory, () -> {}, SHUTDOWN_GRACE, tracking, store, temporal);
   }

@@ -34,6 +34,7 @@ final class ProgressSnapshots {
     return switch (phase) {
       case STARTING -> "starting";
       case PREPARING_DATASET -> "dataset";
+      case QUEUED -> "queued";
       case PREPARING_MODEL -> "model";
       case FORMATTING_PROMPTS -> "prompts";
       case TRAINING -> "train";

@@ -79,6 +79,9 @@ public class ScriptedFineTune implements FineTuneWorkflow {
   }
 
   @Override
+  public void admission(io.loraflow.workflows.admission.Admission admission) {}
+
+  @Override
   public void reportProgress(Progress p) {
     progress = p;
   }

@@ -88,6 +88,9 @@ public class TryVerbTest {
     public void cancel(String reason) {}
 
     @Override
+    public void admission(io.loraflow.workflows.admission.Admission admission) {}
+
+    @Override
     public void reportProgress(Progress p) {}
   }
 

@@ -20,6 +20,9 @@ public final class FailureTypes {
   public static final String INVALID_TRAINING_CONFIG = "InvalidTrainingConfig";
   public static final String CANCELLED = "Cancelled";
 
+  /** The admission gate's queue is full ({@code LORAFLOW_ADMISSION_MAX_WAITING}): never retried. */
+  public static final String ADMISSION_REFUSED = "AdmissionRefused";
+
   /** A resume checkpoint that does not fit this run (other data, other plan): never retried. */
   public static final String CHECKPOINT_MISMATCH = "CheckpointMismatch";
 
@@ -44,7 +47,8 @@ public final class FailureTypes {
           INVALID_BASE_MODEL,
           INVALID_TRAINING_CONFIG,
           CHECKPOINT_MISMATCH,
-          OUT_OF_MEMORY);
+          OUT_OF_MEMORY,
+          ADMISSION_REFUSED);
 
   private FailureTypes() {}
 }

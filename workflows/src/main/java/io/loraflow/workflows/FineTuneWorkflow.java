@@ -18,6 +18,11 @@ import io.temporal.workflow.WorkflowMethod;
  * use it). A run's history therefore has the same few dozen events whether it trains for a minute
  * or three days.
  *
+ * <p><b>Admission.</b> After prepareDataset (and the checks that need only the dataset) a run asks
+ * the FIFO admission gate for a slot and waits, in phase {@link Phase#QUEUED}, without any activity
+ * or timer, until it is admitted: at most {@code LORAFLOW_ADMISSION_SLOTS} runs prepare models,
+ * train and evaluate at once, oldest first. It frees the slot when it ends, however it ends.
+ *
  * <p><b>Cancel.</b> {@link #cancel(String)} cancels the running activity (GPU activities see it on
  * their next heartbeat, checkpoint and stop), closes the MLflow run as KILLED and fails the run
  * with type {@link FailureTypes#CANCELLED} and the reason. A plain Temporal cancel request works
@@ -44,6 +49,14 @@ public interface FineTuneWorkflow {
    */
   @QueryMethod
   Progress progress();
+
+  /**
+   * The admission gate's answer ({@link io.loraflow.workflows.admission.AdmissionGateWorkflow}): a
+   * granted run goes on past its admission point; a refused one fails with {@code
+   * AdmissionRefused}. Only the first answer counts.
+   */
+  @SignalMethod(name = io.loraflow.workflows.admission.Admission.SIGNAL)
+  void admission(io.loraflow.workflows.admission.Admission admission);
 
   /** Stop the run: the current activity is cancelled and the run fails as "Cancelled: reason". */
   @SignalMethod

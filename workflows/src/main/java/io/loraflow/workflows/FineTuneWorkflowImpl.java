@@ -1,11 +1,16 @@
 package io.loraflow.workflows;
 
+import io.loraflow.workflows.admission.Admission;
+import io.loraflow.workflows.admission.AdmissionActivities;
+import io.loraflow.workflows.admission.AdmissionGateWorkflow;
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -25,6 +30,12 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   /** Change id of the split check right after prepareDataset (runs started before skip it). */
   static final String FAIL_EARLY_CHANGE = "fail-early-split";
 
+  /**
+   * Change id of the FIFO admission gate after the fail-early checks (runs started before do not
+   * ask the gate).
+   */
+  static final String ADMISSION_CHANGE = "admission-gate";
+
   private static final Logger log = Workflow.getLogger(FineTuneWorkflowImpl.class);
 
   // one stub per pipeline stage: each stage has its task-queue priority (ActivityPolicies)
@@ -36,6 +47,15 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
       stub(CpuActivities.class, ActivityPolicies.cpu(), ActivityPolicies.PRIORITY_FINISH);
   private final CpuActivities cpuCleanup =
       stub(CpuActivities.class, ActivityPolicies.cpuCleanup(), ActivityPolicies.PRIORITY_FINISH);
+  private final AdmissionActivities admissionRequests =
+      Workflow.newActivityStub(
+          AdmissionActivities.class,
+          ActivityPolicies.prioritized(
+              ActivityOptions.newBuilder(ActivityPolicies.cpu())
+                  // the ask is either sent or not when the run goes on (no ask after a release)
+                  .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                  .build(),
+              ActivityPolicies.PRIORITY_FINISH));
   private final GpuActivities gpuPrepare =
       stub(
           GpuActivities.class,
@@ -50,6 +70,12 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   private String cancelReason;
   private CancellationScope pipelineScope;
   private TrackingRun tracking;
+
+  /** Set once this run has asked the admission gate for a slot: it must release it at the end. */
+  private boolean admissionAsked;
+
+  /** The gate's answer; null while waiting. */
+  private Admission admission;
 
   private static <T> T stub(Class<T> type, ActivityOptions options, int priority) {
     return Workflow.newActivityStub(type, ActivityPolicies.prioritized(options, priority));
@@ -89,7 +115,44 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
       return result[0];
     } catch (TemporalFailure e) {
       throw finish(e);
+    } finally {
+      if (admissionAsked) {
+        releaseAdmission(workflowId);
+      }
     }
+  }
+
+  /**
+   * Waits, in phase QUEUED, until the FIFO admission gate gives this run a slot (no activity or
+   * timer runs meanwhile: the history does not grow while it waits). Oldest run first: the order is
+   * the runs' start times.
+   */
+  private void awaitAdmission(String workflowId) {
+    enter(Phase.QUEUED, "waiting for a run slot at the admission gate");
+    admissionAsked = true;
+    admissionRequests.requestAdmission(
+        workflowId, Workflow.getInfo().getRunStartedTimestampMillis());
+    Workflow.await(() -> admission != null);
+    if (!admission.granted()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "not admitted: " + admission.message(), FailureTypes.ADMISSION_REFUSED);
+    }
+    log.info("FineTune {} admitted", workflowId);
+  }
+
+  /** Frees this run's slot (or its place in the queue), whatever the outcome; never fails. */
+  private void releaseAdmission(String workflowId) {
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              try {
+                Workflow.newExternalWorkflowStub(
+                        AdmissionGateWorkflow.class, AdmissionGateWorkflow.ID)
+                    .release(workflowId);
+              } catch (SignalExternalWorkflowException gateGone) {
+                log.warn("admission gate not running; nothing to release for {}", workflowId);
+              }
+            })
+        .run();
   }
 
   private FineTuneResult pipeline(RunSpec spec, String workflowId, String runId) {
@@ -105,6 +168,10 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
         throw ApplicationFailure.newNonRetryableFailure(
             "dataset " + spec.dataset() + ": " + tooSmall.get(), FailureTypes.INVALID_DATASET);
       }
+    }
+    // at most LORAFLOW_ADMISSION_SLOTS runs past this point at once, oldest first
+    if (Workflow.getVersion(ADMISSION_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      awaitAdmission(workflowId);
     }
 
     enter(Phase.PREPARING_MODEL, "preparing " + spec.baseModel());
@@ -249,6 +316,13 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   @Override
   public Progress progress() {
     return progress;
+  }
+
+  @Override
+  public void admission(Admission answer) {
+    if (admission == null && answer != null) {
+      admission = answer;
+    }
   }
 
   @Override

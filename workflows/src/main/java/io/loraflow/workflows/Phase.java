@@ -6,6 +6,8 @@ package io.loraflow.workflows;
 public enum Phase {
   STARTING,
   PREPARING_DATASET,
+  /** Waiting at the FIFO admission gate for a run slot (no activity runs meanwhile). */
+  QUEUED,
   PREPARING_MODEL,
   FORMATTING_PROMPTS,
   TRAINING,

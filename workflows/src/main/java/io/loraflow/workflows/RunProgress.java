@@ -1,5 +1,6 @@
 package io.loraflow.workflows;
 
+import io.loraflow.workflows.admission.AdmissionGate;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
@@ -29,9 +30,30 @@ public final class RunProgress {
 
   /** Query + describe: the full progress of a running run (blocking; no timeout of its own). */
   public static Progress read(WorkflowClient client, String workflowId) {
-    Progress state = client.newWorkflowStub(FineTuneWorkflow.class, workflowId).progress();
+    Progress state =
+        withQueuePosition(
+            client,
+            workflowId,
+            client.newWorkflowStub(FineTuneWorkflow.class, workflowId).progress());
     return merge(
         state, pendingActivities(client, workflowId), client.getOptions().getDataConverter());
+  }
+
+  /**
+   * A {@link Phase#QUEUED} run's progress with its place at the admission gate in the message
+   * ({@code "position 3 of 97 waiting; 2 of 2 slots in use"}); other phases, a cancel in flight, or
+   * a gate that does not answer: {@code state} as it is.
+   */
+  public static Progress withQueuePosition(
+      WorkflowClient client, String workflowId, Progress state) {
+    if (state == null
+        || state.phase() != Phase.QUEUED
+        || state.message().startsWith("cancelling")) {
+      return state;
+    }
+    return AdmissionGate.position(client, workflowId)
+        .map(p -> Progress.of(Phase.QUEUED, p.describe()))
+        .orElse(state);
   }
 
   /** The pending activities of a run, from DescribeWorkflowExecution. */

@@ -36,6 +36,9 @@ final class FakeActivities {
    */
   volatile CountDownLatch trainGate;
 
+  /** Per run id: train heartbeats (as with {@link #trainGate}) until that run's latch opens. */
+  final Map<String, CountDownLatch> trainGates = new java.util.concurrent.ConcurrentHashMap<>();
+
   WorkflowClient client;
 
   static final String SHA = "0123456789abcdef".repeat(4);
@@ -138,7 +141,7 @@ final class FakeActivities {
                         0L,
                         "step " + step + "/" + trainHeartbeats)));
       }
-      CountDownLatch gate = trainGate;
+      CountDownLatch gate = trainGates.getOrDefault(request.runId(), trainGate);
       if (gate != null) {
         Progress progress = new Progress(Phase.TRAINING, 5, 60, 1.25, 900.0, 110L, "step 5/60");
         try {

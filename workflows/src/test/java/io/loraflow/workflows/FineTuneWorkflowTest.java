@@ -41,6 +41,8 @@ class FineTuneWorkflowTest {
     fakes.client = client;
     Worker cpu = env.newWorker(TaskQueues.CPU);
     cpu.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+    io.loraflow.workflows.admission.AdmissionGate.register(
+        cpu, env.getWorkflowClient(), io.loraflow.workflows.admission.AdmissionConfig.DEFAULT);
     cpu.registerActivitiesImplementations(fakes.new Cpu());
     // Heartbeats are throttled to 0.8 x heartbeat timeout by default; cancel arrives with one.
     var gpuOptions =
@@ -135,6 +137,7 @@ class FineTuneWorkflowTest {
     assertEquals(
         java.util.Map.of(
             "PrepareDataset", ActivityPolicies.PRIORITY_PREPARE_DATASET,
+            "RequestAdmission", ActivityPolicies.PRIORITY_FINISH,
             "PrepareBaseModel", ActivityPolicies.PRIORITY_PREPARE_MODEL,
             "FormatPrompts", ActivityPolicies.PRIORITY_FORMAT,
             "OpenTrackingRun", ActivityPolicies.PRIORITY_FORMAT,
@@ -297,16 +300,21 @@ class FineTuneWorkflowTest {
     FineTuneResult result = newRun(id).run(SPEC);
     assertEquals("3", result.registration().version());
     var events = client.fetchHistory(id).getHistory().getEventsList();
-    long signals =
+    List<String> signals =
         events.stream()
             .filter(
                 e ->
                     e.getEventType()
                         == io.temporal.api.enums.v1.EventType
                             .EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
-            .count();
+            .map(e -> e.getWorkflowExecutionSignaledEventAttributes().getSignalName())
+            .toList();
     System.out.printf("[history] 20000 heartbeated steps: %d events%n", events.size());
-    assertEquals(0, signals, "progress must not travel as signals");
+    // the one signal is the admission gate's grant; progress never travels as signals
+    assertEquals(
+        List.of(io.loraflow.workflows.admission.Admission.SIGNAL),
+        signals,
+        "progress must not travel as signals");
     assertTrue(events.size() < 300, events.size() + " history events");
   }
 }

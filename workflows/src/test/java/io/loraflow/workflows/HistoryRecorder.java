@@ -51,6 +51,8 @@ class HistoryRecorder {
       fakes.client = client;
       Worker cpu = env.newWorker(TaskQueues.CPU);
       cpu.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+      io.loraflow.workflows.admission.AdmissionGate.register(
+          cpu, env.getWorkflowClient(), io.loraflow.workflows.admission.AdmissionConfig.DEFAULT);
       cpu.registerActivitiesImplementations(fakes.new Cpu());
       env.newWorker(
               TaskQueues.GPU,

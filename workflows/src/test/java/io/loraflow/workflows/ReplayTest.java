@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
  * Histories recorded by earlier versions of the workflow must still replay: a change that breaks
  * this test needs a {@code Workflow.getVersion} branch (see FineTuneWorkflowImpl.PIPELINE_CHANGE).
  * Besides the happy path: a run cancelled by the pipeline's cancel signal, one cancelled by a plain
- * Temporal cancel request, and one whose evaluation failed (recorded by {@link HistoryRecorder}).
+ * Temporal cancel request, and one whose evaluation failed (recorded by {@link HistoryRecorder}),
+ * and a run that went through the admission gate (recorded by FineTuneWorkflowTest's happy path
+ * with {@code -Dloraflow.writeHistory}).
  */
 class ReplayTest {
 
@@ -76,6 +78,33 @@ class ReplayTest {
     WorkflowExecutionHistory h = replay("finetune-v1-happy.json");
     assertEquals(
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, h.getLastEvent().getEventType());
+  }
+
+  /** A run that waited at the admission gate (change "admission-gate"), recorded 2026-12-01. */
+  @Test
+  void admissionGateRunStillReplays() throws Exception {
+    WorkflowExecutionHistory h = replay("finetune-v2-admission.json");
+    assertEquals(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, h.getLastEvent().getEventType());
+    List<String> acts = activities(h);
+    assertEquals(
+        List.of("PrepareDataset", "RequestAdmission", "PrepareBaseModel"), acts.subList(0, 3));
+    assertTrue(
+        h.getEvents().stream()
+            .anyMatch(
+                e ->
+                    e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+                        && e.getWorkflowExecutionSignaledEventAttributes()
+                            .getSignalName()
+                            .equals(io.loraflow.workflows.admission.Admission.SIGNAL)),
+        "the grant");
+    assertTrue(
+        h.getEvents().stream()
+            .anyMatch(
+                e ->
+                    e.getEventType()
+                        == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED),
+        "the release");
   }
 
   @Test

@@ -126,6 +126,8 @@ class SweepWorkflowTest {
     fakes.client = client;
     Worker cpu = env.newWorker(TaskQueues.CPU);
     cpu.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class, SweepWorkflowImpl.class);
+    io.loraflow.workflows.admission.AdmissionGate.register(
+        cpu, env.getWorkflowClient(), io.loraflow.workflows.admission.AdmissionConfig.DEFAULT);
     cpu.registerActivitiesImplementations(new Cpu());
     env.newWorker(TaskQueues.GPU).registerActivitiesImplementations(new Gpu());
     env.start();

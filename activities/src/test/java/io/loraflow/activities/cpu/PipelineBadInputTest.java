@@ -106,6 +106,10 @@ class PipelineBadInputTest {
     }
     var cpuWorker = env.newWorker(TaskQueues.CPU);
     cpuWorker.registerWorkflowImplementationTypes(FineTuneWorkflowImpl.class);
+    io.loraflow.workflows.admission.AdmissionGate.register(
+        cpuWorker,
+        env.getWorkflowClient(),
+        io.loraflow.workflows.admission.AdmissionConfig.DEFAULT);
     cpuWorker.registerActivitiesImplementations(
         new CpuActivitiesImpl(
             store,

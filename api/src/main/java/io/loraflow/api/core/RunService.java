@@ -284,6 +284,8 @@ public final class RunService {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while querying " + runId, e);
     }
+    // a queued run's place comes from the admission gate
+    state = RunProgress.withQueuePosition(client, runId, state);
     // step/loss/tokens/s live in the GPU activity's heartbeat details, not in workflow state
     try {
       return RunProgress.merge(
