@@ -24,9 +24,9 @@ class DemoPresetsTest {
         DemoPresets.spec(null, "builtin:ecommerce-faq", "smollm2-135m-instruct", null, 8);
     TrainingSpec t = learns.training();
     TrainingSpec d = TrainingSpec.defaults();
-    assertEquals(4, t.epochs());
+    assertEquals(3, t.epochs());
     assertEquals(2, t.batchSize());
-    assertEquals(1.5e-3, t.learningRate());
+    assertEquals(2e-3, t.learningRate());
     assertEquals(0.0, t.loraDropout());
     assertEquals(d.loraR(), t.loraR());
     assertEquals(d.loraAlpha(), t.loraAlpha());
