@@ -79,7 +79,7 @@ final class DemoCommand implements Command {
         .choices(DemoPresets.NAMES)
         .setDefault(DemoPresets.DEFAULT)
         .help(
-            "training recipe: learns (3 epochs, batch 2, lr 2e-3, dropout 0, the best epoch kept) or seed"
+            "training recipe: learns (3 epochs, batch 2, lr 2.5e-3, dropout 0, the best epoch kept) or seed"
                 + " (the seed's recipe: the run-spec defaults)");
     p.addArgument("--epochs").type(Integer.class).help("training epochs (default: the preset's)");
     p.addArgument("--eval-prompts")

@@ -26,7 +26,7 @@ class DemoPresetsTest {
     TrainingSpec d = TrainingSpec.defaults();
     assertEquals(3, t.epochs());
     assertEquals(2, t.batchSize());
-    assertEquals(2e-3, t.learningRate());
+    assertEquals(2.5e-3, t.learningRate());
     assertEquals(0.0, t.loraDropout());
     assertEquals(d.loraR(), t.loraR());
     assertEquals(d.loraAlpha(), t.loraAlpha());
