@@ -181,37 +181,26 @@ final class EvalActivity {
       TokenCodec promptCodec =
           TokenCodec.of(t -> tok.encode(t, true), ids -> tok.decode(ids, true));
 
-      Pass base =
-          Pass.run(
-              "base model",
-              model,
-              evalSet,
-              seen,
-              prompts,
-              device,
-              generator,
-              promptCodec,
-              generation,
-              checkCancelled,
-              done,
-              total,
-              progress);
+      // the same pass for both models: only who is loaded differs
+      java.util.function.Function<String, Pass> pass =
+          who ->
+              Pass.run(
+                  who,
+                  model,
+                  evalSet,
+                  seen,
+                  prompts,
+                  device,
+                  generator,
+                  promptCodec,
+                  generation,
+                  checkCancelled,
+                  done,
+                  total,
+                  progress);
+      Pass base = pass.apply("base model");
       session.useAdapter();
-      Pass adapter =
-          Pass.run(
-              "adapter",
-              model,
-              evalSet,
-              seen,
-              prompts,
-              device,
-              generator,
-              promptCodec,
-              generation,
-              checkCancelled,
-              done,
-              total,
-              progress);
+      Pass adapter = pass.apply("adapter");
 
       List<EvalReport.Row> rows = new ArrayList<>();
       List<AnswerScorer.Scored> baseScored = new ArrayList<>();
