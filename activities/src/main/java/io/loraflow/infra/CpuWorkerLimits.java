@@ -20,18 +20,18 @@ import java.util.Map;
 public record CpuWorkerLimits(int activities, int workflowTasks, int workflowCache) {
 
   public CpuWorkerLimits {
-    check("LORAFLOW_CPU_CONCURRENCY", activities, 1, 256);
-    check("LORAFLOW_CPU_WORKFLOW_TASKS", workflowTasks, 2, 256);
-    check("LORAFLOW_CPU_WORKFLOW_CACHE", workflowCache, 1, 10_000);
+    EnvInts.requireInRange("LORAFLOW_CPU_CONCURRENCY", activities, 1, 256);
+    EnvInts.requireInRange("LORAFLOW_CPU_WORKFLOW_TASKS", workflowTasks, 2, 256);
+    EnvInts.requireInRange("LORAFLOW_CPU_WORKFLOW_CACHE", workflowCache, 1, 10_000);
   }
 
   public static final CpuWorkerLimits DEFAULT = new CpuWorkerLimits(4, 4, 64);
 
   public static CpuWorkerLimits load(Map<String, String> env) {
     return new CpuWorkerLimits(
-        intOf(env, "LORAFLOW_CPU_CONCURRENCY", DEFAULT.activities),
-        intOf(env, "LORAFLOW_CPU_WORKFLOW_TASKS", DEFAULT.workflowTasks),
-        intOf(env, "LORAFLOW_CPU_WORKFLOW_CACHE", DEFAULT.workflowCache));
+        EnvInts.intOf(env, "LORAFLOW_CPU_CONCURRENCY", DEFAULT.activities),
+        EnvInts.intOf(env, "LORAFLOW_CPU_WORKFLOW_TASKS", DEFAULT.workflowTasks),
+        EnvInts.intOf(env, "LORAFLOW_CPU_WORKFLOW_CACHE", DEFAULT.workflowCache));
   }
 
   WorkerOptions workerOptions() {
@@ -51,23 +51,5 @@ public record CpuWorkerLimits(int activities, int workflowTasks, int workflowCac
         .setWorkflowCacheSize(workflowCache)
         .setMaxWorkflowThreadCount(Math.max(workflowCache * 2, 32))
         .build();
-  }
-
-  private static void check(String key, int v, int min, int max) {
-    if (v < min || v > max) {
-      throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], got " + v);
-    }
-  }
-
-  private static int intOf(Map<String, String> env, String key, int fallback) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + "='" + v + "' is not an integer", e);
-    }
   }
 }

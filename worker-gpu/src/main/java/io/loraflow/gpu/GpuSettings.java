@@ -1,5 +1,6 @@
 package io.loraflow.gpu;
 
+import io.loraflow.infra.EnvInts;
 import io.loraflow.workflows.ActivityPolicies;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -105,35 +106,23 @@ public record GpuSettings(
     return new GpuSettings(
         Path.of(env.getOrDefault("LORAFLOW_GPU_WORK_DIR", cache.resolve("gpu-work").toString())),
         Path.of(env.getOrDefault("LORAFLOW_MODELS_DIR", cache.resolve("models").toString())),
-        intOf(env, "LORAFLOW_GPU_CONCURRENCY", 1),
-        Duration.ofSeconds(intOf(env, "LORAFLOW_METRICS_FLUSH_SECONDS", 15)),
+        EnvInts.intOf(env, "LORAFLOW_GPU_CONCURRENCY", 1),
+        Duration.ofSeconds(EnvInts.intOf(env, "LORAFLOW_METRICS_FLUSH_SECONDS", 15)),
         Duration.ofSeconds(
-            intOf(
+            EnvInts.intOf(
                 env,
                 "LORAFLOW_HEARTBEAT_SECONDS",
                 (int) ActivityPolicies.GPU_HEARTBEAT_EVERY.toSeconds())),
         env.getOrDefault("LORAFLOW_DEVICE", "auto"),
         new Stall(
-            Duration.ofSeconds(intOf(env, "LORAFLOW_STALL_FLOOR_SECONDS", 120)),
+            Duration.ofSeconds(EnvInts.intOf(env, "LORAFLOW_STALL_FLOOR_SECONDS", 120)),
             doubleOf(env, "LORAFLOW_STALL_FACTOR", 10),
-            Duration.ofSeconds(intOf(env, "LORAFLOW_STALL_FIRST_STEP_SECONDS", 900))),
+            Duration.ofSeconds(EnvInts.intOf(env, "LORAFLOW_STALL_FIRST_STEP_SECONDS", 900))),
         !"false".equalsIgnoreCase(env.getOrDefault("LORAFLOW_OOM_FALLBACK", "true").strip()),
         new Faults(
-            intOf(env, "LORAFLOW_FAULT_CHECKPOINT_PAUSE_MS", 0),
-            intOf(env, "LORAFLOW_FAULT_HANG_AT_STEP", 0),
-            intOf(env, "LORAFLOW_FAULT_OOM_FROM_BATCH", 0)));
-  }
-
-  private static int intOf(Map<String, String> env, String key, int fallback) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + "='" + v + "' is not an integer", e);
-    }
+            EnvInts.intOf(env, "LORAFLOW_FAULT_CHECKPOINT_PAUSE_MS", 0),
+            EnvInts.intOf(env, "LORAFLOW_FAULT_HANG_AT_STEP", 0),
+            EnvInts.intOf(env, "LORAFLOW_FAULT_OOM_FROM_BATCH", 0)));
   }
 
   private static double doubleOf(Map<String, String> env, String key, double fallback) {

@@ -1,5 +1,6 @@
 package io.loraflow.workflows.admission;
 
+import io.loraflow.infra.EnvInts;
 import java.time.Duration;
 import java.util.Map;
 
@@ -30,40 +31,21 @@ public record AdmissionConfig(
   public static final AdmissionConfig DEFAULT = new AdmissionConfig(2, 15, 10_000, 2_000);
 
   public AdmissionConfig {
-    check(SLOTS, slots, 1, 1000);
-    check(CHECK_SECONDS, holderCheckSeconds, 1, 3600);
-    check(MAX_WAITING, maxWaiting, 1, 100_000);
-    check(HISTORY_EVENTS, continueAsNewAfterEvents, 40, 40_000);
+    EnvInts.requireInRange(SLOTS, slots, 1, 1000);
+    EnvInts.requireInRange(CHECK_SECONDS, holderCheckSeconds, 1, 3600);
+    EnvInts.requireInRange(MAX_WAITING, maxWaiting, 1, 100_000);
+    EnvInts.requireInRange(HISTORY_EVENTS, continueAsNewAfterEvents, 40, 40_000);
   }
 
   public static AdmissionConfig fromEnv(Map<String, String> env) {
     return new AdmissionConfig(
-        intOf(env, SLOTS, DEFAULT.slots),
-        intOf(env, CHECK_SECONDS, DEFAULT.holderCheckSeconds),
-        intOf(env, MAX_WAITING, DEFAULT.maxWaiting),
-        intOf(env, HISTORY_EVENTS, DEFAULT.continueAsNewAfterEvents));
+        EnvInts.intOf(env, SLOTS, DEFAULT.slots),
+        EnvInts.intOf(env, CHECK_SECONDS, DEFAULT.holderCheckSeconds),
+        EnvInts.intOf(env, MAX_WAITING, DEFAULT.maxWaiting),
+        EnvInts.intOf(env, HISTORY_EVENTS, DEFAULT.continueAsNewAfterEvents));
   }
 
   public Duration holderCheckEvery() {
     return Duration.ofSeconds(holderCheckSeconds);
-  }
-
-  private static void check(String key, int v, int min, int max) {
-    if (v < min || v > max) {
-      throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], got " + v);
-    }
-  }
-
-  private static int intOf(Map<String, String> env, String key, int fallback) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          key + "='" + v + "' is not an integer (unset it for the default)", e);
-    }
   }
 }
