@@ -5,22 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.loraflow.api.ScriptedGpu;
 import io.loraflow.api.TestTemporal;
 import io.loraflow.api.api.ErrorBody;
 import io.loraflow.api.api.TryAdapterRequest;
 import io.loraflow.api.api.TryAdapterResponse;
 import io.loraflow.api.resources.ErrorResponses;
 import io.loraflow.cli.TryVerbTest;
-import io.loraflow.workflows.BaseModelRef;
-import io.loraflow.workflows.BaseModelRequest;
-import io.loraflow.workflows.EvalRequest;
-import io.loraflow.workflows.EvalResult;
 import io.loraflow.workflows.FineTuneWorkflow;
-import io.loraflow.workflows.GpuActivities;
 import io.loraflow.workflows.RunSpec;
 import io.loraflow.workflows.TaskQueues;
-import io.loraflow.workflows.TrainRequest;
-import io.loraflow.workflows.TrainResult;
 import io.loraflow.workflows.TryAdapterWorkflow;
 import io.loraflow.workflows.TryAdapterWorkflowImpl;
 import io.loraflow.workflows.TryRequest;
@@ -59,23 +53,8 @@ class TryWithoutAFreeGpuWorkerTest {
   private final CountDownLatch holding = new CountDownLatch(1);
   private TestWorkflowEnvironment env;
 
-  /** A GPU worker whose first generate holds its only slot until released. */
-  public class HeldGpu implements GpuActivities {
-    @Override
-    public BaseModelRef prepareBaseModel(BaseModelRequest request) {
-      throw new UnsupportedOperationException("not used");
-    }
-
-    @Override
-    public TrainResult train(TrainRequest request) {
-      throw new UnsupportedOperationException("not used");
-    }
-
-    @Override
-    public EvalResult evaluate(EvalRequest request) {
-      throw new UnsupportedOperationException("not used");
-    }
-
+  /** A GPU worker whose generate holds its only slot until released (ScriptedGpu otherwise). */
+  public class HeldGpu extends ScriptedGpu {
     @Override
     public TryResult generate(TryRequest request) {
       holding.countDown();
