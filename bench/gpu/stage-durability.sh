@@ -18,7 +18,7 @@ cp "$(jar_of temporal-sdk)" "$dest/lib/"
 tmp=$(mktemp -d)
 (cd "$tmp" && unzip -q "$(jar_of guava)" 'com/google/common/base/*' && zip -q -r "$dest/lib/guava-base.jar" com)
 rm -rf "$tmp"
-cp bench/gpu/durability-call.sh "$dest/bench/"
+cp bench/gpu/durability-call.sh bench/gpu/graphs-call.sh "$dest/bench/"
 tracked=$(cd "$checkout" && git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
 gpu=$(du -sb "$dest" | cut -f1)
 echo "staged $dest: $((gpu >> 20)) MiB + tracked files $((tracked >> 20)) MiB = $(((gpu + tracked) >> 20)) MiB of the 64 MiB a call carries"

@@ -7,6 +7,8 @@
 // the ops DJL issues; the one custom kernel (NF4 dequantization) only produces a frozen weight.
 #include <jni.h>
 
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -41,7 +43,7 @@ extern "C" cudaError_t loraflow_adamw32(const int64_t* table, int n, int64_t blo
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 
@@ -480,6 +482,41 @@ void adamwStep(const std::vector<at::Tensor>& params8, const std::vector<int64_t
   if (zeroGrads && !grads.empty()) at::_foreach_zero_(grads);
 }
 
+using CaptureIdPair = decltype(std::declval<at::cuda::CUDAGraph&>().pool());
+
+// ---- CUDA graphs of the trainer's micro-step (Java side: io.loraflow.engine.train.GraphedSteps)
+//
+// A capture runs on one side stream per device (CUDA graphs cannot be captured on the legacy
+// default stream), after everything the caller's stream had queued; the Java code between
+// graphBegin and graphEnd issues its ops on that stream (torch's current stream is per thread,
+// and the autograd engine runs each backward op on its forward op's stream). Capture mode is
+// thread-local so that other threads' CUDA calls (heartbeats, memory probes) cannot invalidate it.
+// Every graph of one trainer shares one memory pool (graph_pool_handle): they never run at the
+// same time, and the caller copies each replay's output out before the next replay.
+struct CapturedStep {
+  at::cuda::CUDAGraph graph;
+  c10::cuda::CUDAStream caller;
+  c10::cuda::CUDAStream side;
+  CaptureIdPair pool;
+  bool open = false;
+  CapturedStep(c10::cuda::CUDAStream c, c10::cuda::CUDAStream s, CaptureIdPair p)
+      : caller(c), side(s), pool(p) {}
+};
+
+c10::cuda::CUDAStream captureStream(c10::DeviceIndex device) {
+  static std::mutex lock;
+  static std::optional<c10::cuda::CUDAStream> streams[64];
+  TORCH_CHECK(device >= 0 && device < 64, "CUDA device index ", static_cast<int>(device));
+  std::lock_guard<std::mutex> guard(lock);
+  if (!streams[device]) streams[device] = c10::cuda::getStreamFromPool(false, device);
+  return *streams[device];
+}
+
+CapturedStep* captured(jlong handle) {
+  TORCH_CHECK(handle != 0, "no captured graph (handle 0)");
+  return reinterpret_cast<CapturedStep*>(handle);
+}
+
 }  // namespace
 
 extern "C" {
@@ -642,6 +679,141 @@ JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_adamwStep(
     if (n8 > 0) env->GetLongArrayRegion(offsets8, 0, n8, reinterpret_cast<jlong*>(offsets.data()));
     adamwStep(tensorsOf(env, params8), offsets, tensorsOf(env, state8), tensorsOf(env, params32),
               tensorsOf(env, m32), tensorsOf(env, v32), tensor(coef), h, applyDecay, zeroGrads);
+    return 0;
+  });
+}
+
+// ---- CUDA graphs
+
+// a fresh memory-pool id for one trainer's graphs (graph_pool_handle's {0, id}: its second half)
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_graphPool(JNIEnv* env, jclass) {
+  return guarded(env, [&]() -> jlong {
+    auto pool = at::cuda::graph_pool_handle();
+    TORCH_CHECK(pool.first == 0, "graph_pool_handle gave an unexpected id");
+    return static_cast<jlong>(pool.second);
+  });
+}
+
+// starts capturing the calling thread's CUDA work into a new graph in memory pool `pool`
+JNIEXPORT jlong JNICALL Java_io_loraflow_engine_nativeops_NativeOps_graphBegin(JNIEnv* env, jclass,
+                                                                              jlong pool) {
+  return guarded(env, [&]() -> jlong {
+    auto caller = c10::cuda::getCurrentCUDAStream();
+    auto side = captureStream(caller.device_index());
+    at::cuda::CUDAEvent ready;
+    ready.record(caller);
+    ready.block(side);  // the capture starts after the inputs the caller wrote
+    CaptureIdPair id{0, static_cast<decltype(CaptureIdPair().second)>(pool)};
+    auto step = std::make_unique<CapturedStep>(caller, side, id);
+    c10::cuda::setCurrentCUDAStream(side);
+    try {
+      step->graph.capture_begin(id, cudaStreamCaptureModeThreadLocal);
+    } catch (...) {
+      c10::cuda::setCurrentCUDAStream(caller);
+      throw;
+    }
+    step->open = true;
+    return reinterpret_cast<jlong>(step.release());
+  });
+}
+
+// ends the capture and instantiates the graph; the thread's stream is the caller's again
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_graphEnd(JNIEnv* env, jclass,
+                                                                           jlong handle) {
+  guarded(env, [&]() -> jlong {
+    CapturedStep* step = captured(handle);
+    TORCH_CHECK(step->open, "graph is not capturing");
+    step->open = false;
+    try {
+      step->graph.capture_end();
+    } catch (...) {
+      c10::cuda::setCurrentCUDAStream(step->caller);
+      throw;
+    }
+    c10::cuda::setCurrentCUDAStream(step->caller);
+    return 0;
+  });
+}
+
+// abandons a capture that failed (an op that cannot be captured threw): ends it on the CUDA side,
+// stops routing the side stream's allocations to the pool, restores the caller's stream. Never
+// throws: the caller falls back to eager ops.
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_graphAbort(JNIEnv*, jclass,
+                                                                             jlong handle) {
+  if (handle == 0) return;
+  CapturedStep* step = reinterpret_cast<CapturedStep*>(handle);
+  if (step->open) {
+    step->open = false;
+    try {
+      step->graph.capture_end();  // throws when CUDA invalidated the capture
+    } catch (...) {
+      cudaGraph_t partial = nullptr;
+      cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+      if (cudaStreamIsCapturing(step->side.stream(), &status) == cudaSuccess &&
+          status != cudaStreamCaptureStatusNone) {
+        cudaStreamEndCapture(step->side.stream(), &partial);
+      }
+      if (partial != nullptr) cudaGraphDestroy(partial);
+#ifndef LORAFLOW_NO_END_ALLOCATE_TO_POOL
+      try {
+        c10::cuda::CUDACachingAllocator::get()->endAllocateToPool(step->side.device_index(),
+                                                                 step->pool);
+      } catch (...) {
+      }
+#endif
+    }
+    cudaGetLastError();  // a capture error is not sticky; clear it for the eager ops that follow
+    c10::cuda::setCurrentCUDAStream(step->caller);
+  }
+}
+
+// replays the graph on the calling thread's current stream
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_graphReplay(JNIEnv* env, jclass,
+                                                                              jlong handle) {
+  guarded(env, [&]() -> jlong {
+    captured(handle)->graph.replay();
+    return 0;
+  });
+}
+
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_graphFree(JNIEnv*, jclass,
+                                                                            jlong handle) {
+  if (handle == 0) return;
+  try {
+    delete reinterpret_cast<CapturedStep*>(handle);
+  } catch (...) {
+  }
+}
+
+// data pointer of each leaf's .grad (0 where it has none): a captured backward accumulates into
+// these addresses, so the Java side checks they are unchanged before each replay
+JNIEXPORT jlongArray JNICALL Java_io_loraflow_engine_nativeops_NativeOps_gradPointers(
+    JNIEnv* env, jclass, jlongArray params) {
+  try {
+    auto leaves = tensorsOf(env, params);
+    std::vector<jlong> out(leaves.size(), 0);
+    for (size_t i = 0; i < leaves.size(); i++) {
+      const at::Tensor& g = leaves[i].grad();
+      if (g.defined()) out[i] = reinterpret_cast<jlong>(g.data_ptr());
+    }
+    jlongArray result = env->NewLongArray(static_cast<jsize>(out.size()));
+    env->SetLongArrayRegion(result, 0, static_cast<jsize>(out.size()), out.data());
+    return result;
+  } catch (const std::exception& e) {
+    throwJava(env, e.what());
+    return nullptr;
+  }
+}
+
+// dst <- src in place (same shape; dtype converted), without autograd: a graph's static input
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_copyInto(JNIEnv* env, jclass,
+                                                                           jlong dst, jlong src) {
+  guarded(env, [&]() -> jlong {
+    at::NoGradGuard noGrad;
+    at::Tensor target = tensor(dst);
+    TORCH_CHECK(target.sizes() == tensor(src).sizes(), "copyInto: shape ", tensor(src).sizes(),
+                " into ", target.sizes());
+    target.copy_(tensor(src));
     return 0;
   });
 }

@@ -34,6 +34,14 @@ public interface CausalLM extends AutoCloseable {
   NDArray head(NDArray hidden);
 
   /**
+   * Computes now what every block of a forward call with {@code step} over {@code batch} x {@code
+   * t} tokens shares (rotary tables, masks), so that the call itself issues device ops only: a
+   * CUDA-graph capture of the call must not copy from the host. {@code step} needs positions and no
+   * cache. Default: nothing to prepare.
+   */
+  default void prepareStep(AttentionStep step, int batch, long t) {}
+
+  /**
    * Whole forward: embed, all blocks, head.
    *
    * @param ids (B, T) int64

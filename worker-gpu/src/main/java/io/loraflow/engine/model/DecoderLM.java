@@ -170,11 +170,23 @@ public abstract class DecoderLM implements CausalLM {
 
   /** cos/sin and mask of this call, computed once and reused by every block of the call. */
   private StepTensors stepTensors(AttentionStep step, NDArray hidden, int past, NDManager scope) {
-    long t = hidden.getShape().get(1);
+    return stepTensors(step, (int) hidden.getShape().get(0), hidden.getShape().get(1), past, scope);
+  }
+
+  @Override
+  public void prepareStep(AttentionStep step, int batch, long t) {
+    if (step == null || step.positions() == null || step.cache() != null) {
+      throw new IllegalArgumentException(
+          "prepareStep needs positions and no KV cache (a training step), got " + step);
+    }
+    stepTensors(step, batch, t, 0, null);
+  }
+
+  private StepTensors stepTensors(
+      AttentionStep step, int batch, long t, int past, NDManager scope) {
     if (step != null && step == memoStep && past == memoPast && t == memoT) {
       return memo;
     }
-    int batch = (int) hidden.getShape().get(0);
     NDArray positions = step == null ? null : step.positions();
     NDArray keyPadding = step == null ? null : step.keyPadding();
     boolean memoize = positions != null;

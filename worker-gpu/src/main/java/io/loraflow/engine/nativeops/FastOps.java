@@ -316,6 +316,67 @@ public final class FastOps {
         zeroGrads);
   }
 
+  /**
+   * True when the trainer may capture its micro-steps for arrays like {@code x} as CUDA graphs: the
+   * fast path is active for it (a CUDA array, library loaded, on) and {@link #GRAPHS_ENV} is not
+   * "off". See io.loraflow.engine.train.GraphedSteps.
+   */
+  public static boolean graphsActiveFor(NDArray x) {
+    String onOff = System.getProperty(GRAPHS_PROPERTY, System.getenv(GRAPHS_ENV));
+    boolean off =
+        onOff != null
+            && (onOff.equalsIgnoreCase("off")
+                || onOff.equals("0")
+                || onOff.equalsIgnoreCase("false"));
+    return !off && blocksActiveFor(x);
+  }
+
+  /** Environment variable that turns CUDA graphs of training steps off ("off", "0", "false"). */
+  public static final String GRAPHS_ENV = "LORAFLOW_CUDA_GRAPHS";
+
+  /** System property that overrides {@link #GRAPHS_ENV} (benches: --no-cuda-graphs). */
+  public static final String GRAPHS_PROPERTY = "loraflow.cuda.graphs";
+
+  /** A fresh memory pool for one trainer's graphs. */
+  public static long graphPool() {
+    return NativeOps.graphPool();
+  }
+
+  /** Starts capturing this thread's CUDA work into a graph in {@code pool}; returns its handle. */
+  public static long graphBegin(long pool) {
+    return NativeOps.graphBegin(pool);
+  }
+
+  /** Ends a capture; the graph can be replayed from then on. */
+  public static void graphEnd(long graph) {
+    NativeOps.graphEnd(graph);
+  }
+
+  /** Abandons a failed capture; never throws. */
+  public static void graphAbort(long graph) {
+    NativeOps.graphAbort(graph);
+  }
+
+  /** Replays a captured graph on the current stream. */
+  public static void graphReplay(long graph) {
+    NativeOps.graphReplay(graph);
+  }
+
+  /** Frees a graph (0: no-op). */
+  public static void graphFree(long graph) {
+    NativeOps.graphFree(graph);
+  }
+
+  /** Each leaf's .grad data pointer (0 where it has none). */
+  public static long[] gradPointers(List<NDArray> params) {
+    return NativeOps.gradPointers(handles(params));
+  }
+
+  /** {@code dst} <- {@code src} in place, without autograd (same shape). */
+  public static void copyInto(NDArray dst, NDArray src) {
+    NativeOps.copyInto(handle(dst), handle(src));
+  }
+
   private static long[] handles(List<NDArray> arrays) {
     long[] out = new long[arrays.size()];
     for (int i = 0; i < out.length; i++) {

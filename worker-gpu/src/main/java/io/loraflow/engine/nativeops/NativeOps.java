@@ -33,7 +33,7 @@ public final class NativeOps {
   public static final String SWITCH_ENV = "LORAFLOW_FASTPATH";
 
   /** The entry-point set this Java code calls; the library reports its own from abiVersion(). */
-  static final int ABI_VERSION = 5;
+  static final int ABI_VERSION = 6;
 
   /** Why the fast path is on or off, and which library file was tried. */
   public record Status(boolean loaded, String library, String reason) {
@@ -277,4 +277,31 @@ public final class NativeOps {
       float[] hyper,
       boolean applyDecay,
       boolean zeroGrads);
+
+  /** A fresh memory-pool id that one trainer's CUDA graphs share. */
+  static native long graphPool();
+
+  /**
+   * Starts capturing the calling thread's CUDA work (on a side stream, after the work its current
+   * stream queued) into a new graph that allocates from {@code pool}; returns the graph's handle.
+   */
+  static native long graphBegin(long pool);
+
+  /** Ends the capture and instantiates the graph; the thread's stream is its own again. */
+  static native void graphEnd(long graph);
+
+  /** Abandons a capture that failed (never throws); the thread's stream is its own again. */
+  static native void graphAbort(long graph);
+
+  /** Replays a captured graph on the calling thread's current stream. */
+  static native void graphReplay(long graph);
+
+  /** Frees a graph and its share of the pool (0 is a no-op). */
+  static native void graphFree(long graph);
+
+  /** The data pointer of each leaf's .grad, 0 where it has none. */
+  static native long[] gradPointers(long[] params);
+
+  /** dst <- src in place, without autograd (same shape). */
+  static native void copyInto(long dst, long src);
 }

@@ -150,6 +150,9 @@ public final class TrainCommand implements Command {
     lora.addArgument("--no-grad-checkpointing")
         .action(Arguments.storeTrue())
         .help("keep activations instead of recomputing them");
+    lora.addArgument("--no-cuda-graphs")
+        .action(Arguments.storeTrue())
+        .help("GPU fast path: issue each micro-step op by op instead of replaying a CUDA graph");
     lora.addArgument("--packing").action(Arguments.storeTrue()).help("pack examples per row");
     lora.addArgument("--checkpoint-every")
         .type(Integer.class)
@@ -567,6 +570,9 @@ public final class TrainCommand implements Command {
       b.logEvery = a.getInt("log_every");
       b.gradientCheckpointing = !a.getBoolean("no_grad_checkpointing");
       b.packing = a.getBoolean("packing");
+      if (a.getBoolean("no_cuda_graphs")) {
+        System.setProperty(io.loraflow.engine.nativeops.FastOps.GRAPHS_PROPERTY, "off");
+      }
       b.optimizer =
           a.getString("optimizer").equals("adamw")
               ? TrainConfig.OptimizerKind.ADAMW

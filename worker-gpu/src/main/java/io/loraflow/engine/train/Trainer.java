@@ -65,6 +65,7 @@ public final class Trainer implements AutoCloseable {
   private final LossScaler scaler;
   private final NDManager manager;
   private final Optimizer optimizer;
+  private GraphedSteps graphs; // null: the plain micro-step (CPU, checkpointing, no fast path)
   private final List<NDArray> params = new ArrayList<>();
   private final List<String> paramNames = new ArrayList<>();
   private final Path checkpointRoot;
@@ -151,6 +152,23 @@ public final class Trainer implements AutoCloseable {
             params,
             config,
             config.optimizer() == TrainConfig.OptimizerKind.ADAMW_8BIT);
+    this.graphs = GraphedSteps.forRun(model, params, config, chunkRows(model.config().vocabSize()));
+  }
+
+  /**
+   * Runs every micro-step in {@link GraphedSteps}' bucketed formulation eagerly (no graphs): the
+   * CPU twin of the CUDA-graph path, for tests and the GPU check's comparison.
+   */
+  public void useBucketedSteps() {
+    if (graphs != null) {
+      graphs.close();
+    }
+    graphs = new GraphedSteps(model, params, false, chunkRows(model.config().vocabSize()));
+  }
+
+  /** Micro-steps replayed from CUDA graphs so far (0 without them). */
+  public long graphReplays() {
+    return graphs == null ? 0 : graphs.replays();
   }
 
   /**
@@ -455,6 +473,12 @@ public final class Trainer implements AutoCloseable {
    */
   private NDArray microStep(
       List<Example> batch, long index, double lossMultiplier, NDManager lossHome) {
+    if (graphs != null) {
+      NDArray loss = graphs.run(batch, dropoutSeed(index, 0), lossMultiplier, lossHome);
+      if (loss != null) {
+        return loss;
+      }
+    }
     int rows = batch.size();
     int seqLen = batch.stream().mapToInt(Example::length).max().orElseThrow();
     long[] ids = new long[rows * seqLen];
@@ -756,6 +780,9 @@ public final class Trainer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (graphs != null) {
+      graphs.close();
+    }
     optimizer.close();
     manager.close();
   }

@@ -42,6 +42,11 @@ import java.util.Map;
  *   <li>a 50-step QLoRA loss curve through the Trainer (gradient checkpointing, dropout, loss
  *       scaling, 8-bit AdamW), from identical models (and the plain curve must fall by 10%, so the
  *       comparison is of a run that learns).
+ *   <li>with {@code --graph-shape S} (repeatable): CUDA-graph micro-steps against the same bucketed
+ *       formulation run eagerly (equal to the bit: losses and final LoRA weights) and against the
+ *       plain micro-step (within the loss tolerance, dropout 0), batches of 40-127 tokens so
+ *       several shapes and padding occur, dropout 0 and 0.05; {@code --only-graphs} runs just
+ *       these.
  * </ol>
  *
  * Each fast-path comparison runs for single fused ops ({@link Mode#OPS}) and whole decoder blocks
@@ -51,7 +56,7 @@ import java.util.Map;
  * <pre>
  * LORAFLOW_NATIVE_LIB=.../libloraflow_native.so java -cp ... \
  *     io.loraflow.engine.train.bench.FastPathCheck [--shape llama-small|falcon-small] [--steps 50]
- *     [--lora-node]
+ *     [--lora-node] [--graph-shape smollm2-135m] [--only-graphs]
  * </pre>
  *
  * Prints one JSON line per comparison and a verdict; exits 1 when any comparison is over its
@@ -83,15 +88,19 @@ public final class FastPathCheck {
     List<String> shapes = new ArrayList<>();
     int steps = 50;
     boolean loraNode = false; // also check the opt-in custom LoRA autograd node
+    List<String> graphShapes = new ArrayList<>(); // CUDA-graph micro-steps vs eager and plain
+    boolean onlyGraphs = false; // skip the dequant/optimizer/gradient/loss-curve checks
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--shape" -> shapes.add(args[++i]);
         case "--steps" -> steps = Integer.parseInt(args[++i]);
         case "--lora-node" -> loraNode = true;
+        case "--graph-shape" -> graphShapes.add(args[++i]);
+        case "--only-graphs" -> onlyGraphs = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (shapes.isEmpty()) {
+    if (shapes.isEmpty() && !onlyGraphs) {
       shapes = List.of("llama-small", "falcon-small");
     }
     Device dev = Device.gpu();
@@ -103,12 +112,21 @@ public final class FastPathCheck {
       }
     }
     List<String> failures = new ArrayList<>();
-    dequantChecks(dev, failures);
-    optimizerChecks(dev, failures);
+    if (onlyGraphs) {
+      shapes = List.of();
+    } else {
+      dequantChecks(dev, failures);
+      optimizerChecks(dev, failures);
+    }
     for (String shape : shapes) {
       gradientCheck(shape, dev, false, loraNode, failures);
       gradientCheck(shape, dev, true, loraNode, failures);
       lossCurveCheck(shape, dev, steps, loraNode, failures);
+    }
+    for (String shape : graphShapes) {
+      for (double dropout : new double[] {0, 0.05}) {
+        graphCheck(shape, dev, steps, dropout, failures);
+      }
     }
     System.out.printf(
         Locale.ROOT,
@@ -479,6 +497,130 @@ public final class FastPathCheck {
           worst,
           LOSS_TOL,
           failures);
+    }
+  }
+
+  /** One run of {@link #graphCheck}: per-step losses and tokens/s, final LoRA weights. */
+  private record GraphRun(
+      double[] losses, double[] tokensPerSecond, float[] weights, long replays) {}
+
+  /**
+   * CUDA-graph micro-steps (Trainer's default on the fast path without checkpointing) against the
+   * same bucketed formulation run eagerly (the graphs must replay it exactly: same losses and
+   * weights) and against the plain micro-step (within the loss tolerance), on batches of varying
+   * length (several shapes, right padding). Also prints each run's median tokens/s.
+   */
+  private static void graphCheck(
+      String shape, Device dev, int steps, double dropout, List<String> failures) throws Exception {
+    int batch = 2;
+    int seq = 128;
+    TrainConfig.Builder b = config(batch, seq).toBuilder();
+    b.gradientCheckpointing = false;
+    b.loraDropout = dropout;
+    TrainConfig train = b.build();
+    String[] names = {"graphs", "bucketed-eager", "plain"};
+    List<GraphRun> runs = new ArrayList<>();
+    Mode.BLOCKS.apply();
+    for (String name : names) {
+      if (name.equals("plain")) {
+        System.setProperty(FastOps.GRAPHS_PROPERTY, "off");
+      }
+      try (NDManager owner = NDManager.newBaseManager(dev)) {
+        List<String> linears = new ArrayList<>();
+        try (CausalLM model = build(shape, dev, owner, train, linears)) {
+          List<Example> data = new ArrayList<>();
+          for (int row = 0; row < batch * steps; row++) {
+            int len = 40 + (row * 37) % (seq - 40); // 40..127 tokens: several buckets, padding
+            long[] ids = new long[len];
+            long[] labels = new long[len];
+            for (int j = 0; j < len; j++) {
+              ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97;
+              labels[j] = j < len / 3 ? Example.IGNORE : ids[j]; // a prompt, then the answer
+            }
+            data.add(new Example(ids, labels));
+          }
+          double[] losses = new double[steps];
+          double[] tps = new double[steps];
+          Map<String, LoraLinear> lora = loraOf(model);
+          long replays;
+          try (Trainer trainer =
+              new Trainer(
+                  model,
+                  lora,
+                  linears,
+                  train,
+                  data,
+                  Files.createTempDirectory("graph-check"),
+                  "random-" + shape)) {
+            if (name.equals("bucketed-eager")) {
+              trainer.useBucketedSteps();
+            }
+            trainer.addProgressListener(
+                (StepMetrics m) -> {
+                  if (m.step() >= 1 && m.step() <= losses.length) {
+                    losses[(int) m.step() - 1] = m.loss();
+                    tps[(int) m.step() - 1] = m.tokensPerSecond();
+                  }
+                });
+            trainer.run();
+            replays = trainer.graphReplays();
+          }
+          List<Float> w = new ArrayList<>();
+          for (LoraLinear l : lora.values()) {
+            for (float v : l.loraA().toFloatArray()) {
+              w.add(v);
+            }
+            for (float v : l.loraB().toFloatArray()) {
+              w.add(v);
+            }
+          }
+          float[] weights = new float[w.size()];
+          for (int i = 0; i < weights.length; i++) {
+            weights[i] = w.get(i);
+          }
+          runs.add(new GraphRun(losses, tps, weights, replays));
+        }
+      } finally {
+        System.clearProperty(FastOps.GRAPHS_PROPERTY);
+      }
+    }
+    String tag = shape + " dropout " + dropout;
+    for (int r = 0; r < runs.size(); r++) {
+      double[] tps = java.util.Arrays.copyOfRange(runs.get(r).tokensPerSecond(), 3, steps);
+      java.util.Arrays.sort(tps);
+      System.out.printf(
+          Locale.ROOT,
+          "{\"event\":\"graph_run\",\"shape\":\"%s\",\"dropout\":%s,\"run\":\"%s\","
+              + "\"replays\":%d,\"median_tokens_per_s\":%.1f,\"losses\":%s}%n",
+          shape,
+          dropout,
+          names[r],
+          runs.get(r).replays(),
+          tps.length == 0 ? 0 : tps[tps.length / 2],
+          java.util.Arrays.toString(runs.get(r).losses()));
+    }
+    GraphRun graphs = runs.get(0);
+    GraphRun eager = runs.get(1);
+    GraphRun plain = runs.get(2);
+    report("graph replays happened " + tag, graphs.replays() > steps / 2 ? 0 : 1, 0, failures);
+    double lossDiff = 0;
+    double planDiff = 0;
+    for (int i = 0; i < steps; i++) {
+      lossDiff = Math.max(lossDiff, Math.abs(graphs.losses()[i] - eager.losses()[i]));
+      planDiff =
+          Math.max(
+              planDiff,
+              Math.abs(graphs.losses()[i] - plain.losses()[i]) / Math.abs(plain.losses()[i]));
+    }
+    double weightDiff = 0;
+    for (int i = 0; i < graphs.weights().length; i++) {
+      weightDiff = Math.max(weightDiff, Math.abs(graphs.weights()[i] - eager.weights()[i]));
+    }
+    // replay = the same kernels on the same inputs as the eager bucketed step: equal to the bit
+    report("graphs vs bucketed-eager losses, max abs " + tag, lossDiff, 0, failures);
+    report("graphs vs bucketed-eager weights, max abs " + tag, weightDiff, 0, failures);
+    if (dropout == 0) { // with dropout the plain step draws its masks per layer: other masks
+      report("graphs vs plain losses, max rel " + tag, planDiff, LOSS_TOL, failures);
     }
   }
 

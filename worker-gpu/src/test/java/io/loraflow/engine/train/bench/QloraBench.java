@@ -30,7 +30,7 @@ import java.util.Locale;
  * java -cp ... io.loraflow.engine.train.bench.QloraBench --shape falcon-7b|llama-70b|tiny|llama-tiny
  *     [--device gpu] [--batch 1] [--seq 256] [--steps 6] [--r 16] [--targets query_key_value]
  *     [--layers N] [--precision fp16|fp32] [--no-grad-checkpointing] [--optimizer adamw8bit|adamw]
- *     [--profile trace.json] [--absmax-cache] [--plain] [--no-blocks] [--lora-node] [--warmup 2]
+ *     [--profile trace.json] [--absmax-cache] [--plain] [--no-blocks] [--lora-node] [--no-cuda-graphs] [--warmup 2]
  * </pre>
  *
  * The data is the same formula bench/train/qlora_speed.py uses (ids 3 + (j * 7919 + b * 104729) mod
@@ -256,6 +256,10 @@ public final class QloraBench {
       String a = args[i];
       if (a.equals("--no-grad-checkpointing")) {
         b.gradientCheckpointing = false;
+        continue;
+      }
+      if (a.equals("--no-cuda-graphs")) {
+        System.setProperty(FastOps.GRAPHS_PROPERTY, "off"); // eager micro-steps on the fast path
         continue;
       }
       if (a.equals("--lora-node")) {
