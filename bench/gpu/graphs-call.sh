@@ -46,7 +46,7 @@ if [[ $phases == *check* ]]; then
     sed -E 's/"losses":\[([^]]{0,120})[^]]*\]/"losses":[\1...]/' | cut -c1-330 | head -40
 fi
 if [[ $phases == *faq* ]] && [ -f "$gguf" ]; then
-  bash .gpu/bench/smollm2-faq.sh "$gguf" "$OUT/faq" \
+  timeout "${FAQ_TIMEOUT:-300}" bash .gpu/bench/smollm2-faq.sh "$gguf" "$OUT/faq" \
     "graphs:--no-grad-checkpointing eager:--no-grad-checkpointing,--no-cuda-graphs plain:--no-grad-checkpointing"
   grep -h -E "CUDA graph|training steps" "$OUT"/faq/faq-*.err "$OUT"/faq/faq-*.log 2>/dev/null | sort | uniq -c | head -8 | cut -c1-300
 fi
