@@ -50,9 +50,10 @@ public class SweepWorkflowImpl implements SweepWorkflow {
     tags.put("loraflow.sweep", "parent");
     tags.put("loraflow.base_model", base.baseModel());
     tags.put("loraflow.dataset", base.dataset());
+    // the children's experiment (one per base model): MLflow nests runs only within one experiment
     TrackingRun parent =
         cpu.openTrackingRun(
-            new TrackingStart(sweepId, base.registeredModelName(), spec.toParams(), tags));
+            new TrackingStart(sweepId, base.experimentName(), spec.toParams(), tags));
 
     List<RunSpec> specs = spec.children(sweepId, parent.mlflowRunId());
     int n = specs.size();

@@ -189,6 +189,8 @@ class SweepWorkflowTest {
     assertEquals(4, kids.size());
     for (TrackingStart k : kids) {
       assertEquals("mlflow-sweep-t1", k.tags().get("mlflow.parentRunId"), k.workflowId());
+      // the parent in the children's experiment, else MLflow's UI cannot nest them under it
+      assertEquals(parent.experimentName(), k.experimentName(), k.workflowId());
       assertEquals("sweep-t1", k.tags().get("sweep.id"));
     }
     TrackingFinish parentClosed =
