@@ -1,5 +1,7 @@
 package io.loraflow.cli;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,6 +30,21 @@ final class Numbers {
       return String.format(Locale.ROOT, "%.2e", x);
     }
     return String.format(Locale.ROOT, "%.3f", x);
+  }
+
+  /**
+   * A rate such as a learning rate, with its three significant digits kept and trailing zeros
+   * dropped: {@code 0.0025}, {@code 0.001}, {@code 0.0002}. {@link #round(double)} would show
+   * 2.5e-3 as {@code 0.003}, one digit, so two grid values could look the same or wrong.
+   */
+  static String rate(double x) {
+    if (!Double.isFinite(x)) {
+      return round(x);
+    }
+    if (x == 0) {
+      return "0";
+    }
+    return new BigDecimal(x).round(new MathContext(3)).stripTrailingZeros().toPlainString();
   }
 
   /** {@code text} with every long decimal rounded by {@link #round(double)}. */

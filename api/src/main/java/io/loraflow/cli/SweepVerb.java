@@ -111,7 +111,7 @@ final class SweepVerb implements Command {
             c.index(),
             c.loraR(),
             c.loraAlpha(),
-            Numbers.round(c.learningRate()),
+            Numbers.rate(c.learningRate()),
             c.epochs(),
             c.status(),
             CatalogCommands.number(c.adapterEvalLoss()),
@@ -138,7 +138,7 @@ final class SweepVerb implements Command {
               + ", alpha "
               + best.loraAlpha()
               + ", lr "
-              + Numbers.round(best.learningRate())
+              + Numbers.rate(best.learningRate())
               + ", epochs "
               + best.epochs()
               + "): held-out eval loss "

@@ -29,4 +29,14 @@ class NumbersTest {
     assertEquals("2.00e-04", Numbers.round(2e-4));
     assertEquals("nan", Numbers.round(Double.NaN));
   }
+
+  @Test
+  void rateKeepsThreeSignificantDigitsSoGridValuesStayApart() {
+    assertEquals("0.0025", Numbers.rate(2.5e-3));
+    assertEquals("0.001", Numbers.rate(1.0e-3));
+    assertEquals("0.0002", Numbers.rate(2e-4));
+    assertEquals("0.000123", Numbers.rate(1.23456e-4));
+    assertEquals("0", Numbers.rate(0.0));
+    assertEquals("nan", Numbers.rate(Double.NaN));
+  }
 }

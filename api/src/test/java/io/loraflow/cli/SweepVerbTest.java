@@ -1,15 +1,18 @@
 package io.loraflow.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dropwizard.util.Duration;
 import io.loraflow.api.TestTemporal;
+import io.loraflow.api.api.SweepView;
 import io.loraflow.api.core.RunService;
 import io.loraflow.api.core.TemporalSettings;
 import io.loraflow.commandline.CommandLine;
 import io.loraflow.commandline.Console;
 import io.loraflow.commandline.ExitCodes;
+import io.loraflow.workflows.SweepChild;
 import io.loraflow.workflows.SweepWorkflow;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.io.ByteArrayOutputStream;
@@ -18,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -117,5 +121,28 @@ class SweepVerbTest {
     assertTrue(err.toString().contains("loraR"), err.toString());
 
     assertEquals(ExitCodes.FAILED, exec("sweep", "status", "sweep-nope"));
+  }
+
+  @Test
+  void theChildTableShowsEachLearningRateWithItsSignificantDigits() {
+    SweepView view =
+        new SweepView(
+            "sweep-lr",
+            "RUNNING",
+            List.of(
+                new SweepChild(
+                    0, "sweep-lr-c0", 8, 32, 1.0e-3, 1, "RUNNING", null, null, null, null),
+                new SweepChild(
+                    1, "sweep-lr-c1", 8, 32, 2.5e-3, 1, "RUNNING", null, null, null, null)),
+            null,
+            null,
+            "http://ui");
+    ByteArrayOutputStream table = new ByteArrayOutputStream();
+    SweepVerb.print(view, new PrintStream(table, true, StandardCharsets.UTF_8));
+    String text = table.toString(StandardCharsets.UTF_8);
+    // 2.5e-3 once printed as 0.003 (three decimals): not the value the grid asked for
+    assertTrue(text.contains(" 0.0025 "), text);
+    assertTrue(text.contains(" 0.001 "), text);
+    assertFalse(text.contains("0.003"), text);
   }
 }
