@@ -125,7 +125,7 @@ public final class FastPathCheck {
     }
     for (String shape : graphShapes) {
       for (double dropout : new double[] {0, 0.05}) {
-        graphCheck(shape, dev, steps, dropout, failures);
+        graphCheck(shape, dev, steps, dropout, loraNode, failures);
       }
     }
     System.out.printf(
@@ -520,7 +520,8 @@ public final class FastPathCheck {
     TrainConfig train = b.build();
     String[] names = {"graphs", "bucketed-eager", "plain"};
     List<GraphRun> runs = new ArrayList<>();
-    Mode.BLOCKS.apply();
+    Mode mode = loraNode ? Mode.BLOCKS_NODE : Mode.BLOCKS;
+    mode.apply();
     for (String name : names) {
       if (name.equals("plain")) {
         System.setProperty(FastOps.GRAPHS_PROPERTY, "off");
@@ -584,7 +585,8 @@ public final class FastPathCheck {
         System.clearProperty(FastOps.GRAPHS_PROPERTY);
       }
     }
-    String tag = shape + " dropout " + dropout;
+    Mode.BLOCKS.apply();
+    String tag = shape + " " + mode.name().toLowerCase() + " dropout " + dropout;
     for (int r = 0; r < runs.size(); r++) {
       double[] tps = java.util.Arrays.copyOfRange(runs.get(r).tokensPerSecond(), 3, steps);
       java.util.Arrays.sort(tps);
