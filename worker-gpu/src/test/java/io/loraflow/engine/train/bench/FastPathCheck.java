@@ -511,7 +511,8 @@ public final class FastPathCheck {
    * length (several shapes, right padding). Also prints each run's median tokens/s.
    */
   private static void graphCheck(
-      String shape, Device dev, int steps, double dropout, List<String> failures) throws Exception {
+      String shape, Device dev, int steps, double dropout, boolean loraNode, List<String> failures)
+      throws Exception {
     int batch = 2;
     int seq = 128;
     TrainConfig.Builder b = config(batch, seq).toBuilder();
