@@ -531,17 +531,7 @@ public final class FastPathCheck {
       try (NDManager owner = NDManager.newBaseManager(dev)) {
         List<String> linears = new ArrayList<>();
         try (CausalLM model = build(shape, dev, owner, train, linears)) {
-          List<Example> data = new ArrayList<>();
-          for (int row = 0; row < batch * steps; row++) {
-            int len = 40 + (row * 37) % (seq - 40); // 40..127 tokens: several buckets, padding
-            long[] ids = new long[len];
-            long[] labels = new long[len];
-            for (int j = 0; j < len; j++) {
-              ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97;
-              labels[j] = j < len / 3 ? Example.IGNORE : ids[j]; // a prompt, then the answer
-            }
-            data.add(new Example(ids, labels));
-          }
+          List<Example> data = varyingLengths(batch * steps, seq);
           double[] losses = new double[steps];
           double[] tps = new double[steps];
           Map<String, LoraLinear> lora = loraOf(model);
@@ -629,6 +619,25 @@ public final class FastPathCheck {
   }
 
   /**
+   * {@code rows} learnable examples of 40..seq-1 tokens (several graph shapes, right padding in a
+   * batch): the first third of each is prompt (not supervised), the rest answer.
+   */
+  private static List<Example> varyingLengths(int rows, int seq) {
+    List<Example> data = new ArrayList<>();
+    for (int row = 0; row < rows; row++) {
+      int len = 40 + (row * 37) % (seq - 40);
+      long[] ids = new long[len];
+      long[] labels = new long[len];
+      for (int j = 0; j < len; j++) {
+        ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97;
+        labels[j] = j < len / 3 ? Example.IGNORE : ids[j];
+      }
+      data.add(new Example(ids, labels));
+    }
+    return data;
+  }
+
+  /**
    * A model whose head reads its input back to the host: legal in an eager step, illegal while a
    * CUDA graph is being captured (a device-to-host copy synchronizes the capturing stream).
    */
@@ -701,17 +710,7 @@ public final class FastPathCheck {
       try (NDManager owner = NDManager.newBaseManager(dev)) {
         List<String> linears = new ArrayList<>();
         try (CausalLM model = new HostReadingHead(build(shape, dev, owner, train, linears))) {
-          List<Example> data = new ArrayList<>();
-          for (int row = 0; row < batch * steps; row++) {
-            int len = 40 + (row * 37) % (seq - 40);
-            long[] ids = new long[len];
-            long[] labels = new long[len];
-            for (int j = 0; j < len; j++) {
-              ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97;
-              labels[j] = j < len / 3 ? Example.IGNORE : ids[j];
-            }
-            data.add(new Example(ids, labels));
-          }
+          List<Example> data = varyingLengths(batch * steps, seq);
           double[] losses = new double[steps];
           try (Trainer trainer =
               new Trainer(
