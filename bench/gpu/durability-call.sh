@@ -11,6 +11,9 @@
 #      the micro-batch until a step fits; in a second process micro-batch 1 fails with one
 #      non-retryable message
 #   d. 20 short runs in a row in one JVM: device memory, torch allocated, heap, RSS back to start
+#   e. (GPU, not in the default CHECKS) a hung CUDA call: a spinning kernel after step 12; the stall
+#      watchdog (floor 5 s) must report it in its window, the attempt end with the interrupt once
+#      the call returns, and a retry resume from the last checkpoint
 # Each sub-check prints one JSON line {"check":...,"pass":...}; all go to $OUT/summary.jsonl, the
 # full logs to $OUT/*.log.
 #   GPU (integrator):  bash bench/gpu/durability-call.sh
@@ -143,6 +146,11 @@ fi
 if [[ $checks == *d* ]]; then
   run soak "$OUT/d-soak.log" "${tmo[3]}" soak "${common[@]}" "${soak[@]}"
   grep -h '"event":"memory"' "$OUT/d-soak.log" | cut -c1-200
+fi
+
+if [[ $checks == *e* ]] && [ "$device" = gpu ]; then # a hung CUDA call under the stall watchdog
+  run hang "$OUT/e-hang.log" 200 hang "${common[@]}" --name h "${train[@]}" \
+    --hang-at-step "${HANG_AT:-12}" --hang-seconds "${HANG_SECONDS:-40}" --stall-floor "${STALL_FLOOR:-5}"
 fi
 
 n=$(grep -c '"pass":true' "$summary")

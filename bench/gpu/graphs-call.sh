@@ -11,6 +11,7 @@
 #               (--no-cuda-graphs), plain DJL ops; the seed's recipe beside them (smollm2-faq.sh)
 #   durability  GpuDurabilityCheck a (train + eval) and b (kill -9 + resume: byte-identical
 #               adapter), which now train through the graphs
+#   hang        GpuDurabilityCheck e: a hung CUDA call (spinning kernel) under the stall watchdog
 #   soak        GpuDurabilityCheck d: 20 runs in one JVM with the library (torch allocated bytes)
 #   bench       QloraBench smollm2 row (batch 1 x seq 64): checkpointing (no graphs), and without
 #               checkpointing with and without graphs
@@ -56,6 +57,12 @@ if [[ $phases == *durability* ]] && [ -f "$gguf" ]; then
   echo "durability rc=$?"
   cut -c1-700 "$OUT/durability/summary.jsonl"
   grep -h -E "CUDA graph|training steps" "$OUT"/durability/*.log | sort | uniq -c | head -5 | cut -c1-300
+fi
+if [[ $phases == *hang* ]] && [ -f "$gguf" ]; then
+  OUT=$OUT/hang CHECKS="e" LORAFLOW_GGUF=$gguf timeout "${HANG_TIMEOUT:-240}" \
+    bash .gpu/bench/durability-call.sh >/dev/null 2>&1
+  echo "hang rc=$?"
+  cut -c1-900 "$OUT/hang/summary.jsonl"
 fi
 if [[ $phases == *soak* ]] && [ -f "$gguf" ]; then
   OUT=$OUT/soak CHECKS="d" SOAK_SECONDS=${SOAK_SECONDS:-200} LORAFLOW_GGUF=$gguf timeout "${SOAK_TIMEOUT:-300}" \

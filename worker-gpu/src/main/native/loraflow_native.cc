@@ -9,6 +9,7 @@
 
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <ATen/cuda/Sleep.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -43,7 +44,7 @@ extern "C" cudaError_t loraflow_adamw32(const int64_t* table, int n, int64_t blo
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 6;
+constexpr int kAbiVersion = 7;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 
@@ -814,6 +815,18 @@ JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_copyInto(JNIE
     TORCH_CHECK(target.sizes() == tensor(src).sizes(), "copyInto: shape ", tensor(src).sizes(),
                 " into ", target.sizes());
     target.copy_(tensor(src));
+    return 0;
+  });
+}
+
+// a kernel that spins for `cycles` SM clock cycles on the calling thread's current stream
+// (at::cuda::sleep, as torch.cuda._sleep; ~1.5-2 GHz on an H100/H200): a stand-in for a hung CUDA
+// call in the stall-watchdog check. Returns at once; the stream's next sync waits for it.
+JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_gpuSleep(JNIEnv* env, jclass,
+                                                                           jlong cycles) {
+  guarded(env, [&]() -> jlong {
+    TORCH_CHECK(cycles >= 0, "gpuSleep: cycles must be >= 0, got ", cycles);
+    at::cuda::sleep(cycles);
     return 0;
   });
 }

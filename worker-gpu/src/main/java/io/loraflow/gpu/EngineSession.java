@@ -99,7 +99,10 @@ final class EngineSession implements AutoCloseable {
                 effective,
                 files.config(),
                 session.factory().baseParams(),
-                MemoryProbe.totalBytes(device));
+                MemoryProbe.totalBytes(device),
+                effective.packing()
+                    ? effective.maxSeqLen()
+                    : data.stream().mapToInt(Example::length).max().orElse(effective.maxSeqLen()));
         TrainConfig chosen = decision.config();
         if (decision.turnedOff()) {
           LOG.info(

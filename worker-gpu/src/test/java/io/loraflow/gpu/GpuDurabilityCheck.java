@@ -61,6 +61,8 @@ import java.util.TreeMap;
  * GpuDurabilityCheck oom     --model GGUF --work DIR [--part fallback|one --batch 64 --headroom-mib N]
  *     (on a CPU the allocator error is injected)
  * GpuDurabilityCheck soak    --model GGUF --work DIR [--runs 20 --train-limit 12]
+ * GpuDurabilityCheck hang    --model GGUF --work DIR --name h [--hang-at-step 12 --hang-seconds 40
+ *     --stall-floor 5] (GPU: a spinning kernel stands for a hung CUDA call)
  * </pre>
  *
  * Every mode prints JSON lines ({@code "event"}) and one {@code "check"} line with {@code "pass"}.
@@ -105,6 +107,7 @@ public final class GpuDurabilityCheck {
           case "verify-resume" -> verifyResume(o);
           case "oom" -> oom(o, device);
           case "soak" -> soak(o, device);
+          case "hang" -> hang(o, device);
           default -> throw new IllegalArgumentException("unknown mode " + argv[0]);
         };
     System.exit(rc);
@@ -415,6 +418,145 @@ public final class GpuDurabilityCheck {
         t.fallbacks(),
         "adapter",
         t.adapter().toString());
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- hang (GPU)
+
+  /**
+   * A hung CUDA call under the train activity's stall watchdog: after step {@code --hang-at-step} a
+   * kernel that spins for {@code --hang-seconds} is queued on the training stream, so the next
+   * device synchronization of the training thread blocks in native code. A monitor thread polls the
+   * watchdog (floor {@code --stall-floor} s, factor 4, as the activity's heartbeat thread does)
+   * and, once it reports a stall, interrupts the training thread (the activity's onStall). Passes
+   * when the stall is reported within the window plus one poll while the call is still hung, the
+   * attempt ends with the interruption once the call returns (not with a finished run), and a
+   * second attempt resumes from the checkpoint published before the hang and finishes.
+   */
+  static int hang(Map<String, String> o, Device device) throws Exception {
+    if (!device.isGpu()) {
+      throw new IllegalArgumentException("hang needs a CUDA device (the spinning kernel)");
+    }
+    Path work = Path.of(req(o, "work"));
+    TrainConfig c = config(o, device);
+    List<Example> data = trainSet(work, c, o);
+    String name = req(o, "name");
+    int hangAt = Integer.parseInt(o.getOrDefault("hang-at-step", "12"));
+    double hangSeconds = Double.parseDouble(o.getOrDefault("hang-seconds", "40"));
+    long floorSeconds = Long.parseLong(o.getOrDefault("stall-floor", "5"));
+    StallWatchdog watchdog =
+        new StallWatchdog(
+            new GpuSettings.Stall(
+                java.time.Duration.ofSeconds(floorSeconds), 4, java.time.Duration.ofSeconds(120)),
+            System::nanoTime);
+    Thread trainingThread = Thread.currentThread();
+    long[] hungAt = {0}; // nanoTime when the spinning kernel was queued
+    long[] reportedAt = {0};
+    Object[] reported = {null};
+    Thread monitor =
+        new Thread(
+            () -> {
+              while (!Thread.currentThread().isInterrupted()) {
+                Optional<StallWatchdog.Stall> stall = watchdog.stalled();
+                if (stall.isPresent()) {
+                  reportedAt[0] = System.nanoTime();
+                  reported[0] = stall.get();
+                  trainingThread.interrupt();
+                  return;
+                }
+                try {
+                  Thread.sleep(200);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "stall-monitor");
+    monitor.setDaemon(true);
+    String outcome;
+    long endedAt;
+    try {
+      trainOnce(
+          Path.of(req(o, "model")),
+          work,
+          name,
+          c,
+          data,
+          device,
+          -1,
+          false,
+          evalLimit(o),
+          s -> {
+            s.trainer.addProgressListener(
+                m -> {
+                  watchdog.stepDone(m.step());
+                  if (m.step() == hangAt && hungAt[0] == 0) {
+                    hungAt[0] = System.nanoTime();
+                    FastOps.gpuSleep(hangSeconds);
+                    emit("hang", "after_step", m.step(), "seconds", hangSeconds);
+                  }
+                });
+            watchdog.arm(s.trainer.step());
+            monitor.start();
+          });
+      outcome = "finished"; // the hang went unnoticed
+    } catch (InterruptedException e) {
+      outcome = "interrupted: " + e.getMessage();
+    } finally {
+      endedAt = System.nanoTime();
+      monitor.interrupt();
+      Thread.interrupted(); // clear a late interrupt before the resume
+    }
+    double reportAfterHang = reportedAt[0] == 0 ? -1 : (reportedAt[0] - hungAt[0]) / 1e9;
+    double attemptEndAfterHang = (endedAt - hungAt[0]) / 1e9;
+    StallWatchdog.Stall stall = (StallWatchdog.Stall) reported[0];
+    // the retry: resumes from the newest checkpoint published before the hang
+    Optional<Path> resumeFrom = Checkpoint.newest(work.resolve("published-" + name));
+    Trained retry =
+        trainOnce(
+            Path.of(req(o, "model")),
+            work,
+            name,
+            c,
+            data,
+            device,
+            -1,
+            false,
+            evalLimit(o),
+            x -> {});
+    boolean reportedInTime =
+        stall != null
+            && reportAfterHang >= 0
+            && reportAfterHang <= stall.window().toMillis() / 1000.0 + 1.5
+            && reportAfterHang < hangSeconds;
+    check(
+        "hang",
+        reportedInTime
+            && outcome.startsWith("interrupted")
+            && attemptEndAfterHang >= hangSeconds * 0.5
+            && retry.outcome().finished(),
+        "hang_after_step",
+        hangAt,
+        "hang_seconds",
+        hangSeconds,
+        "stall_reported_after_s",
+        reportAfterHang,
+        "stall_window_s",
+        stall == null ? null : stall.window().toMillis() / 1000.0,
+        "stall_quiet_s",
+        stall == null ? null : stall.quiet().toMillis() / 1000.0,
+        "stall_last_step",
+        stall == null ? null : stall.lastStep(),
+        "attempt_ended_after_s",
+        attemptEndAfterHang,
+        "attempt_outcome",
+        outcome,
+        "retry_resumed_from",
+        resumeFrom.map(p -> p.getFileName().toString()).orElse("none"),
+        "retry_steps",
+        retry.outcome().steps(),
+        "retry_finished",
+        retry.outcome().finished());
     return 0;
   }
 

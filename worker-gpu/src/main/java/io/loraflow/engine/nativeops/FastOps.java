@@ -377,6 +377,15 @@ public final class FastOps {
     NativeOps.copyInto(handle(dst), handle(src));
   }
 
+  /**
+   * Makes the current CUDA stream busy for about {@code seconds} (a spinning kernel; at ~2 GHz, so
+   * longer on a slower clock): what a hung CUDA call looks like to the host, for the stall-watchdog
+   * check. Returns at once; the stream's next synchronization waits.
+   */
+  public static void gpuSleep(double seconds) {
+    NativeOps.gpuSleep((long) (seconds * 2e9));
+  }
+
   private static long[] handles(List<NDArray> arrays) {
     long[] out = new long[arrays.size()];
     for (int i = 0; i < out.length; i++) {

@@ -33,7 +33,7 @@ public final class NativeOps {
   public static final String SWITCH_ENV = "LORAFLOW_FASTPATH";
 
   /** The entry-point set this Java code calls; the library reports its own from abiVersion(). */
-  static final int ABI_VERSION = 6;
+  static final int ABI_VERSION = 7;
 
   /** Why the fast path is on or off, and which library file was tried. */
   public record Status(boolean loaded, String library, String reason) {
@@ -304,4 +304,10 @@ public final class NativeOps {
 
   /** dst <- src in place, without autograd (same shape). */
   static native void copyInto(long dst, long src);
+
+  /**
+   * Queues a kernel that spins for {@code cycles} SM clock cycles on the current stream (the
+   * stall-watchdog check's stand-in for a hung CUDA call); returns at once.
+   */
+  static native void gpuSleep(long cycles);
 }

@@ -60,11 +60,22 @@ public final class CheckpointingPolicy {
    */
   public static Decision resolve(
       TrainConfig config, ModelConfig model, long linearParams, long deviceBytes) {
+    return resolve(config, model, linearParams, deviceBytes, config.maxSeqLen());
+  }
+
+  /**
+   * The same for a dataset whose longest row has {@code longestRow} tokens: rows are padded to the
+   * longest of their batch only, so a 512-token limit over answers of ~90 tokens keeps ~90 tokens'
+   * activations per row, not 512 (a packed dataset's rows are maxSeqLen long: pass that).
+   */
+  public static Decision resolve(
+      TrainConfig config, ModelConfig model, long linearParams, long deviceBytes, int longestRow) {
     if (!config.gradientCheckpointing() || deviceBytes <= 0) {
       return new Decision(config, -1, -1);
     }
     long budget = Math.min(BUDGET_BYTES, (long) (deviceBytes * BUDGET_FRACTION));
-    long kept = keptBytes(model, linearParams, config.batchSize(), config.maxSeqLen());
+    int seqLen = Math.max(1, Math.min(config.maxSeqLen(), longestRow));
+    long kept = keptBytes(model, linearParams, config.batchSize(), seqLen);
     if (kept > budget) {
       return new Decision(config, kept, budget);
     }

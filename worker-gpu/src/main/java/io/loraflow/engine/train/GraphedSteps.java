@@ -90,8 +90,8 @@ final class GraphedSteps implements AutoCloseable {
   }
 
   /**
-   * Graphs for this run, or null when it cannot use them (and why, logged once): they need the GPU
-   * fast path with {@code LORAFLOW_CUDA_GRAPHS} not off, and no gradient checkpointing (a
+   * Graphs for this run, or null when it cannot use them (logged with the reason): they need the
+   * GPU fast path with {@code LORAFLOW_CUDA_GRAPHS} not off, and no gradient checkpointing (a
    * recomputed block is a second forward inside the step, which the plain path handles).
    */
   static GraphedSteps forRun(
@@ -115,6 +115,23 @@ final class GraphedSteps implements AutoCloseable {
   /** The padded length of a batch whose longest example has {@code maxLen} tokens. */
   static int bucketLength(int maxLen) {
     return (maxLen + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM * LENGTH_QUANTUM;
+  }
+
+  /**
+   * {@link #bucketLength}, but never past {@code limit} unless the batch itself is longer: padding
+   * must not reach positions the unpadded batch would not have (dynamic NTK rotary rescales every
+   * position once a call's length passes max_position_embeddings).
+   */
+  static int bucketLength(int maxLen, int limit) {
+    int padded = bucketLength(maxLen);
+    return maxLen >= limit ? maxLen : Math.min(padded, limit);
+  }
+
+  /** The longest padded length this model's positions allow ({@link #bucketLength(int, int)}). */
+  private static int lengthLimit(CausalLM model) {
+    io.loraflow.engine.model.ModelConfig c = model.config();
+    boolean dynamic = c.ropeScaling() != null && "dynamic".equals(c.ropeScaling().type());
+    return dynamic ? c.maxPositions() : Integer.MAX_VALUE;
   }
 
   /**
@@ -166,7 +183,7 @@ final class GraphedSteps implements AutoCloseable {
    */
   NDArray run(List<Example> batch, long dropoutSeed, double lossMultiplier, NDManager lossHome) {
     int maxLen = batch.stream().mapToInt(Example::length).max().orElseThrow();
-    Inputs in = Inputs.of(batch, bucketLength(maxLen));
+    Inputs in = Inputs.of(batch, bucketLength(maxLen, lengthLimit(model)));
     if ((long) in.rows() * in.length() > maxPositions) {
       return null;
     }

@@ -45,6 +45,23 @@ class CheckpointingPolicyTest {
   }
 
   @Test
+  void theEstimateUsesTheLongestRowNotTheLimit() {
+    // the durability check's run: SmolLM2, batch 4, limit 512, FAQ rows of at most 92 tokens.
+    // At 512 tokens per row backward would keep ~2.6 GB (> 2 GiB: recompute); at 92 tokens ~0.7 GB
+    ModelConfig smol = QloraBench.shape("smollm2-135m", 0);
+    long linear = 106_168_320L;
+    TrainConfig on = config(4, 512);
+    CheckpointingPolicy.Decision byLimit = CheckpointingPolicy.resolve(on, smol, linear, H200);
+    assertTrue(byLimit.config().gradientCheckpointing(), "512-token rows: " + byLimit.keptBytes());
+    CheckpointingPolicy.Decision byData = CheckpointingPolicy.resolve(on, smol, linear, H200, 92);
+    assertFalse(byData.config().gradientCheckpointing(), "92-token rows: " + byData.keptBytes());
+    assertEquals(CheckpointingPolicy.keptBytes(smol, linear, 4, 92), byData.keptBytes());
+    // a row longer than the limit is cut to it: the estimate never exceeds the limit's
+    assertEquals(
+        byLimit.keptBytes(), CheckpointingPolicy.resolve(on, smol, linear, H200, 4096).keptBytes());
+  }
+
+  @Test
   void largeModelsAndUnknownDevicesKeepCheckpointing() {
     ModelConfig llama8b = QloraBench.shape("llama-3-8b", 0);
     TrainConfig on = config(1, 256);

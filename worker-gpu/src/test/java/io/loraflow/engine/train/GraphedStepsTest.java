@@ -66,6 +66,11 @@ class GraphedStepsTest {
     assertEquals(16, GraphedSteps.bucketLength(16));
     assertEquals(32, GraphedSteps.bucketLength(17));
     assertEquals(96, GraphedSteps.bucketLength(92));
+    // never padded past a limit (dynamic rotary's max_position_embeddings) the batch stays under
+    assertEquals(95, GraphedSteps.bucketLength(90, 95));
+    assertEquals(96, GraphedSteps.bucketLength(90, 200));
+    assertEquals(130, GraphedSteps.bucketLength(130, 100));
+    assertEquals(100, GraphedSteps.bucketLength(100, 100));
     Example e = new Example(new long[20], new long[20]);
     assertThrows(IllegalArgumentException.class, () -> GraphedSteps.Inputs.of(List.of(e), 16));
   }

@@ -51,7 +51,7 @@ import java.util.Map;
  *
  * Each fast-path comparison runs for single fused ops ({@link Mode#OPS}) and whole decoder blocks
  * in one native call ({@link Mode#BLOCKS}); with {@code --lora-node} also for blocks whose LoRA
- * linears are one custom autograd node ({@link Mode#BLOCKS_NODE}, opt-in, not yet run on a GPU).
+ * linears are one custom autograd node ({@link Mode#BLOCKS_NODE}, opt-in).
  *
  * <pre>
  * LORAFLOW_NATIVE_LIB=.../libloraflow_native.so java -cp ... \
@@ -125,8 +125,9 @@ public final class FastPathCheck {
     }
     for (String shape : graphShapes) {
       for (double dropout : new double[] {0, 0.05}) {
-        graphCheck(shape, dev, steps, dropout, failures);
+        graphCheck(shape, dev, steps, dropout, loraNode, failures);
       }
+      graphFallbackCheck(shape, dev, steps, failures);
     }
     System.out.printf(
         Locale.ROOT,
@@ -511,7 +512,8 @@ public final class FastPathCheck {
    * length (several shapes, right padding). Also prints each run's median tokens/s.
    */
   private static void graphCheck(
-      String shape, Device dev, int steps, double dropout, List<String> failures) throws Exception {
+      String shape, Device dev, int steps, double dropout, boolean loraNode, List<String> failures)
+      throws Exception {
     int batch = 2;
     int seq = 128;
     TrainConfig.Builder b = config(batch, seq).toBuilder();
@@ -520,7 +522,8 @@ public final class FastPathCheck {
     TrainConfig train = b.build();
     String[] names = {"graphs", "bucketed-eager", "plain"};
     List<GraphRun> runs = new ArrayList<>();
-    Mode.BLOCKS.apply();
+    Mode mode = loraNode ? Mode.BLOCKS_NODE : Mode.BLOCKS;
+    mode.apply();
     for (String name : names) {
       if (name.equals("plain")) {
         System.setProperty(FastOps.GRAPHS_PROPERTY, "off");
@@ -528,17 +531,7 @@ public final class FastPathCheck {
       try (NDManager owner = NDManager.newBaseManager(dev)) {
         List<String> linears = new ArrayList<>();
         try (CausalLM model = build(shape, dev, owner, train, linears)) {
-          List<Example> data = new ArrayList<>();
-          for (int row = 0; row < batch * steps; row++) {
-            int len = 40 + (row * 37) % (seq - 40); // 40..127 tokens: several buckets, padding
-            long[] ids = new long[len];
-            long[] labels = new long[len];
-            for (int j = 0; j < len; j++) {
-              ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97;
-              labels[j] = j < len / 3 ? Example.IGNORE : ids[j]; // a prompt, then the answer
-            }
-            data.add(new Example(ids, labels));
-          }
+          List<Example> data = varyingLengths(batch * steps, seq);
           double[] losses = new double[steps];
           double[] tps = new double[steps];
           Map<String, LoraLinear> lora = loraOf(model);
@@ -584,7 +577,8 @@ public final class FastPathCheck {
         System.clearProperty(FastOps.GRAPHS_PROPERTY);
       }
     }
-    String tag = shape + " dropout " + dropout;
+    Mode.BLOCKS.apply();
+    String tag = shape + " " + mode.name().toLowerCase() + " dropout " + dropout;
     for (int r = 0; r < runs.size(); r++) {
       double[] tps = java.util.Arrays.copyOfRange(runs.get(r).tokensPerSecond(), 3, steps);
       java.util.Arrays.sort(tps);
@@ -622,6 +616,144 @@ public final class FastPathCheck {
     if (dropout == 0) { // with dropout the plain step draws its masks per layer: other masks
       report("graphs vs plain losses, max rel " + tag, planDiff, LOSS_TOL, failures);
     }
+  }
+
+  /**
+   * {@code rows} learnable examples of 40..seq-1 tokens (several graph shapes, right padding in a
+   * batch): the first third of each is prompt (not supervised), the rest answer.
+   */
+  private static List<Example> varyingLengths(int rows, int seq) {
+    List<Example> data = new ArrayList<>();
+    for (int row = 0; row < rows; row++) {
+      int len = 40 + (row * 37) % (seq - 40);
+      long[] ids = new long[len];
+      long[] labels = new long[len];
+      for (int j = 0; j < len; j++) {
+        ids[j] = 3 + ((long) j * 31 + (long) (row % 5) * 104729) % 97;
+        labels[j] = j < len / 3 ? Example.IGNORE : ids[j];
+      }
+      data.add(new Example(ids, labels));
+    }
+    return data;
+  }
+
+  /**
+   * A model whose head reads its input back to the host: legal in an eager step, illegal while a
+   * CUDA graph is being captured (a device-to-host copy synchronizes the capturing stream).
+   */
+  private static final class HostReadingHead implements CausalLM {
+    private final CausalLM inner;
+
+    HostReadingHead(CausalLM inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public io.loraflow.engine.model.ModelConfig config() {
+      return inner.config();
+    }
+
+    @Override
+    public DataType computeType() {
+      return inner.computeType();
+    }
+
+    @Override
+    public NDArray embed(NDArray ids) {
+      return inner.embed(ids);
+    }
+
+    @Override
+    public NDArray block(int layer, NDArray hidden, io.loraflow.engine.model.AttentionStep step) {
+      return inner.block(layer, hidden, step);
+    }
+
+    @Override
+    public NDArray head(NDArray hidden) {
+      hidden.get(0).toType(DataType.FLOAT32, false).toFloatArray(); // the host read
+      return inner.head(hidden);
+    }
+
+    @Override
+    public void prepareStep(io.loraflow.engine.model.AttentionStep step, int batch, long t) {
+      inner.prepareStep(step, batch, t);
+    }
+
+    @Override
+    public Map<String, io.loraflow.engine.model.Linear> linears() {
+      return inner.linears();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  /**
+   * A capture that fails (here: a host read inside the step) is abandoned and the run goes on with
+   * the same bucketed step eagerly: no replay, every step done, losses equal to the bit to a run
+   * that never tried a graph, and the process's CUDA state usable afterwards.
+   */
+  private static void graphFallbackCheck(String shape, Device dev, int steps, List<String> failures)
+      throws Exception {
+    int batch = 2;
+    int seq = 128;
+    TrainConfig.Builder b = config(batch, seq).toBuilder();
+    b.gradientCheckpointing = false;
+    b.loraDropout = 0;
+    TrainConfig train = b.build();
+    Mode.BLOCKS.apply();
+    List<double[]> curves = new ArrayList<>();
+    long replays = -1;
+    for (boolean eager : new boolean[] {false, true}) {
+      try (NDManager owner = NDManager.newBaseManager(dev)) {
+        List<String> linears = new ArrayList<>();
+        try (CausalLM model = new HostReadingHead(build(shape, dev, owner, train, linears))) {
+          List<Example> data = varyingLengths(batch * steps, seq);
+          double[] losses = new double[steps];
+          try (Trainer trainer =
+              new Trainer(
+                  model,
+                  loraOf(model),
+                  linears,
+                  train,
+                  data,
+                  Files.createTempDirectory("graph-fallback"),
+                  "random-" + shape)) {
+            if (eager) {
+              trainer.useBucketedSteps();
+            }
+            trainer.addProgressListener(
+                (StepMetrics m) -> {
+                  if (m.step() >= 1 && m.step() <= losses.length) {
+                    losses[(int) m.step() - 1] = m.loss();
+                  }
+                });
+            trainer.run();
+            if (!eager) {
+              replays = trainer.graphReplays();
+            }
+          }
+          curves.add(losses);
+        }
+      }
+    }
+    double diff = 0;
+    boolean finite = true;
+    for (int i = 0; i < steps; i++) {
+      diff = Math.max(diff, Math.abs(curves.get(0)[i] - curves.get(1)[i]));
+      finite &= Double.isFinite(curves.get(0)[i]) && curves.get(0)[i] > 0;
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "{\"event\":\"graph_fallback\",\"shape\":\"%s\",\"replays\":%d,\"losses\":%s}%n",
+        shape,
+        replays,
+        java.util.Arrays.toString(curves.get(0)));
+    report("failed capture: no replay " + shape, replays == 0 ? 0 : 1, 0, failures);
+    report("failed capture: every step trained " + shape, finite ? 0 : 1, 0, failures);
+    report("failed capture: losses vs bucketed-eager, max abs " + shape, diff, 0, failures);
   }
 
   /** The fast-path modes compared with the plain path; the LoRA node only on request. */
