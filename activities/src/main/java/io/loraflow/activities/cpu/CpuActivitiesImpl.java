@@ -248,18 +248,36 @@ public class CpuActivitiesImpl implements CpuActivities {
           .register(
               request,
               "s3://" + links.bucket() + "/" + request.adapterKey(),
-              evalSetSha256(request.workflowId()));
+              evalSetSha256(scoredRunId(request)));
     } catch (IOException e) {
       throw ActivityFailures.service("registering " + name, e);
     }
   }
 
   /**
+   * The run whose held-out split scored the adapter: the one whose prefix holds the adapter ({@code
+   * runs/<run id>/adapter/}), else the registering workflow's run. They differ for a sweep: it
+   * registers under its own id the adapter of its best child, whose split is under the child's id.
+   */
+  static String scoredRunId(RegistrationRequest request) {
+    String key = request.adapterKey();
+    String prefix = "runs/";
+    String suffix = "/adapter/";
+    if (key != null && key.startsWith(prefix) && key.endsWith(suffix)) {
+      String run = key.substring(prefix.length(), key.length() - suffix.length());
+      if (!run.isEmpty() && !run.contains("/")) {
+        return run;
+      }
+    }
+    return io.loraflow.workflows.WorkflowIds.runIdOf(request.workflowId());
+  }
+
+  /**
    * sha256 of the run's tokenized held-out split (written by formatPrompts), or "" when it is not
    * in the store: the promotion policy compares eval losses only between versions with equal sets.
    */
-  private String evalSetSha256(String workflowId) throws IOException {
-    String key = StorageKeys.promptsEval(io.loraflow.workflows.WorkflowIds.runIdOf(workflowId));
+  private String evalSetSha256(String runId) throws IOException {
+    String key = StorageKeys.promptsEval(runId);
     if (!store.exists(key)) {
       log.warn("held-out split {} not found; the version cannot be compared with a champion", key);
       return "";

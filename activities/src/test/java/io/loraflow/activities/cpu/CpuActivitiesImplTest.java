@@ -246,6 +246,31 @@ class CpuActivitiesImplTest {
   }
 
   @Test
+  void aSweepsBestIsScoredOnItsChildsHeldOutSplitAndCanBeatTheChampion() throws IOException {
+    RegistrationResult champion = register("wf-1", true, eval(2.0, 1.5));
+    // a sweep registers under its own id the adapter of its best child; the split is the child's
+    store.put(
+        StorageKeys.promptsEval("sweep-9-c1"),
+        "held-out split A".getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    RegistrationResult sweepBest =
+        cpu.registerAdapter(
+            new RegistrationRequest(
+                "loraflow-smol",
+                true,
+                "sweep-9",
+                "mlrun-c1",
+                "smol",
+                "f".repeat(64),
+                StorageKeys.adapterPrefix("sweep-9-c1"),
+                eval(2.0, 1.2)));
+    assertEquals(champion.evalSetSha256(), sweepBest.evalSetSha256());
+    assertTrue(sweepBest.promoted(), sweepBest.decision());
+    assertTrue(sweepBest.decision().contains("beats champion version 1's"), sweepBest.decision());
+    assertEquals("2", tracking.aliases.get("loraflow-smol/champion"));
+  }
+
+  @Test
   void registrationIsIdempotentAndPromotesOnlyBetterAdapters() {
     RegistrationResult v1 = register("wf-1", true, eval(2.0, 1.5));
     assertEquals("1", v1.version());
