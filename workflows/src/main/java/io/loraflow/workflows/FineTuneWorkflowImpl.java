@@ -3,6 +3,7 @@ package io.loraflow.workflows;
 import io.loraflow.workflows.admission.Admission;
 import io.loraflow.workflows.admission.AdmissionActivities;
 import io.loraflow.workflows.admission.AdmissionGateWorkflow;
+import io.loraflow.workflows.admission.ExternalSignals;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.failure.ActivityFailure;
@@ -10,7 +11,6 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.CancellationScope;
-import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -144,11 +144,13 @@ public class FineTuneWorkflowImpl implements FineTuneWorkflow {
   private void releaseAdmission(String workflowId) {
     Workflow.newDetachedCancellationScope(
             () -> {
-              try {
-                Workflow.newExternalWorkflowStub(
-                        AdmissionGateWorkflow.class, AdmissionGateWorkflow.ID)
-                    .release(workflowId);
-              } catch (SignalExternalWorkflowException gateGone) {
+              boolean told =
+                  ExternalSignals.sendIfPresent(
+                      () ->
+                          Workflow.newExternalWorkflowStub(
+                                  AdmissionGateWorkflow.class, AdmissionGateWorkflow.ID)
+                              .release(workflowId));
+              if (!told) {
                 log.warn("admission gate not running; nothing to release for {}", workflowId);
               }
             })

@@ -5,7 +5,6 @@ import io.loraflow.workflows.TaskQueues;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
-import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -111,21 +110,15 @@ public class AdmissionGateWorkflowImpl implements AdmissionGateWorkflow {
       if (queue.position(id) != 0) {
         continue; // released before it was told
       }
-      try {
-        Workflow.newUntypedExternalWorkflowStub(id).signal(Admission.SIGNAL, Admission.grant());
-      } catch (SignalExternalWorkflowException gone) {
+      if (!ExternalSignals.signalIfPresent(id, Admission.SIGNAL, Admission.grant())) {
         log.info("admission gate: {} is gone; its slot is free again", id);
         grants.addAll(queue.release(id));
       }
     }
     while (!refusals.isEmpty()) {
       String[] refusal = refusals.pollFirst();
-      try {
-        Workflow.newUntypedExternalWorkflowStub(refusal[0])
-            .signal(Admission.SIGNAL, new Admission(false, refusal[1]));
-      } catch (SignalExternalWorkflowException gone) {
-        // nobody to tell
-      }
+      ExternalSignals.signalIfPresent( // gone: nobody to tell
+          refusal[0], Admission.SIGNAL, new Admission(false, refusal[1]));
     }
   }
 
