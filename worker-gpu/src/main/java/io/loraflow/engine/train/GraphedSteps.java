@@ -275,7 +275,9 @@ final class GraphedSteps implements AutoCloseable {
       NDArray seed,
       AttentionStep attention) {
 
-    static StepArrays of(NDManager home, Inputs in, double lossMultiplier) {
+    /** {@code in} on the device, with the caller's {@code attention} (a bucket's own, or fresh). */
+    static StepArrays of(
+        NDManager home, Inputs in, double lossMultiplier, AttentionStep attention) {
       int rows = in.rows();
       int length = in.length();
       return new StepArrays(
@@ -286,7 +288,7 @@ final class GraphedSteps implements AutoCloseable {
           home.create(in.weights(), new Shape((long) rows * length, 1)),
           home.create((float) in.supervised()),
           home.create((float) lossMultiplier),
-          attention(home, rows, length));
+          attention);
     }
 
     static StepArrays zeros(NDManager home, int rows, int length) {
@@ -323,7 +325,11 @@ final class GraphedSteps implements AutoCloseable {
   private NDArray eagerOnce(Inputs in, double lossMultiplier, NDManager lossHome) {
     eager++;
     try (NDManager tmp = manager.newSubManager()) {
-      NDArray loss = pass(StepArrays.of(tmp, in, lossMultiplier), tmp);
+      NDArray loss =
+          pass(
+              StepArrays.of(
+                  tmp, in, lossMultiplier, StepArrays.attention(tmp, in.rows(), in.length())),
+              tmp);
       loss.attach(lossHome);
       return loss;
     }
@@ -372,7 +378,8 @@ final class GraphedSteps implements AutoCloseable {
 
     void write(Inputs in, double lossMultiplier) {
       try (NDManager tmp = home.newSubManager()) {
-        statics.copyFrom(StepArrays.of(tmp, in, lossMultiplier));
+        // copyFrom reads the five inputs only: the bucket's own positions serve
+        statics.copyFrom(StepArrays.of(tmp, in, lossMultiplier, statics.attention()));
       }
     }
 
