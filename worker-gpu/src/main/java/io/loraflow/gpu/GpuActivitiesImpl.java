@@ -70,17 +70,18 @@ public final class GpuActivitiesImpl implements GpuActivities {
 
   @Override
   public TrainResult train(TrainRequest request) {
-    return train.run(request);
+    return WorkerEnvironment.guard("train", () -> train.run(request));
   }
 
   @Override
   public EvalResult evaluate(EvalRequest request) {
-    return eval.run(request, new ProgressReporter(Phase.EVALUATING));
+    return WorkerEnvironment.guard(
+        "evaluate", () -> eval.run(request, new ProgressReporter(Phase.EVALUATING)));
   }
 
   @Override
   public TryResult generate(TryRequest request) {
-    return tryer.run(request);
+    return WorkerEnvironment.guard("generate", () -> tryer.run(request));
   }
 
   /** SIGTERM: running training checkpoints and stops; the attempt fails retryably. */

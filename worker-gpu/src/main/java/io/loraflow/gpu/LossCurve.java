@@ -13,7 +13,12 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import javax.imageio.ImageIO;
 
-/** Renders training loss against step as a PNG (java.awt, headless). */
+/**
+ * Renders training loss against step as a PNG (java.awt, headless). The labels need the JDK's font
+ * manager, which loads native libraries (libfontmanager, and through it the system's harfbuzz and
+ * freetype) that a minimal GPU container may lack; then the curve is drawn without labels instead
+ * of failing the training that produced it.
+ */
 final class LossCurve {
   private static final int WIDTH = 800;
   private static final int HEIGHT = 450;
@@ -24,29 +29,40 @@ final class LossCurve {
 
   private LossCurve() {}
 
+  /** Draws one label; {@link Graphics2D#drawString(String, int, int)} outside tests. */
+  interface Text {
+    void draw(Graphics2D g, String s, int x, int y);
+  }
+
   static byte[] png(String title, List<Point> points) {
+    return png(title, points, Graphics2D::drawString);
+  }
+
+  /** As {@link #png(String, List)} with the labels drawn by {@code text}. */
+  static byte[] png(String title, List<Point> points, Text text) {
     System.setProperty("java.awt.headless", "true");
     BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
+    Labels labels = new Labels(g, text);
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
       g.setColor(Color.WHITE);
       g.fillRect(0, 0, WIDTH, HEIGHT);
       g.setColor(Color.DARK_GRAY);
-      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-      g.drawString(title, MARGIN, 30);
-      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+      labels.font(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+      labels.draw(title, MARGIN, 30);
+      labels.font(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
       int x0 = MARGIN;
       int y0 = HEIGHT - MARGIN;
       int plotW = WIDTH - 2 * MARGIN;
       int plotH = HEIGHT - 2 * MARGIN;
       g.drawLine(x0, y0, x0 + plotW, y0);
       g.drawLine(x0, y0, x0, y0 - plotH);
-      g.drawString("step", x0 + plotW / 2, HEIGHT - 20);
-      g.drawString("loss", 10, y0 - plotH / 2);
+      labels.draw("step", x0 + plotW / 2, HEIGHT - 20);
+      labels.draw("loss", 10, y0 - plotH / 2);
       List<Point> finite = points.stream().filter(p -> Double.isFinite(p.loss())).toList();
       if (finite.isEmpty()) {
-        g.drawString("no steps", x0 + 10, y0 - plotH / 2);
+        labels.draw("no steps", x0 + 10, y0 - plotH / 2);
       } else {
         long minStep = finite.get(0).step();
         long maxStep = Math.max(minStep + 1, finite.get(finite.size() - 1).step());
@@ -55,10 +71,10 @@ final class LossCurve {
         if (maxLoss - minLoss < 1e-9) {
           maxLoss = minLoss + 1;
         }
-        g.drawString(String.format("%.3f", maxLoss), 5, y0 - plotH + 5);
-        g.drawString(String.format("%.3f", minLoss), 5, y0);
-        g.drawString(Long.toString(minStep), x0, y0 + 15);
-        g.drawString(Long.toString(maxStep), x0 + plotW - 20, y0 + 15);
+        labels.draw(String.format("%.3f", maxLoss), 5, y0 - plotH + 5);
+        labels.draw(String.format("%.3f", minLoss), 5, y0);
+        labels.draw(Long.toString(minStep), x0, y0 + 15);
+        labels.draw(Long.toString(maxStep), x0 + plotW - 20, y0 + 15);
         Path2D.Double line = new Path2D.Double();
         for (int i = 0; i < finite.size(); i++) {
           Point p = finite.get(i);
@@ -84,5 +100,38 @@ final class LossCurve {
       throw new UncheckedIOException("cannot encode loss curve PNG", e);
     }
     return out.toByteArray();
+  }
+
+  /** The labels: drawn while the font manager works, skipped for good after its first failure. */
+  private static final class Labels {
+    private final Graphics2D g;
+    private final Text text;
+    private boolean broken;
+
+    Labels(Graphics2D g, Text text) {
+      this.g = g;
+      this.text = text;
+    }
+
+    void font(Font f) {
+      if (!broken) {
+        g.setFont(f);
+      }
+    }
+
+    void draw(String s, int x, int y) {
+      if (broken) {
+        return;
+      }
+      try {
+        text.draw(g, s, x, y);
+      } catch (LinkageError e) {
+        broken = true;
+        org.slf4j.LoggerFactory.getLogger(LossCurve.class)
+            .warn(
+                "loss curve drawn without labels: the JDK cannot render text here ({})",
+                e.toString());
+      }
+    }
   }
 }

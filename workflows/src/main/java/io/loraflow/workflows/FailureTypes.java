@@ -35,6 +35,13 @@ public final class FailureTypes {
    */
   public static final String TRAINING_STALLED = "TrainingStalled";
 
+  /**
+   * The worker's runtime cannot load a class or native library it needs (a {@code LinkageError}: a
+   * JRE without a module, a missing system library): the same worker fails the same way on every
+   * attempt, so never retried; the message names what is missing.
+   */
+  public static final String WORKER_ENVIRONMENT = "WorkerEnvironment";
+
   /** Never retried, whoever throws them. */
   public static final List<String> NON_RETRYABLE =
       List.of(
@@ -48,7 +55,8 @@ public final class FailureTypes {
           INVALID_TRAINING_CONFIG,
           CHECKPOINT_MISMATCH,
           OUT_OF_MEMORY,
-          ADMISSION_REFUSED);
+          ADMISSION_REFUSED,
+          WORKER_ENVIRONMENT);
 
   private FailureTypes() {}
 }
