@@ -111,6 +111,19 @@ final class EngineSession implements AutoCloseable {
               baseModel,
               decision.keptBytes() >> 20,
               decision.budgetBytes() >> 20);
+        } else if (effective.gradientCheckpointing() && device.isGpu()) {
+          // on a GPU this also turns CUDA graphs off: say why (a GPU host's run, session 17,
+          // kept checkpointing for SmolLM2 at batch 2 and nothing told which number decided it)
+          LOG.info(
+              "{}: gradient checkpointing stays on: {}",
+              baseModel,
+              decision.budgetBytes() < 0
+                  ? "the GPU's memory could not be read (cudaMemGetInfo through DJL's CudaUtils)"
+                  : "everything backward keeps, "
+                      + (decision.keptBytes() >> 20)
+                      + " MiB, is over the budget of "
+                      + (decision.budgetBytes() >> 20)
+                      + " MiB");
         }
         try {
           trainer =
