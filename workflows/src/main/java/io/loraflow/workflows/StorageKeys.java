@@ -1,5 +1,6 @@
 package io.loraflow.workflows;
 
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -110,6 +111,24 @@ public final class StorageKeys {
 
   public static String adapterPrefix(String runId) {
     return runPrefix(runId) + "adapter/";
+  }
+
+  /**
+   * The run whose prefix holds an adapter: the inverse of {@link #adapterPrefix} ({@code runs/<run
+   * id>/adapter/} gives {@code <run id>}); empty for any other key.
+   */
+  public static Optional<String> adapterRunId(String key) {
+    String prefix = "runs/";
+    String suffix = "/adapter/";
+    if (key == null || !key.startsWith(prefix) || !key.endsWith(suffix)) {
+      return Optional.empty();
+    }
+    String run = key.substring(prefix.length(), key.length() - suffix.length());
+    try {
+      return adapterPrefix(run).equals(key) ? Optional.of(run) : Optional.empty();
+    } catch (IllegalArgumentException notARunId) {
+      return Optional.empty();
+    }
   }
 
   public static String adapterConfig(String runId) {

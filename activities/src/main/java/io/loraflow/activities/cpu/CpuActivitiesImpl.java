@@ -260,16 +260,8 @@ public class CpuActivitiesImpl implements CpuActivities {
    * registers under its own id the adapter of its best child, whose split is under the child's id.
    */
   static String scoredRunId(RegistrationRequest request) {
-    String key = request.adapterKey();
-    String prefix = "runs/";
-    String suffix = "/adapter/";
-    if (key != null && key.startsWith(prefix) && key.endsWith(suffix)) {
-      String run = key.substring(prefix.length(), key.length() - suffix.length());
-      if (!run.isEmpty() && !run.contains("/")) {
-        return run;
-      }
-    }
-    return io.loraflow.workflows.WorkflowIds.runIdOf(request.workflowId());
+    return StorageKeys.adapterRunId(request.adapterKey())
+        .orElseGet(() -> io.loraflow.workflows.WorkflowIds.runIdOf(request.workflowId()));
   }
 
   /**
