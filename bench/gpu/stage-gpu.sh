@@ -13,17 +13,9 @@ cp -r "$shared"/device-setup.sh "$shared"/djl-jni "$shared"/site.tar.xz "$dest"/
 chmod -R u+w "$dest/djl-jni"
 # the JRE travels xz-packed (35 MB -> 19 MB of the 64 MiB a call carries); gpu-env.sh unpacks it.
 # Built once per machine in ~/.cache/loraflow/gpu-jre.
-cache=${LORAFLOW_CACHE:-$HOME/.cache/loraflow}/gpu-jre
-if [ ! -f "$cache/jre.tar.xz" ]; then
-  mkdir -p "$cache" && rm -rf "$cache/jre"
-  jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
-  "$jdk/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,java.management,java.xml,java.sql,java.net.http,java.naming,jdk.crypto.ec,jdk.zipfs \
-    --strip-debug --no-man-pages --no-header-files --compress=2 --output "$cache/jre"
-  cp -r "$jdk/include" "$cache/jre/include"
-  strip --strip-unneeded "$cache/jre/lib/server/libjvm.so" || true
-  tar -C "$cache" -I "xz -T0 -6" -cf "$cache/jre.tar.xz.tmp" jre && mv "$cache/jre.tar.xz.tmp" "$cache/jre.tar.xz"
-fi
-rm -rf "$dest/jre" && cp "$cache/jre.tar.xz" "$dest/jre.tar.xz"
+jre=$(bash bench/gpu/lean-jre.sh gpu-jre \
+  java.base,java.logging,jdk.unsupported,java.management,java.xml,java.sql,java.net.http,java.naming,jdk.crypto.ec,jdk.zipfs)
+rm -rf "$dest/jre" && cp "$jre" "$dest/jre.tar.xz"
 bash bench/gpu/make-gpu-lib.sh >/dev/null
 rm -rf "$dest/lib" && cp -r .gpu/lib "$dest/lib"  # with the tokenizers jar (real models)
 rm -rf "$dest/native" "$dest/bench" && mkdir -p "$dest/native" "$dest/bench"

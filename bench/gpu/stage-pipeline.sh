@@ -68,16 +68,8 @@ shared=$(cd .. && pwd)/shared/gpu
 [ -d "$shared" ] || shared=/work/shared/gpu
 # the workers and the server need more of the JDK than the benches' lean JRE: jdeps
 # --print-module-deps of the engine jar (Temporal's Worker reads com.sun.management at class init)
-jre=$cache/gpu-jre-pipeline/jre.tar.xz
-if [ ! -f "$jre" ]; then
-  rm -rf "$cache/gpu-jre-pipeline" && mkdir -p "$cache/gpu-jre-pipeline"
-  jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
-  "$jdk/bin/jlink" --add-modules java.base,java.compiler,java.desktop,java.logging,java.management,java.naming,java.net.http,java.prefs,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.crypto.ec,jdk.management,jdk.unsupported,jdk.zipfs \
-    --strip-debug --no-man-pages --no-header-files --compress=2 --output "$cache/gpu-jre-pipeline/jre"
-  cp -r "$jdk/include" "$cache/gpu-jre-pipeline/jre/include"
-  strip --strip-unneeded "$cache/gpu-jre-pipeline/jre/lib/server/libjvm.so" || true
-  tar -C "$cache/gpu-jre-pipeline" -I "xz -T0 -6" -cf "$jre.tmp" jre && mv "$jre.tmp" "$jre"
-fi
+jre=$(bash bench/gpu/lean-jre.sh gpu-jre-pipeline \
+  java.base,java.compiler,java.desktop,java.logging,java.management,java.naming,java.net.http,java.prefs,java.security.jgss,java.security.sasl,java.sql,java.xml,jdk.crypto.ec,jdk.management,jdk.unsupported,jdk.zipfs)
 rm -rf "$checkout/.gpu" && mkdir -p "$checkout/.gpu/native" "$checkout/.gpu/bench"
 cp -r "$shared/device-setup.sh" "$shared/djl-jni" "$checkout/.gpu/" && chmod -R u+w "$checkout/.gpu/djl-jni"
 cp "$jre" "$checkout/.gpu/jre.tar.xz"

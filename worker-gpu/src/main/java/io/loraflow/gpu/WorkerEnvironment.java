@@ -24,7 +24,7 @@ final class WorkerEnvironment {
 
   static ApplicationFailure failure(String activity, LinkageError e) {
     Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
+    while (root.getCause() != null) { // getCause() is null, never the error itself, at the end
       root = root.getCause();
     }
     return ApplicationFailure.newNonRetryableFailureWithCause(
