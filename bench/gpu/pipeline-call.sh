@@ -5,7 +5,8 @@
 # bench/gpu/stage-pipeline.sh; the bundle travels in pieces into /tmp of a warm machine:
 #   call 1:  carry .gpu and .gpu-pieces/p00:   bash bench/gpu/pipeline-call.sh prep
 #   call 2+: carry .gpu-pieces/pNN:            mkdir -p /tmp/pcs && cp .gpu-pieces/pNN /tmp/pcs/
-#   last:    carry nothing:                    bash bench/gpu/pipeline-call.sh run
+#   then:    carry nothing:                    bash bench/gpu/pipeline-call.sh run
+#   then:    carry nothing:                    bash bench/gpu/pipeline-call.sh sweeps
 # `run`, from the checkout's root:
 #   1. joins the pieces (sha256 checked) and lays them out as deploy/local/stack.sh's machine cache
 #      (LORAFLOW_CACHE_DIR=/tmp/lfcache: bin/minio, venvs/temporal/bin/temporal, venvs/mlflow/bin/mlflow
@@ -20,7 +21,12 @@
 #   4. the REST API (`loraflow server`, a write key from `loraflow keys add`): GET /v1/runs/<id>,
 #      POST /v1/adapters/try on the run's adapter, GET /v1/adapters
 #   5. the run's Temporal history length, its MLflow run and registered version, GPU memory
-# Results: $OUT/call.log, $OUT/demo.txt, $OUT/api.json, $OUT/summary.txt, $OUT/logs.tgz.
+# `sweeps` (on the same warm machine, after `run`): the stack and workers again, then the demo recipes
+# of issue 10 as real runs through the REST API: a Sweep (POST /v1/sweeps) over SWEEP_GRID on
+# SWEEP_BASE's training, and one plain run per entry of RUNS (POST /v1/runs); each child's and
+# run's GET /v1/runs view (held-out and seen scores, training seconds) into $OUT/sweeps.json.
+# Results: $OUT/call.log, $OUT/demo.txt, $OUT/api.json, $OUT/summary.txt, $OUT/sweeps.json,
+# $OUT/logs.tgz.
 set -uo pipefail
 OUT=${OUT:-/tmp/pipeline-out}
 mkdir -p "$OUT"
@@ -87,16 +93,75 @@ worker() { # kind, log -> pid
 cpu_pid=$(worker cpu "$LOGS/worker-cpu.log")
 gpu_pid=$(worker gpu "$LOGS/worker-gpu-1.log")
 say "workers: cpu pid $cpu_pid, gpu pid $gpu_pid"
-
-# ---------------------------------------------------------------- 3. the main job, one kill -9
-# the logs come back however the call ends (a worker that dies, a limit)
-finish() {
-  kill "${gpu_pid:-}" "${cpu_pid:-}" 2>/dev/null
+key=""
+server_up() { # a write key and `loraflow server` on :8080
+  key=$("$JAVA" -jar "$API" keys add --id "gpu-call-$mode" --scope write 2>/dev/null | head -1)
+  setsid "$JAVA" -jar "$API" server >"$LOGS/server-$mode.log" 2>&1 </dev/null &
+  server_pid=$!
+  for _ in $(seq 1 60); do curl -s -o /dev/null http://127.0.0.1:8080/v1/runs && break; sleep 1; done
+}
+api() { # method, path, [body]
+  curl -s -w '\n{"http":%{http_code},"seconds":%{time_total}}\n' -X "$1" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' ${3:+--data "$3"} "http://127.0.0.1:8080$2"
+}
+finish() { # the logs come back however the call ends (a worker that dies, a limit)
+  kill "${gpu_pid:-}" "${cpu_pid:-}" "${server_pid:-}" 2>/dev/null
   sleep 2
   tar -czf "$OUT/logs.tgz" -C "$LORAFLOW_STATE_DIR" logs 2>/dev/null
   bash deploy/local/stack.sh down >/dev/null 2>&1
 }
 trap finish EXIT
+
+if [ "$mode" = sweeps ]; then
+  # ------------------------------------------------------------ issue 10's demo recipes, real runs
+  server_up
+  spec() { # training JSON -> a run spec on the sample FAQ, the demo's evaluation
+    echo "{\"dataset\":\"builtin:ecommerce-faq\",\"baseModel\":\"smollm2-135m-instruct\",\"training\":$1,\"evaluation\":{\"maxNewTokens\":96,\"numPrompts\":8,\"numSeenPrompts\":8}}"
+  }
+  base=${SWEEP_BASE:-'{"epochs":2,"batchSize":1,"learningRate":1.5e-3,"loraDropout":0.0}'}
+  grid=${SWEEP_GRID:-'{"learningRate":[1e-3,1.5e-3,2.5e-3]}'}
+  api POST /v1/sweeps "{\"base\":$(spec "$base"),\"grid\":$grid,\"maxConcurrent\":2}" >"$OUT/sweep-start.json"
+  sweep_id=$(grep -o '"sweepId":"[^"]*"' "$OUT/sweep-start.json" | head -1 | cut -d'"' -f4)
+  say "sweep $sweep_id: $(tail -1 "$OUT/sweep-start.json")"
+  run_ids=()
+  default_runs='{"epochs":2,"batchSize":2,"learningRate":4e-3,"loraDropout":0.0}'
+  IFS=';' read -r -a runs <<<"${RUNS:-$default_runs}"
+  for t in "${runs[@]}"; do
+    api POST /v1/runs "$(spec "$t")" >"$OUT/run-start.json"
+    run_ids+=("$(grep -o '"runId":"[^"]*"' "$OUT/run-start.json" | head -1 | cut -d'"' -f4)")
+    say "run ${run_ids[-1]} ($t): $(tail -1 "$OUT/run-start.json")"
+  done
+  deadline=$((SECONDS + ${SWEEP_SECONDS:-480}))
+  while [ $SECONDS -lt $deadline ]; do
+    api GET "/v1/sweeps/$sweep_id" >"$OUT/sweep.json"
+    open=$(grep -c '"status":"RUNNING"' "$OUT/sweep.json")
+    for r in "${run_ids[@]}"; do api GET "/v1/runs/$r" | grep -q '"status":"RUNNING"' && open=$((open + 1)); done
+    [ "$open" = 0 ] && break
+    sleep 10
+  done
+  say "sweep: $(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline()).get("status"))' "$OUT/sweep.json")"
+  children=$(python3 -c '
+import json, sys
+v = json.loads(open(sys.argv[1]).readline())
+print(" ".join(c.get("runId") or c.get("workflowId") or "" for c in v.get("children", [])))' "$OUT/sweep.json")
+  { for r in $children "${run_ids[@]}"; do api GET "/v1/runs/$r" | head -1; done; } >"$OUT/sweeps.json"
+  python3 - "$OUT/sweeps.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    v = json.loads(line); r = v.get("result") or {}; t = (r.get("spec") or {}).get("training", {})
+    tr = r.get("train") or {}; ev = r.get("eval") or {}; seen = ev.get("seen") or {}
+    m = tr.get("metrics") or {}
+    print(f'{v["runId"][-24:]} {v["status"]} epochs {t.get("epochs")} batch {t.get("batchSize")} lr {t.get("learningRate")}'
+          f' steps {tr.get("steps")} best {tr.get("bestStep")} train_s {m.get("train_seconds_last_attempt")}'
+          f' tok/s {m.get("tokens_per_second")} heldout {ev.get("baseEvalLoss")} -> {ev.get("adapterEvalLoss")}'
+          f' seen rougeL {(seen.get("base") or {}).get("rougeL")} -> {(seen.get("adapter") or {}).get("rougeL")}'
+          f' heldout rougeL {(ev.get("base") or {}).get("rougeL")} -> {(ev.get("adapter") or {}).get("rougeL")}')
+PY
+  grep -h "checkpointing\|CUDA graphs\|GPU memory" "$LOGS"/worker-gpu-*.log | sort | uniq -c | head
+  exit 0
+fi
+
+# ---------------------------------------------------------------- 3. the main job, one kill -9
 timeout "${DEMO_SECONDS:-420}" "$JAVA" -jar "$API" demo --no-stack --no-workers >"$OUT/demo.txt" 2>&1 &
 demo_pid=$!
 killed=no
@@ -130,13 +195,7 @@ cat "$OUT/demo.txt"
 run_id=$(grep -o 'finetune-[A-Za-z0-9-]*' "$OUT/demo.txt" | head -1)
 
 # ---------------------------------------------------------------- 4. the REST API
-key=$("$JAVA" -jar "$API" keys add --id gpu-call --scope write 2>/dev/null | head -1)
-setsid "$JAVA" -jar "$API" server >"$LOGS/server.log" 2>&1 </dev/null &
-for _ in $(seq 1 60); do curl -s -o /dev/null http://127.0.0.1:8080/v1/runs && break; sleep 1; done
-api() { # method, path, [body]
-  curl -s -w '\n{"http":%{http_code},"seconds":%{time_total}}\n' -X "$1" -H "Authorization: Bearer $key" \
-    -H 'Content-Type: application/json' ${3:+--data "$3"} "http://127.0.0.1:8080$2"
-}
+server_up
 {
   echo "## GET /v1/runs/$run_id"; api GET "/v1/runs/$run_id"
   echo "## POST /v1/adapters/try (the run's adapter)"

@@ -44,8 +44,10 @@ if [ ! -f "$b/mlsite.tar.xz" ]; then
   tar -C "$work" -cf - mlsite | xz -T0 -6 >"$b/mlsite.tar.xz"
 fi
 drop='pytorch/* jnilib/* native/lib/osx-* native/lib/win-* native/lib/linux-aarch64/* *osx_* *aarch_64*
-  *windows* org/xerial/snappy/native/[!L]* org/xerial/snappy/native/Linux/[!x]* com/sun/jna/[!l]*
-  com/sun/jna/linux-[!x]* com/sun/jna/linux-x86/*'
+  *windows* org/xerial/snappy/native/[!L]* org/xerial/snappy/native/Linux/[!x]*
+  com/sun/jna/aix-*/* com/sun/jna/darwin-*/* com/sun/jna/dragonflybsd-*/* com/sun/jna/freebsd-*/*
+  com/sun/jna/openbsd-*/* com/sun/jna/sunos-*/* com/sun/jna/win32-*/* com/sun/jna/linux-[!x]*/*
+  com/sun/jna/linux-x86/*'
 if [ ! -f "$b/jars.tar.xz" ] || [ worker-gpu/target/loraflow-engine.jar -nt "$b/jars.tar.xz" ] ||
   [ api/target/loraflow.jar -nt "$b/jars.tar.xz" ]; then
   rm -rf "$work/jars" && mkdir -p "$work/jars"

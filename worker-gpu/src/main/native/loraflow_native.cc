@@ -44,7 +44,7 @@ extern "C" cudaError_t loraflow_adamw32(const int64_t* table, int n, int64_t blo
 namespace {
 
 // Bumped when an entry point's signature or meaning changes; NativeOps checks it.
-constexpr int kAbiVersion = 7;
+constexpr int kAbiVersion = 8;
 
 const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<at::Tensor*>(handle); }
 
@@ -829,6 +829,33 @@ JNIEXPORT void JNICALL Java_io_loraflow_engine_nativeops_NativeOps_gpuSleep(JNIE
     at::cuda::sleep(cycles);
     return 0;
   });
+}
+
+// {free, total} bytes of device `device` (cudaMemGetInfo): the GPU's size for the checkpointing
+// decision when DJL's CudaUtils cannot load libcudart through JNA (no unversioned libcudart.so on a
+// host whose CUDA runtime comes with torch's wheels, or no JNA on the classpath)
+JNIEXPORT jlongArray JNICALL Java_io_loraflow_engine_nativeops_NativeOps_deviceMemory(JNIEnv* env,
+                                                                                    jclass,
+                                                                                    jint device) {
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || device < 0 || device >= devices) {
+    throwJava(env, ("no CUDA device " + std::to_string(device)).c_str());
+    return nullptr;
+  }
+  int current = 0;
+  size_t freeBytes = 0, totalBytes = 0;
+  cudaError_t err = cudaGetDevice(&current);
+  if (err == cudaSuccess) err = cudaSetDevice(device);
+  if (err == cudaSuccess) err = cudaMemGetInfo(&freeBytes, &totalBytes);
+  cudaSetDevice(current);
+  if (err != cudaSuccess) {
+    throwJava(env, (std::string("cudaMemGetInfo: ") + cudaGetErrorString(err)).c_str());
+    return nullptr;
+  }
+  jlong values[2] = {static_cast<jlong>(freeBytes), static_cast<jlong>(totalBytes)};
+  jlongArray out = env->NewLongArray(2);
+  env->SetLongArrayRegion(out, 0, 2, values);
+  return out;
 }
 
 }  // extern "C"

@@ -118,7 +118,8 @@ final class EngineSession implements AutoCloseable {
               "{}: gradient checkpointing stays on: {}",
               baseModel,
               decision.budgetBytes() < 0
-                  ? "the GPU's memory could not be read (cudaMemGetInfo through DJL's CudaUtils)"
+                  ? "the GPU's memory could not be read (cudaMemGetInfo through DJL's CudaUtils or"
+                      + " the native extension, MemoryProbe logs why)"
                   : "everything backward keeps, "
                       + (decision.keptBytes() >> 20)
                       + " MiB, is over the budget of "

@@ -281,6 +281,17 @@ public final class FastOps {
   }
 
   /**
+   * {free, total} bytes of CUDA device {@code index} (cudaMemGetInfo through the extension), or
+   * null without the library.
+   */
+  public static long[] deviceMemory(int index) {
+    if (!NativeOps.loaded()) {
+      return null;
+    }
+    return NativeOps.deviceMemory(index);
+  }
+
+  /**
    * Sum of squares of the float32 gradients of {@code params} (the leaves), one native call: a
    * float32 scalar on their device, in {@code manager}. A leaf no gradient reached counts as 0.
    */

@@ -33,7 +33,7 @@ public final class NativeOps {
   public static final String SWITCH_ENV = "LORAFLOW_FASTPATH";
 
   /** The entry-point set this Java code calls; the library reports its own from abiVersion(). */
-  static final int ABI_VERSION = 7;
+  static final int ABI_VERSION = 8;
 
   /** Why the fast path is on or off, and which library file was tried. */
   public record Status(boolean loaded, String library, String reason) {
@@ -310,4 +310,7 @@ public final class NativeOps {
    * stall-watchdog check's stand-in for a hung CUDA call); returns at once.
    */
   static native void gpuSleep(long cycles);
+
+  /** {free, total} bytes of CUDA device {@code device} (cudaMemGetInfo). */
+  static native long[] deviceMemory(int device);
 }
