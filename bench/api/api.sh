@@ -10,7 +10,7 @@ export BENCH_KEY_FILE="$STATE/bench-api-keys.json" BENCH_LOG="$STATE/logs/bench-
 mkdir -p "$STATE/logs"
 rm -f "$BENCH_KEY_FILE"
 CP_FILE="$STATE/bench-api.classpath"
-mvn -q -o -pl api -am compile dependency:build-classpath -Dspotless.check.skip=true -Dmdep.outputFile="$CP_FILE" >/dev/null
+mvn -q -pl api -am compile dependency:build-classpath -Dspotless.check.skip=true -Dmdep.outputFile="$CP_FILE" >/dev/null
 CP="api/target/classes:$(cat "$CP_FILE")"
 run() { java -cp "$CP" io.loraflow.api.LoraflowApplication "$@"; }
 KEY=$(run keys --file "$BENCH_KEY_FILE" add --id "${BENCH_KEY_ID:-bench}" --scope "${BENCH_SCOPE:-admin}" 2>/dev/null | grep "^lfk_" | tail -1)

@@ -18,7 +18,7 @@ SNAP="$STATE_DIR/soak-snapshot-$$"
 mkdir -p "$SNAP/classes"
 "$ROOT/deploy/local/stack.sh" status >/dev/null || { echo "soak: the stack is not up (./loraflow stack up)" >&2; exit 1; }
 
-(cd "$ROOT" && mvn -B -q -o -pl worker-gpu -am test-compile dependency:build-classpath \
+(cd "$ROOT" && mvn -B -q -pl worker-gpu -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$SNAP/deps.txt" -Dspotless.check.skip=true) >&2
 # the reactor's own modules: copied (their target/ dirs change with the next build); jars stay
 cp_entries=()

@@ -23,7 +23,8 @@
 #   5. the run's Temporal history length, its MLflow run and registered version, GPU memory
 # `sweeps` (on the same warm machine, after `run`): the stack and workers again, then the demo recipes
 # of issue 10 as real runs through the REST API: a Sweep (POST /v1/sweeps) over SWEEP_GRID on
-# SWEEP_BASE's training, and one plain run per entry of RUNS (POST /v1/runs); each child's and
+# SWEEP_BASE's training (SWEEP_GRID=none: no sweep), and one plain run per entry of RUNS (training
+# JSONs separated by ';', POST /v1/runs), each evaluated as EVAL says; each child's and
 # run's GET /v1/runs view (held-out and seen scores, training seconds) into $OUT/sweeps.json.
 # Results: $OUT/call.log, $OUT/demo.txt, $OUT/api.json, $OUT/summary.txt, $OUT/sweeps.json,
 # $OUT/logs.tgz.
@@ -116,13 +117,17 @@ if [ "$mode" = sweeps ]; then
   # ------------------------------------------------------------ issue 10's demo recipes, real runs
   server_up
   spec() { # training JSON -> a run spec on the sample FAQ, the demo's evaluation
-    echo "{\"dataset\":\"builtin:ecommerce-faq\",\"baseModel\":\"smollm2-135m-instruct\",\"training\":$1,\"evaluation\":{\"maxNewTokens\":96,\"numPrompts\":8,\"numSeenPrompts\":8}}"
+    echo "{\"dataset\":\"builtin:ecommerce-faq\",\"baseModel\":\"smollm2-135m-instruct\",\"training\":$1,\"evaluation\":${EVAL:-$default_eval}}"
   }
+  default_eval='{"maxNewTokens":96,"numPrompts":8,"numSeenPrompts":8}'
   base=${SWEEP_BASE:-'{"epochs":2,"batchSize":1,"learningRate":1.5e-3,"loraDropout":0.0}'}
   grid=${SWEEP_GRID:-'{"learningRate":[1e-3,1.5e-3,2.5e-3]}'}
-  api POST /v1/sweeps "{\"base\":$(spec "$base"),\"grid\":$grid,\"maxConcurrent\":2}" >"$OUT/sweep-start.json"
-  sweep_id=$(grep -o '"sweepId":"[^"]*"' "$OUT/sweep-start.json" | head -1 | cut -d'"' -f4)
-  say "sweep $sweep_id: $(tail -1 "$OUT/sweep-start.json")"
+  sweep_id=""
+  if [ "$grid" != none ]; then
+    api POST /v1/sweeps "{\"base\":$(spec "$base"),\"grid\":$grid,\"maxConcurrent\":2}" >"$OUT/sweep-start.json"
+    sweep_id=$(grep -o '"sweepId":"[^"]*"' "$OUT/sweep-start.json" | head -1 | cut -d'"' -f4)
+    say "sweep $sweep_id: $(tail -1 "$OUT/sweep-start.json")"
+  fi
   run_ids=()
   default_runs='{"epochs":2,"batchSize":2,"learningRate":4e-3,"loraDropout":0.0}'
   IFS=';' read -r -a runs <<<"${RUNS:-$default_runs}"
@@ -133,12 +138,16 @@ if [ "$mode" = sweeps ]; then
   done
   deadline=$((SECONDS + ${SWEEP_SECONDS:-480}))
   while [ $SECONDS -lt $deadline ]; do
-    api GET "/v1/sweeps/$sweep_id" >"$OUT/sweep.json"
-    open=$(grep -c '"status":"RUNNING"' "$OUT/sweep.json")
+    open=0
+    if [ -n "$sweep_id" ]; then
+      api GET "/v1/sweeps/$sweep_id" >"$OUT/sweep.json"
+      open=$(grep -c '"status":"RUNNING"' "$OUT/sweep.json")
+    fi
     for r in "${run_ids[@]}"; do api GET "/v1/runs/$r" | grep -q '"status":"RUNNING"' && open=$((open + 1)); done
     [ "$open" = 0 ] && break
     sleep 10
   done
+  [ -n "$sweep_id" ] || echo '{}' >"$OUT/sweep.json"
   say "sweep: $(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline()).get("status"))' "$OUT/sweep.json")"
   children=$(python3 -c '
 import json, sys

@@ -25,19 +25,31 @@ final class AttemptDirs {
    * @param attempt Temporal's 1-based attempt number
    */
   static Path fresh(Path workDir, String runId, String kind, int attempt) {
-    Path runDir = workDir.resolve("runs").resolve(runId);
-    Path mine = runDir.resolve(kind + "-" + attempt);
-    if (Files.isDirectory(runDir)) {
-      List<Path> older;
-      try (Stream<Path> list = Files.list(runDir)) {
-        older = list.filter(p -> olderAttempt(p, kind, attempt)).toList();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot list " + runDir, e);
-      }
-      older.forEach(BaseModelCache::deleteTree);
-    }
+    clearOlder(workDir, runId, kind, attempt);
+    Path mine = workDir.resolve("runs").resolve(runId).resolve(kind + "-" + attempt);
     BaseModelCache.deleteTree(mine);
     return mine;
+  }
+
+  /**
+   * Deletes the leftovers of the run's attempts of {@code kind} older than {@code attempt}. An
+   * attempt that finds an earlier one's published result and returns it at once makes no directory
+   * of its own, but must still call this: the earlier attempt may have published and then been
+   * killed before it cleaned up (the 100-kill chaos soak's run 5, session 18: Evaluate attempt 2
+   * published its report, was killed, attempt 3 returned the report and eval-2/ stayed).
+   */
+  static void clearOlder(Path workDir, String runId, String kind, int attempt) {
+    Path runDir = workDir.resolve("runs").resolve(runId);
+    if (!Files.isDirectory(runDir)) {
+      return;
+    }
+    List<Path> older;
+    try (Stream<Path> list = Files.list(runDir)) {
+      older = list.filter(p -> olderAttempt(p, kind, attempt)).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + runDir, e);
+    }
+    older.forEach(BaseModelCache::deleteTree);
   }
 
   private static boolean olderAttempt(Path p, String kind, int attempt) {

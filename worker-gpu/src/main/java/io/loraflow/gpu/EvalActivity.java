@@ -76,7 +76,14 @@ final class EvalActivity {
     String reportKey = StorageKeys.evalReportJson(runId);
     if (store.exists(reportKey)) {
       try {
-        return EvalReport.fromJson(store.getBytes(reportKey)).result();
+        EvalResult published = EvalReport.fromJson(store.getBytes(reportKey)).result();
+        // the attempt that published it may have been killed before it cleaned its scratch
+        AttemptDirs.clearOlder(
+            settings.workDir(),
+            runId,
+            "eval",
+            Activity.getExecutionContext().getInfo().getAttempt());
+        return published;
       } catch (IOException e) {
         log.warn("{}: unreadable {} ({}); evaluating again", runId, reportKey, e.toString());
       }

@@ -85,6 +85,8 @@ final class TrainActivity {
     // an earlier attempt finished and published the adapter: its result stands
     Optional<Manifest> done = publisher.readComplete(adapterPrefix);
     if (done.isPresent()) {
+      // the attempt that published it may have been killed before it cleaned its scratch
+      AttemptDirs.clearOlder(settings.workDir(), runId, "attempt", ctx.getInfo().getAttempt());
       return resultOf(done.get(), req);
     }
 

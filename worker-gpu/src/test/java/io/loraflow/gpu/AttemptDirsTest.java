@@ -40,4 +40,22 @@ class AttemptDirsTest {
         work.resolve("runs").resolve("r").resolve("eval-1"),
         AttemptDirs.fresh(work, "r", "eval", 1));
   }
+
+  @Test
+  void anAttemptThatReturnsAPublishedResultStillClearsTheOlderAttempts(@TempDir Path work)
+      throws Exception {
+    // Evaluate attempt 2 published its report and was killed before it cleaned eval-2/; attempt 3
+    // returns that report without a directory of its own
+    Path run = work.resolve("runs").resolve("r5");
+    Files.createDirectories(run.resolve("eval-2").resolve("adapter"));
+    Files.writeString(run.resolve("eval-2").resolve("eval.jsonl"), "{}");
+    Files.createDirectories(run.resolve("attempt-1"));
+
+    AttemptDirs.clearOlder(work, "r5", "eval", 3);
+
+    assertFalse(Files.exists(run.resolve("eval-2")));
+    assertFalse(Files.exists(run.resolve("eval-3")), "no directory of its own");
+    assertTrue(Files.exists(run.resolve("attempt-1")), "another kind");
+    AttemptDirs.clearOlder(work, "no-such-run", "eval", 3); // nothing there: fine
+  }
 }
