@@ -730,19 +730,36 @@ final class ChaosSoak {
     boolean found = m.find();
     long committedKb = found ? Long.parseLong(m.group(1)) : -1;
     long usedKb = found ? Long.parseLong(m.group(2)) : -1;
-    long rssKb = -1;
-    long threads = -1;
-    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        rssKb = Long.parseLong(line.replaceAll("[^0-9]", ""));
-      } else if (line.startsWith("Threads:")) {
-        threads = Long.parseLong(line.replaceAll("[^0-9]", ""));
+    long rssKb = procField(pid, "status", "VmRSS:");
+    long threads = procField(pid, "status", "Threads:");
+    long anonKb = procField(pid, "smaps_rollup", "Anonymous:");
+    // glibc keeps freed native memory in its arenas; returning it to the OS (malloc_trim, JDK
+    // 17.0.9+) tells memory that is free but retained from memory still in use (a leak)
+    exec(jcmd, Long.toString(pid), "System.trim_native_heap");
+    long trimmedKb = procField(pid, "status", "VmRSS:");
+    long trimmedAnonKb = procField(pid, "smaps_rollup", "Anonymous:");
+    log(
+        "memory after run %d: heap after GC %d MB (committed %d MB), RSS %d MB (anonymous %d MB),"
+            + " after malloc_trim RSS %d MB (anonymous %d MB), %d threads (worker pid %d)",
+        i,
+        usedKb / 1024,
+        committedKb / 1024,
+        rssKb / 1024,
+        anonKb / 1024,
+        trimmedKb / 1024,
+        trimmedAnonKb / 1024,
+        threads,
+        pid);
+  }
+
+  /** A kB (or count) field of /proc/PID/FILE, -1 when absent. */
+  private static long procField(long pid, String file, String field) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/" + file))) {
+      if (line.startsWith(field)) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }
-    log(
-        "memory after run %d: heap after GC %d MB (committed %d MB), RSS %d MB, %d threads"
-            + " (worker pid %d)",
-        i, usedKb / 1024, committedKb / 1024, rssKb / 1024, threads, pid);
+    return -1;
   }
 
   static String exec(String... cmd) throws IOException, InterruptedException {

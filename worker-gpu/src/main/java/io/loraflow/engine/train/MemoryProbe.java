@@ -3,6 +3,7 @@ package io.loraflow.engine.train;
 import ai.djl.Device;
 import ai.djl.util.cuda.CudaUtils;
 import io.loraflow.engine.nativeops.FastOps;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -13,10 +14,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On a GPU it asks DJL's CudaUtils first, which loads {@code libcudart.so} through JNA, then
  * loraflow's native extension (the same cudaMemGetInfo, linked against torch's own CUDA runtime).
- * The first can fail on a host whose CUDA runtime comes only with torch's wheels (they ship {@code
- * libcudart.so.12}, no unversioned name for JNA to find) or without JNA on the classpath; the GPU
- * pipeline's first run there read -1, kept gradient checkpointing and so ran without CUDA graphs
- * (bench/results/durability-gpu.md, session 17). The first failure is logged once with its cause.
+ * The first fails without JNA on the classpath (the GPU pipeline's jars of session 17 had lost
+ * JNA's classes: it read -1, kept gradient checkpointing and so ran without CUDA graphs,
+ * bench/results/durability-gpu.md) or when JNA finds no {@code libcudart.so} by that name (torch's
+ * wheels ship it versioned only). The first failure is logged once with its cause.
  */
 public final class MemoryProbe {
 
@@ -51,7 +52,7 @@ public final class MemoryProbe {
   /** {free, total} bytes of a GPU, or null when neither CudaUtils nor the extension can tell. */
   private static long[] gpuFreeTotal(Device device) {
     try {
-      java.lang.management.MemoryUsage u = CudaUtils.getGpuMemory(device);
+      MemoryUsage u = CudaUtils.getGpuMemory(device);
       return new long[] {u.getMax() - u.getCommitted(), u.getMax()};
     } catch (Exception | LinkageError e) {
       long[] ext = extensionFreeTotal(device);
