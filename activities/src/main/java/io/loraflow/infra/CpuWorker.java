@@ -57,14 +57,20 @@ public final class CpuWorker {
   }
 
   /**
-   * The CPU worker's factory: its cache limits and the interceptor that heartbeats every CPU
-   * activity (see {@link io.loraflow.workflows.ActivityPolicies#CPU_HEARTBEAT_TIMEOUT}).
+   * The CPU worker's factory: its cache limits, the interceptor that heartbeats every CPU activity
+   * (see {@link io.loraflow.workflows.ActivityPolicies#CPU_HEARTBEAT_TIMEOUT}) and the one that
+   * returns freed native memory after each ({@link NativeHeapTrim}).
    */
   public static WorkerFactory newFactory(WorkflowClient client, CpuWorkerLimits limits) {
+    LivenessHeartbeats heartbeats = new LivenessHeartbeats(ActivityPolicies.CPU_HEARTBEAT_EVERY);
+    NativeHeapTrim trim = NativeHeapTrim.forWorker(System.getenv());
     return WorkerFactory.newInstance(
         client,
         WorkerFactoryOptions.newBuilder(limits.factoryOptions())
-            .setWorkerInterceptors(new LivenessHeartbeats(ActivityPolicies.CPU_HEARTBEAT_EVERY))
+            .setWorkerInterceptors(
+                trim == null
+                    ? new io.temporal.common.interceptors.WorkerInterceptor[] {heartbeats}
+                    : new io.temporal.common.interceptors.WorkerInterceptor[] {heartbeats, trim})
             .build());
   }
 

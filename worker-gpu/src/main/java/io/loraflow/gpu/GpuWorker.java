@@ -1,5 +1,6 @@
 package io.loraflow.gpu;
 
+import io.loraflow.infra.NativeHeapTrim;
 import io.loraflow.infra.ObjectStore;
 import io.loraflow.infra.StackSettings;
 import io.loraflow.infra.TemporalConnection;
@@ -10,6 +11,7 @@ import io.loraflow.workflows.ActivityPolicies;
 import io.loraflow.workflows.TaskQueues;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -45,7 +47,14 @@ public final class GpuWorker {
     Tracking tracking = Tracking.connect(stack, store);
     GpuActivitiesImpl activities = new GpuActivitiesImpl(settings, store, tracking);
 
-    WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
+    // freed native memory (libtorch, tokenizers) goes back to the OS after each activity
+    NativeHeapTrim trim = NativeHeapTrim.forWorker(System.getenv());
+    WorkerFactory factory =
+        trim == null
+            ? WorkerFactory.newInstance(temporal.client())
+            : WorkerFactory.newInstance(
+                temporal.client(),
+                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(trim).build());
     Worker worker =
         factory.newWorker(
             TaskQueues.GPU,
