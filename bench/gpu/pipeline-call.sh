@@ -87,8 +87,10 @@ export LORAFLOW_NATIVE_LIB=/tmp/native-build/libloraflow_native.so
 ENGINE=$L/jars/loraflow-engine.jar
 API=$L/jars/loraflow.jar
 LOGS=$LORAFLOW_STATE_DIR/logs
-worker() { # kind, log -> pid
-  LORAFLOW_DEVICE=$([ "$1" = gpu ] && echo gpu || echo cpu) setsid "$JAVA" -Xmx6g -jar "$ENGINE" worker "$1" >"$2" 2>&1 </dev/null &
+worker() { # kind, log -> pid   (GPU_WORKER_JAVA_OPTS: extra JVM options of the GPU workers)
+  local opts=()
+  [ "$1" = gpu ] && read -r -a opts <<<"${GPU_WORKER_JAVA_OPTS:-}"
+  LORAFLOW_DEVICE=$([ "$1" = gpu ] && echo gpu || echo cpu) setsid "$JAVA" -Xmx6g "${opts[@]}" -jar "$ENGINE" worker "$1" >"$2" 2>&1 </dev/null &
   echo $!
 }
 cpu_pid=$(worker cpu "$LOGS/worker-cpu.log")
