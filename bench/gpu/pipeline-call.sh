@@ -98,7 +98,8 @@ gpu_pid=$(worker gpu "$LOGS/worker-gpu-1.log")
 say "workers: cpu pid $cpu_pid, gpu pid $gpu_pid"
 key=""
 server_up() { # a write key and `loraflow server` on :8080
-  key=$("$JAVA" -jar "$API" keys add --id "gpu-call-$mode" --scope write 2>/dev/null | head -1)
+  # an id per call: a second call on the same warm machine found "gpu-call-run" taken (no key, 401s)
+  key=$("$JAVA" -jar "$API" keys add --id "gpu-call-$mode-$(date +%s)" --scope write 2>/dev/null | head -1)
   setsid "$JAVA" -jar "$API" server >"$LOGS/server-$mode.log" 2>&1 </dev/null &
   server_pid=$!
   for _ in $(seq 1 60); do curl -s -o /dev/null http://127.0.0.1:8080/v1/runs && break; sleep 1; done

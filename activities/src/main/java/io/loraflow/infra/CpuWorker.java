@@ -62,15 +62,12 @@ public final class CpuWorker {
    * returns freed native memory after each ({@link NativeHeapTrim}).
    */
   public static WorkerFactory newFactory(WorkflowClient client, CpuWorkerLimits limits) {
-    LivenessHeartbeats heartbeats = new LivenessHeartbeats(ActivityPolicies.CPU_HEARTBEAT_EVERY);
-    NativeHeapTrim trim = NativeHeapTrim.forWorker(System.getenv());
     return WorkerFactory.newInstance(
         client,
         WorkerFactoryOptions.newBuilder(limits.factoryOptions())
             .setWorkerInterceptors(
-                trim == null
-                    ? new io.temporal.common.interceptors.WorkerInterceptor[] {heartbeats}
-                    : new io.temporal.common.interceptors.WorkerInterceptor[] {heartbeats, trim})
+                new LivenessHeartbeats(ActivityPolicies.CPU_HEARTBEAT_EVERY),
+                NativeHeapTrim.forWorker(System.getenv()))
             .build());
   }
 

@@ -9,9 +9,7 @@ import io.temporal.common.interceptors.WorkerInterceptorBase;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -37,48 +35,49 @@ public final class NativeHeapTrim extends WorkerInterceptorBase {
   /** The setting's name. */
   public static final String ENV = "LORAFLOW_TRIM_NATIVE_HEAP";
 
-  private final Runnable trim;
-  private final ExecutorService executor;
+  private final Runnable trim; // null: off
+  private final ExecutorService executor; // null: off
   private final AtomicBoolean pending = new AtomicBoolean();
   private final AtomicLong trims = new AtomicLong();
 
   /**
    * @param trim what returns the memory (glibc's {@code malloc_trim} in a worker, a counter in
-   *     tests)
+   *     tests), or null for an interceptor that does nothing
    */
   NativeHeapTrim(Runnable trim) {
     this.trim = trim;
     this.executor =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "native-heap-trim");
-              t.setDaemon(true);
-              return t;
-            });
+        trim == null
+            ? null
+            : Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "native-heap-trim");
+                  t.setDaemon(true);
+                  return t;
+                });
   }
 
   /**
-   * The interceptor for a worker with environment {@code env}, or null when the setting is off or
-   * this process cannot trim.
+   * The interceptor for a worker with environment {@code env}; one that does nothing when the
+   * setting is off or this process cannot trim.
    *
    * @throws IllegalArgumentException when the setting is neither on nor off
    */
   public static NativeHeapTrim forWorker(Map<String, String> env) {
     String v = env.getOrDefault(ENV, "on").trim().toLowerCase(Locale.ROOT);
     if (v.equals("off") || v.equals("false") || v.equals("0")) {
-      return null;
+      return new NativeHeapTrim(null);
     }
     if (!(v.equals("on") || v.equals("true") || v.equals("1") || v.isEmpty())) {
       throw new IllegalArgumentException(
           ENV + "='" + env.get(ENV) + "': use on or off (default on)");
     }
-    Runnable glibc = GlibcTrim.load();
-    return glibc == null ? null : new NativeHeapTrim(glibc);
+    return new NativeHeapTrim(GlibcTrim.load());
+  }
+
+  /** True when it trims (the setting is on and the C library has malloc_trim). */
+  boolean active() {
+    return trim != null;
   }
 
   /** Trims done so far. */
@@ -88,7 +87,7 @@ public final class NativeHeapTrim extends WorkerInterceptorBase {
 
   /** Asks for one trim soon; a request while one is pending is the same request. */
   void request() {
-    if (!pending.compareAndSet(false, true)) {
+    if (trim == null || !pending.compareAndSet(false, true)) {
       return;
     }
     executor.execute(
@@ -105,6 +104,9 @@ public final class NativeHeapTrim extends WorkerInterceptorBase {
 
   @Override
   public ActivityInboundCallsInterceptor interceptActivity(ActivityInboundCallsInterceptor next) {
+    if (trim == null) {
+      return next;
+    }
     return new ActivityInboundCallsInterceptorBase(next) {
       @Override
       public ActivityOutput execute(ActivityInput input) {

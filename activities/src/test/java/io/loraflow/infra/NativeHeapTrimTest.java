@@ -1,8 +1,8 @@
 package io.loraflow.infra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -106,13 +106,16 @@ class NativeHeapTrimTest {
 
   @Test
   void theSettingIsOnByDefaultOffOnAskAndRefusedOtherwise() {
-    assertNull(NativeHeapTrim.forWorker(Map.of(NativeHeapTrim.ENV, "off")));
+    NativeHeapTrim off = NativeHeapTrim.forWorker(Map.of(NativeHeapTrim.ENV, "off"));
+    assertFalse(off.active());
+    ActivityInboundCallsInterceptor next = activity(false);
+    assertSame(next, off.interceptActivity(next), "off: the activity runs unwrapped");
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
             () -> NativeHeapTrim.forWorker(Map.of(NativeHeapTrim.ENV, "sometimes")));
     assertTrue(e.getMessage().contains("LORAFLOW_TRIM_NATIVE_HEAP='sometimes'"), e.getMessage());
     // this Linux machine has glibc: the default is a working trim, called once at load
-    assertNotNull(NativeHeapTrim.forWorker(Map.of()));
+    assertTrue(NativeHeapTrim.forWorker(Map.of()).active());
   }
 }

@@ -74,21 +74,17 @@ final class EvalActivity {
   EvalResult run(EvalRequest req, ProgressReporter progress) {
     String runId = req.runId();
     String reportKey = StorageKeys.evalReportJson(runId);
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
     if (store.exists(reportKey)) {
       try {
         EvalResult published = EvalReport.fromJson(store.getBytes(reportKey)).result();
         // the attempt that published it may have been killed before it cleaned its scratch
-        AttemptDirs.clearOlder(
-            settings.workDir(),
-            runId,
-            "eval",
-            Activity.getExecutionContext().getInfo().getAttempt());
+        AttemptDirs.clearOlder(settings.workDir(), runId, "eval", ctx.getInfo().getAttempt());
         return published;
       } catch (IOException e) {
         log.warn("{}: unreadable {} ({}); evaluating again", runId, reportKey, e.toString());
       }
     }
-    ActivityExecutionContext ctx = Activity.getExecutionContext();
     Path work = AttemptDirs.fresh(settings.workDir(), runId, "eval", ctx.getInfo().getAttempt());
     try (Heartbeats hb =
         new Heartbeats(ctx, settings.heartbeatEvery(), progress::latest, () -> {})) {

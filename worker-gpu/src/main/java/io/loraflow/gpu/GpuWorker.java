@@ -48,13 +48,12 @@ public final class GpuWorker {
     GpuActivitiesImpl activities = new GpuActivitiesImpl(settings, store, tracking);
 
     // freed native memory (libtorch, tokenizers) goes back to the OS after each activity
-    NativeHeapTrim trim = NativeHeapTrim.forWorker(System.getenv());
     WorkerFactory factory =
-        trim == null
-            ? WorkerFactory.newInstance(temporal.client())
-            : WorkerFactory.newInstance(
-                temporal.client(),
-                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(trim).build());
+        WorkerFactory.newInstance(
+            temporal.client(),
+            WorkerFactoryOptions.newBuilder()
+                .setWorkerInterceptors(NativeHeapTrim.forWorker(System.getenv()))
+                .build());
     Worker worker =
         factory.newWorker(
             TaskQueues.GPU,

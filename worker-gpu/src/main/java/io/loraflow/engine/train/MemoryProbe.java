@@ -17,13 +17,14 @@ import org.slf4j.LoggerFactory;
  * The first fails without JNA on the classpath (the GPU pipeline's jars of session 17 had lost
  * JNA's classes: it read -1, kept gradient checkpointing and so ran without CUDA graphs,
  * bench/results/durability-gpu.md) or when JNA finds no {@code libcudart.so} by that name (torch's
- * wheels ship it versioned only). The first failure is logged once with its cause.
+ * wheels ship it versioned only). The first failure is logged once with its cause, and later calls
+ * (the Trainer asks once per optimizer step) go straight to the extension.
  */
 public final class MemoryProbe {
 
   private static final Logger LOG = LoggerFactory.getLogger(MemoryProbe.class);
 
-  private static volatile boolean cudaUtilsFailureLogged;
+  private static volatile boolean cudaUtilsFailed;
 
   private MemoryProbe() {}
 
@@ -51,13 +52,16 @@ public final class MemoryProbe {
 
   /** {free, total} bytes of a GPU, or null when neither CudaUtils nor the extension can tell. */
   private static long[] gpuFreeTotal(Device device) {
+    if (cudaUtilsFailed) {
+      return extensionFreeTotal(device);
+    }
     try {
       MemoryUsage u = CudaUtils.getGpuMemory(device);
       return new long[] {u.getMax() - u.getCommitted(), u.getMax()};
     } catch (Exception | LinkageError e) {
       long[] ext = extensionFreeTotal(device);
-      if (!cudaUtilsFailureLogged) {
-        cudaUtilsFailureLogged = true;
+      if (!cudaUtilsFailed) {
+        cudaUtilsFailed = true;
         LOG.info(
             "GPU memory: DJL's CudaUtils failed ({}: {}); {}",
             e.getClass().getSimpleName(),
