@@ -45,9 +45,10 @@ final class SweepVerb implements Command {
   @Override
   public String epilog() {
     return """
-        sweep spec (YAML or JSON): base (a run spec, as for `loraflow run`), grid {loraR,
-        loraAlpha, learningRate, epochs: lists; empty = the base's value}, maxConcurrent (1-16,
-        default 2), childAttempts (1-10, default 2); at most 64 combinations.
+        sweep spec (YAML or JSON): base (a run spec, as for `loraflow run`), grid {loraR (at
+        most 4 values), loraAlpha (2), learningRate (4), epochs (2): lists; empty = the base's
+        value; at most 64 combinations}, maxConcurrent (1-16, default 2), childAttempts (1-10,
+        default 2).
         examples:
           loraflow sweep start sweep.yaml
           loraflow sweep status sweep-faq-r-lr""";

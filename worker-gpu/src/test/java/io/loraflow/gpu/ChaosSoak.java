@@ -15,6 +15,7 @@ import io.loraflow.workflows.RunSpec;
 import io.loraflow.workflows.StorageKeys;
 import io.loraflow.workflows.TaskQueues;
 import io.temporal.api.enums.v1.PendingActivityState;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -208,9 +209,10 @@ final class ChaosSoak {
       Set<String> twinObjects = objectsOf(twinId);
       long twinSteps = twin.train().steps();
       double trainSeconds = trainSecondsOf(twin, twinSeconds);
+      activitySeconds = activitySeconds(temporal.client().fetchHistory(twinId).getEvents());
       log(
-          "twin %s: %d steps, %.1f s (training ~%.1f s), %d objects",
-          twinId, twinSteps, twinSeconds, trainSeconds, twinObjects.size());
+          "twin %s: %d steps, %.1f s (training ~%.1f s), %d objects; activity seconds %s",
+          twinId, twinSteps, twinSeconds, trainSeconds, twinObjects.size(), activitySeconds);
       // a second uninterrupted run: the time reference (the twin paid the cold caches) and a
       // check that the twin itself is reproducible
       String baseId = "finetune-soak-" + batch + "-baseline";
@@ -297,9 +299,11 @@ final class ChaosSoak {
       throws Exception {
     boolean cpuDuringTrain = drawn.endsWith("@cpu");
     String target = cpuDuringTrain ? "Train" : drawn;
-    double maxDelay = target.equals("Train") ? 0.8 * trainSeconds : 1.5;
+    double maxDelay = killWindowSeconds(target, trainSeconds, activitySeconds);
     long delayMs = (long) (rng.nextDouble() * maxDelay * 1000);
     long restartMs = rng.nextInt(2000);
+    // a sub-second target (PrepareDataset, FormatPrompts) is over before a 50 ms poll sees it
+    long pollMs = maxDelay < 1.0 ? 5 : 50;
     // wait until the target (or, once past it, anything) runs
     long deadline = System.nanoTime() + config.runTimeout().toNanos();
     while (!result.isDone() && System.nanoTime() < deadline) {
@@ -316,7 +320,7 @@ final class ChaosSoak {
         delayMs = Math.min(delayMs, 1500);
         break;
       }
-      Thread.sleep(50);
+      Thread.sleep(pollMs);
     }
     if (result.isDone()) {
       return false;
@@ -488,6 +492,52 @@ final class ChaosSoak {
           "RegisterAdapter",
           "RunLinks",
           "CloseTrackingRun");
+
+  /** Seconds each activity type took in the twin (see {@link #activitySeconds(List)}). */
+  private Map<String, Double> activitySeconds = Map.of();
+
+  /**
+   * Each activity type's seconds in an uninterrupted run, from its scheduling to its completion
+   * (the longest, if it ran more than once), read from the run's history: how long a kill aimed at
+   * it has to land.
+   */
+  static Map<String, Double> activitySeconds(List<HistoryEvent> events) {
+    Map<Long, HistoryEvent> scheduled = new HashMap<>();
+    Map<String, Double> seconds = new java.util.TreeMap<>();
+    for (HistoryEvent e : events) {
+      if (e.hasActivityTaskScheduledEventAttributes()) {
+        scheduled.put(e.getEventId(), e);
+      } else if (e.hasActivityTaskCompletedEventAttributes()) {
+        HistoryEvent s =
+            scheduled.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
+        if (s != null) {
+          String type = s.getActivityTaskScheduledEventAttributes().getActivityType().getName();
+          seconds.merge(type, secondsBetween(s, e), Math::max);
+        }
+      }
+    }
+    return seconds;
+  }
+
+  private static double secondsBetween(HistoryEvent from, HistoryEvent to) {
+    var a = from.getEventTime();
+    var b = to.getEventTime();
+    return (b.getSeconds() - a.getSeconds()) + (b.getNanos() - a.getNanos()) / 1e9;
+  }
+
+  /**
+   * The longest delay after a kill's target is seen running: 80% of Train's time, 80% of a shorter
+   * activity's time in the twin (at most 1.5 s), so that a kill aimed at a 0.3 s PrepareDataset
+   * lands in it instead of after it; 1.5 s for a target the twin did not time.
+   */
+  static double killWindowSeconds(
+      String target, double trainSeconds, Map<String, Double> activitySeconds) {
+    if (target.equals("Train")) {
+      return 0.8 * trainSeconds;
+    }
+    Double took = activitySeconds.get(target);
+    return took == null ? 1.5 : Math.min(1.5, 0.8 * took);
+  }
 
   /** True when the run's pipeline order puts {@code current} after {@code target}. */
   static boolean passed(String target, String current) {

@@ -22,6 +22,7 @@ import io.loraflow.workflows.Progress;
 import io.loraflow.workflows.RegistrySpec;
 import io.loraflow.workflows.RunLinks;
 import io.loraflow.workflows.RunSpec;
+import io.loraflow.workflows.SweepGrid;
 import io.loraflow.workflows.TrainingSpec;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -274,6 +275,22 @@ class OpenApiDocumentTest {
                     field.path(bound), item.path(bound), "SweepGrid." + f.getKey() + " " + bound);
               }
             });
+  }
+
+  @Test
+  void sweepGridListBoundsAreTheSpecsAndImplyItsCombinationLimit() {
+    // found by the fuzz (ST202): a product of list lengths over 64 passed the document; the
+    // per-list maxItems now bound the product, so the two cannot disagree
+    JsonNode grid = DOC.at("/components/schemas/SweepGrid/properties");
+    assertEquals(SweepGrid.MAX_R, grid.path("loraR").path("maxItems").asInt());
+    assertEquals(SweepGrid.MAX_ALPHA, grid.path("loraAlpha").path("maxItems").asInt());
+    assertEquals(SweepGrid.MAX_LR, grid.path("learningRate").path("maxItems").asInt());
+    assertEquals(SweepGrid.MAX_EPOCHS, grid.path("epochs").path("maxItems").asInt());
+    long product = 1;
+    for (JsonNode list : grid) {
+      product *= list.path("maxItems").asInt();
+    }
+    assertEquals(io.loraflow.workflows.SweepSpec.MAX_CHILDREN, product);
   }
 
   @Test
