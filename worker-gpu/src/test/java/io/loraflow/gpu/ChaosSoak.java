@@ -190,7 +190,12 @@ final class ChaosSoak {
       // one JVM with the CPU and the GPU worker, as `loraflow worker all`
       gpu =
           GpuWorkerProcess.start(
-              gpuWork, config.dir().resolve("all-1.log"), Map.of(), AllWorkersMain.class);
+              gpuWork,
+              config.dir().resolve("all-1.log"),
+              Map.of(),
+              AllWorkersMain.class,
+              // the JVM's own native memory by category, to tell its growth from libtorch's
+              List.of("-XX:NativeMemoryTracking=summary"));
       cpu = gpu;
     } else {
       startCpu();
@@ -800,7 +805,25 @@ final class ChaosSoak {
         trimmedAnonKb / 1024,
         threads,
         pid);
+    // what the JVM itself holds (NMT: heap, metaspace, code cache, threads, GC, its mallocs), as a
+    // change since the start; anonymous memory that grows outside it is the native libraries'
+    if (i == 0) {
+      exec(jcmd, Long.toString(pid), "VM.native_memory", "baseline");
+      anonAtStartKb = trimmedAnonKb;
+    } else {
+      NmtDiff d = NmtDiff.parse(exec(jcmd, Long.toString(pid), "VM.native_memory", "summary.diff"));
+      log(
+          "JVM native memory after run %d: committed %d MB (%+d MB since run 0; largest changes %s);"
+              + " anonymous memory outside it %+d MB since run 0",
+          i,
+          d.committedKb() / 1024,
+          d.committedDeltaKb() / 1024,
+          d.largestChanges(3),
+          (trimmedAnonKb - anonAtStartKb - d.committedDeltaKb()) / 1024);
+    }
   }
+
+  private long anonAtStartKb;
 
   /** A kB (or count) field of /proc/PID/FILE, -1 when absent. */
   private static long procField(long pid, String file, String field) throws IOException {

@@ -35,9 +35,20 @@ final class GpuWorkerProcess implements AutoCloseable {
   /** The same JVM set-up running another worker main (e.g. CPU and GPU workers in one JVM). */
   static GpuWorkerProcess start(
       Path workDir, Path log, Map<String, String> extraEnv, Class<?> mainClass) {
+    return start(workDir, log, extraEnv, mainClass, List.of());
+  }
+
+  /** The same with extra JVM options (e.g. -XX:NativeMemoryTracking=summary). */
+  static GpuWorkerProcess start(
+      Path workDir,
+      Path log,
+      Map<String, String> extraEnv,
+      Class<?> mainClass,
+      List<String> jvmOptions) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx3g");
+    cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass.getName());
