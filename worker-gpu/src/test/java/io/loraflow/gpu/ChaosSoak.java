@@ -311,14 +311,11 @@ final class ChaosSoak {
     long pollMs = maxDelay < 1.0 ? 5 : 50;
     // wait until the target (or, once past it, anything) runs
     long deadline = System.nanoTime() + config.runTimeout().toNanos();
+    boolean sawTarget = false;
     while (!result.isDone() && System.nanoTime() < deadline) {
-      List<PendingActivityInfo> pending = pending(workflowId);
-      PendingActivityInfo running =
-          pending.stream()
-              .filter(a -> a.getState() == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
-              .findFirst()
-              .orElse(null);
+      PendingActivityInfo running = runningNow(workflowId);
       if (running != null && running.getActivityType().getName().equals(target)) {
+        sawTarget = true;
         break;
       }
       if (running != null && passed(target, running.getActivityType().getName())) {
@@ -334,25 +331,19 @@ final class ChaosSoak {
     if (result.isDone()) {
       return false;
     }
-    // what runs now decides the victim
-    List<PendingActivityInfo> pending = pending(workflowId);
-    PendingActivityInfo now =
-        pending.stream()
-            .filter(a -> a.getState() == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
-            .findFirst()
-            .orElse(null);
-    String hit = now == null ? "(between activities)" : now.getActivityType().getName();
+    // a sub-second target has less time left than a describe call takes: its own worker is
+    // killed first and the hit read after (a killed activity stays STARTED until its heartbeat or
+    // start-to-close timeout); otherwise what runs now decides the victim
+    boolean killFirst = sawTarget && !cpuDuringTrain && maxDelay < 1.0;
+    PendingActivityInfo now = killFirst ? null : runningNow(workflowId);
     boolean onGpu =
         cpuDuringTrain
             ? false
-            : now != null ? ACTIVITY_ON_GPU.getOrDefault(hit, false) : rng.nextBoolean();
-    String detail = now == null ? "" : "attempt " + now.getAttempt();
-    if (now != null && hit.equals("Train")) {
-      var p = RunProgress.heartbeatProgress(now, temporal.client().getOptions().getDataConverter());
-      if (p.isPresent()) {
-        detail += ", step " + p.get().step() + "/" + p.get().totalSteps();
-      }
-    }
+            : killFirst
+                ? ACTIVITY_ON_GPU.getOrDefault(target, false)
+                : now != null
+                    ? ACTIVITY_ON_GPU.getOrDefault(now.getActivityType().getName(), false)
+                    : rng.nextBoolean();
     double at = (System.nanoTime() - runStart) / 1e9;
     GpuWorkerProcess fresh;
     synchronized (workers) { // the supervisor must not count our kill as a crash
@@ -360,6 +351,9 @@ final class ChaosSoak {
         gpu.kill9();
       } else {
         cpu.kill9();
+      }
+      if (killFirst) {
+        now = runningNow(workflowId);
       }
       Thread.sleep(restartMs);
       if (onGpu) {
@@ -369,6 +363,14 @@ final class ChaosSoak {
       }
       fresh = onGpu ? gpu : cpu;
     }
+    String hit = now == null ? "(between activities)" : now.getActivityType().getName();
+    String detail = now == null ? "" : "attempt " + now.getAttempt();
+    if (now != null && hit.equals("Train")) {
+      var p = RunProgress.heartbeatProgress(now, temporal.client().getOptions().getDataConverter());
+      if (p.isPresent()) {
+        detail += ", step " + p.get().step() + "/" + p.get().totalSteps();
+      }
+    }
     Kill k = new Kill(run, onGpu ? "gpu" : "cpu", drawn, hit, detail, at);
     kills.add(k);
     log(
@@ -377,6 +379,14 @@ final class ChaosSoak {
         kills.size(), run, at, target, hit, detail, k.victim(), restartMs);
     awaitPolling(fresh);
     return true;
+  }
+
+  /** The run's activity in state STARTED, or null between activities. */
+  private PendingActivityInfo runningNow(String workflowId) {
+    return pending(workflowId).stream()
+        .filter(a -> a.getState() == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+        .findFirst()
+        .orElse(null);
   }
 
   /**
