@@ -541,9 +541,11 @@ final class ChaosSoak {
   }
 
   /**
-   * The longest delay after a kill's target is seen running: 80% of Train's time, 80% of a shorter
-   * activity's time in the twin (at most 1.5 s), so that a kill aimed at a 0.3 s PrepareDataset
-   * lands in it instead of after it; 1.5 s for a target the twin did not time.
+   * The longest delay after a kill's target is seen running: 80% of Train's time; 80% of a shorter
+   * activity's time in the twin (at most 1.5 s), a quarter of it for a sub-second one, whose time
+   * from scheduling to completion is mostly dispatch and whose work is over soon after it is seen
+   * running (session 19: delays of up to 80% of PrepareDataset's 0.12 s landed after it); 1.5 s for
+   * a target the twin did not time.
    */
   static double killWindowSeconds(
       String target, double trainSeconds, Map<String, Double> activitySeconds) {
@@ -551,7 +553,10 @@ final class ChaosSoak {
       return 0.8 * trainSeconds;
     }
     Double took = activitySeconds.get(target);
-    return took == null ? 1.5 : Math.min(1.5, 0.8 * took);
+    if (took == null) {
+      return 1.5;
+    }
+    return took < 1.0 ? 0.25 * took : Math.min(1.5, 0.8 * took);
   }
 
   /** True when the run's pipeline order puts {@code current} after {@code target}. */

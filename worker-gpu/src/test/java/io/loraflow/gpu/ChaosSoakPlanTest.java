@@ -58,8 +58,9 @@ class ChaosSoakPlanTest {
     Map<String, Double> took = ChaosSoak.activitySeconds(events);
     assertEquals(0.3, took.get("PrepareDataset"), 1e-9);
     assertEquals(30.0, took.get("Train"), 1e-9);
-    // a 0.3 s activity: the kill lands within 0.24 s of it being seen running, not 1.5 s later
-    assertEquals(0.24, ChaosSoak.killWindowSeconds("PrepareDataset", 20, took), 1e-9);
+    // a 0.3 s activity: the kill lands within 75 ms of it being seen running, not 1.5 s later
+    assertEquals(0.075, ChaosSoak.killWindowSeconds("PrepareDataset", 20, took), 1e-9);
+    assertEquals(1.2, ChaosSoak.killWindowSeconds("Evaluate", 20, Map.of("Evaluate", 1.5)), 1e-9);
     assertEquals(16.0, ChaosSoak.killWindowSeconds("Train", 20, took), 1e-9);
     assertEquals(1.5, ChaosSoak.killWindowSeconds("Evaluate", 20, took), "not timed: 1.5 s");
     assertEquals(
