@@ -22,6 +22,7 @@ step() { # step "what a person types"
   return 0
 }
 step ./loraflow stack up
+./loraflow stack status >/dev/null 2>&1 || { echo "person-path: the stack is not up (see $T)" >&2; exit 1; }
 LORAFLOW_DATASET_ROOTS="$ROOT/bench/data" ./loraflow worker all > "$OUT/workers.log" 2>&1 &
 WORKERS=$!
 trap 'kill $WORKERS 2>/dev/null; wait $WORKERS 2>/dev/null' EXIT
